@@ -1,0 +1,124 @@
+package socketio
+
+import (
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Reason says why a socket left its namespace. The strings are the
+// reference server's (Node socket.io), so clients and plugins see the same
+// values they would with it.
+type Reason string
+
+// Disconnect reasons, with the reference server's strings.
+const (
+	ReasonTransportClose            Reason = "transport close"
+	ReasonTransportError            Reason = "transport error"
+	ReasonPingTimeout               Reason = "ping timeout"
+	ReasonParseError                Reason = "parse error"
+	ReasonForcedClose               Reason = "forced close"
+	ReasonForcedServerClose         Reason = "forced server close"
+	ReasonClientNamespaceDisconnect Reason = "client namespace disconnect"
+	ReasonServerNamespaceDisconnect Reason = "server namespace disconnect"
+	ReasonServerShuttingDown        Reason = "server shutting down"
+)
+
+// Errors reported to ack callbacks and by Socket methods.
+var (
+	ErrAckTimeout   = errors.New("socketio: ack timed out")
+	ErrDisconnected = errors.New("socketio: socket disconnected")
+	ErrUnknownAck   = errors.New("socketio: no pending ack with that id")
+)
+
+// ConnectError rejects a connection; it is sent to the client as
+// CONNECT_ERROR {"message": Message, "data": Data} (data omitted when nil).
+type ConnectError struct {
+	Message string
+	Data    json.RawMessage
+}
+
+func (e *ConnectError) Error() string { return "socketio: connect refused: " + e.Message }
+
+// Event is one EVENT or BINARY_EVENT received from a client.
+type Event struct {
+	// Name is the event name (the first element of the packet's array).
+	Name string
+	// Args is a JSON array of the remaining elements, binary placeholders
+	// ({"_placeholder":true,"num":N}) left in place.
+	Args []byte
+	// Attachments are the binary attachments, by placeholder num.
+	Attachments [][]byte
+	// AckID is the client's ack id; valid when HasAck.
+	AckID  uint64
+	HasAck bool
+}
+
+// AckResponse is the client's answer to an emit with ack, or the reason
+// there is none (Err is ErrAckTimeout or ErrDisconnected).
+type AckResponse struct {
+	Args        []byte
+	Attachments [][]byte
+	Err         error
+}
+
+// NamespaceHandler is the application behind a namespace. Calls for one
+// socket are made in arrival order, never concurrently.
+type NamespaceHandler interface {
+	// Authorize runs the connection middleware; nil accepts.
+	Authorize(s *Socket) *ConnectError
+	// OnConnect runs once the CONNECT reply has been queued.
+	OnConnect(s *Socket)
+	// OnEvent handles one event.
+	OnEvent(s *Socket, ev *Event)
+	// OnDisconnect runs once when the socket leaves, with the rooms it was in
+	// (its own id room excluded).
+	OnDisconnect(s *Socket, reason Reason, rooms []string)
+}
+
+// BroadcastOptions selects the receivers of a broadcast.
+type BroadcastOptions struct {
+	// Rooms to send to; empty means every socket of the namespace.
+	Rooms []string
+	// Except excludes the members of these rooms (a socket id excludes that socket).
+	Except []string
+	// Volatile drops the packet for sockets whose transport is not writable.
+	Volatile bool
+}
+
+// Options configures a Server. Zero values mean the documented defaults.
+type Options struct {
+	// ConnectTimeout closes an Engine.IO session that has not joined a
+	// namespace in time. Default 45s.
+	ConnectTimeout time.Duration
+	// MaxAttachments bounds binary attachments per packet. Default 64.
+	MaxAttachments int
+	// MaxDepth bounds JSON nesting in a packet. Default 64.
+	MaxDepth int
+	// MaxPendingAcks bounds server→client acks awaiting an answer per socket. Default 1024.
+	MaxPendingAcks int
+	// NewAdapter makes the room adapter of each namespace. Default: in memory.
+	NewAdapter func(n *Namespace) Adapter
+	// Logger receives the server's logs. Default: disabled.
+	Logger *zerolog.Logger
+}
+
+// Adapter keeps a namespace's rooms and delivers broadcasts. The in-memory
+// adapter is the default; a Redis adapter shares rooms across nodes.
+type Adapter interface {
+	AddAll(id string, rooms []string)
+	Del(id, room string)
+	DelAll(id string)
+	// SocketRooms returns the rooms of a socket, nil if unknown.
+	SocketRooms(id string) []string
+	// RoomSize returns the number of sockets in a room.
+	RoomSize(room string) int
+	// Sockets returns the ids of the sockets in any of rooms (all when empty).
+	Sockets(rooms []string) []string
+	// Broadcast sends an encoded packet to the selected sockets.
+	Broadcast(p *Packet, opts BroadcastOptions)
+	// Close releases the adapter's resources.
+	Close() error
+}
