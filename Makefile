@@ -1,0 +1,68 @@
+# sockwasm — build, run and test.
+#
+#   make run          build the server and the example plugins, serve the chat demo
+#   make test         everything: vet, unit tests with -race, fuzzing, interop, browser
+#   make conformance  the official Engine.IO / Socket.IO protocol suites
+#   make bench        Go benchmarks with -benchmem
+
+GO        ?= go
+BIN       := bin/sockwasm
+WASM_ENV  := GOOS=wasip1 GOARCH=wasm
+WASM      := $(GO) build -buildmode=c-shared -trimpath
+PLUGINS   := plugins/chat.wasm plugins/conformance.wasm plugins/engine-echo.wasm
+CLIENT_JS := examples/chat/web/vendor/socket.io.min.js
+# Each fuzz target runs this long; CI runs every target for at least 30 s.
+FUZZTIME  ?= $(if $(filter true,$(CI)),30s,5s)
+
+.PHONY: all build plugins web run test vet unit fuzz interop deps conformance bench clean
+
+all: build plugins
+
+build:
+	$(GO) build -trimpath -o $(BIN) ./cmd/sockwasm
+
+plugins:
+	$(WASM_ENV) $(WASM) -o plugins/chat.wasm ./examples/chat/plugin
+	$(WASM_ENV) $(WASM) -o plugins/conformance.wasm ./examples/conformance/sio
+	$(WASM_ENV) $(WASM) -o plugins/engine-echo.wasm ./examples/conformance/engine
+
+# The chat page's socket.io client script comes from the pinned npm package.
+web: $(CLIENT_JS)
+
+$(CLIENT_JS): examples/chat/web/package-lock.json
+	cd examples/chat/web && npm ci --no-audit --no-fund
+	mkdir -p $(dir $@)
+	cp examples/chat/web/node_modules/socket.io-client/dist/socket.io.min.js $@
+
+run: build plugins web
+	$(BIN) serve --config server.toml
+
+test: vet unit fuzz interop
+
+vet:
+	@test -z "$$(gofmt -l cmd host protocol sdk examples)" || { gofmt -l cmd host protocol sdk examples; echo "gofmt needed"; exit 1; }
+	$(GO) vet ./...
+	$(WASM_ENV) $(GO) vet ./sdk/... ./examples/...
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+fuzz:
+	FUZZTIME=$(FUZZTIME) bash test/fuzz.sh
+
+# Installs what the interop and browser tests need (npm packages, Debian's chromium).
+deps:
+	cd test/interop && npm ci --no-audit --no-fund
+	@command -v chromium >/dev/null || { echo "installing chromium"; apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
+interop: build plugins web deps
+	cd test/interop && SOCKWASM_BIN=$(CURDIR)/$(BIN) npm test
+
+conformance: build plugins
+	bash test/conformance.sh
+
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+clean:
+	rm -rf bin $(PLUGINS) $(CLIENT_JS)
