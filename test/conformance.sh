@@ -12,6 +12,9 @@ if [ ! -f "$RUN" ]; then
   echo "conformance: $RUN not found; the protocol suites live in ../shared beside the repository. Skipping."
   exit 0
 fi
+# Stage the harness inside the repository (ignored by git and by the go tool)
+# so its npm packages are installed once and runs never share a folder.
+export CONFORMANCE_WORKDIR="${CONFORMANCE_WORKDIR:-$ROOT/test/.conformance}"
 PORT="$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
 LOG="$(mktemp)"
 "$ROOT/bin/sockwasm" serve --config "$ROOT/examples/conformance/server.toml" --listen "127.0.0.1:$PORT" 2>"$LOG" &

@@ -40,6 +40,7 @@ type ConnectError struct {
 	Data    json.RawMessage
 }
 
+// Error implements error.
 func (e *ConnectError) Error() string { return "socketio: connect refused: " + e.Message }
 
 // Event is one EVENT or BINARY_EVENT received from a client.
@@ -52,7 +53,9 @@ type Event struct {
 	// Attachments are the binary attachments, by placeholder num.
 	Attachments [][]byte
 	// AckID is the client's ack id; valid when HasAck.
-	AckID  uint64
+	AckID uint64
+	// HasAck reports that the client asked for an ack: answer it once with
+	// Socket.Ack(AckID, ...), now or later.
 	HasAck bool
 }
 
@@ -65,7 +68,9 @@ type AckResponse struct {
 }
 
 // NamespaceHandler is the application behind a namespace. Calls for one
-// socket are made in arrival order, never concurrently.
+// socket are made in arrival order, never concurrently: the calls for all
+// sockets of one Engine.IO session are serialized, including OnDisconnect
+// when Socket.Disconnect is called from another goroutine.
 type NamespaceHandler interface {
 	// Authorize runs the connection middleware; nil accepts.
 	Authorize(s *Socket) *ConnectError
@@ -107,9 +112,15 @@ type Options struct {
 
 // Adapter keeps a namespace's rooms and delivers broadcasts. The in-memory
 // adapter is the default; a Redis adapter shares rooms across nodes.
+//
+// Implementations must be safe for concurrent use and must not hold a lock
+// while delivering (Broadcast hands the selected ids to Namespace.Deliver).
 type Adapter interface {
+	// AddAll adds socket id to rooms.
 	AddAll(id string, rooms []string)
+	// Del removes socket id from room.
 	Del(id, room string)
+	// DelAll removes socket id from every room.
 	DelAll(id string)
 	// SocketRooms returns the rooms of a socket, nil if unknown.
 	SocketRooms(id string) []string
@@ -117,7 +128,8 @@ type Adapter interface {
 	RoomSize(room string) int
 	// Sockets returns the ids of the sockets in any of rooms (all when empty).
 	Sockets(rooms []string) []string
-	// Broadcast sends an encoded packet to the selected sockets.
+	// Broadcast sends an encoded packet to the selected sockets. It must
+	// not block on slow receivers.
 	Broadcast(p *Packet, opts BroadcastOptions)
 	// Close releases the adapter's resources.
 	Close() error

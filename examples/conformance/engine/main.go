@@ -1,0 +1,17 @@
+//go:build wasip1
+
+// Command engine is the plugin of the Engine.IO conformance endpoint
+// (plugins/engine-echo.wasm): every message is sent back unchanged, text as
+// text and binary as binary.
+package main
+
+import sockwasm "github.com/sockwasm/sockwasm/sdk/go"
+
+func init() {
+	sockwasm.OnEngineMessage(func(c *sockwasm.Conn, data []byte, binary bool) {
+		c.Send(data, binary)
+	})
+}
+
+// main is not run in c-shared mode; handlers are registered by init.
+func main() {}

@@ -1,0 +1,92 @@
+package engineio
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"runtime"
+	"testing"
+	"time"
+)
+
+type nopReceiver struct{}
+
+func (nopReceiver) OnMessage([]byte, bool) {}
+func (nopReceiver) OnClose(CloseReason)    {}
+
+// dialRawWebSocket opens an Engine.IO WebSocket session with a bare TCP
+// client (no client-side library state) and reads the open packet.
+func dialRawWebSocket(addr string) (net.Conn, error) {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	_, err = io.WriteString(c, "GET /engine.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\n"+
+		"Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"+
+		"Sec-WebSocket-Version: 13\r\n\r\n")
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	var buf [512]byte
+	n := 0
+	for !bytes.Contains(buf[:n], []byte(`"maxPayload"`)) || buf[n-1] != '}' {
+		m, err := c.Read(buf[n:])
+		if err != nil {
+			c.Close()
+			return nil, err
+		}
+		n += m
+	}
+	return c, nil
+}
+
+func heapAndStacks() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapInuse + m.StackInuse
+}
+
+// BenchmarkIdleWebSocketMemory reports the memory one idle WebSocket
+// session costs, server and bare client socket together (B/conn). Run it
+// with -benchtime=1x.
+func BenchmarkIdleWebSocketMemory(b *testing.B) {
+	const conns = 2000
+	srv := New(Options{PingInterval: time.Hour, PingTimeout: time.Hour}, openFunc(func(*Session) Receiver { return nopReceiver{} }))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	hs := &http.Server{Handler: srv}
+	go func() { _ = hs.Serve(ln) }()
+	defer func() {
+		_ = srv.Shutdown(context.Background())
+		_ = hs.Close()
+	}()
+	// Warm up pools and the listener.
+	if c, err := dialRawWebSocket(ln.Addr().String()); err == nil {
+		c.Close()
+	}
+	for b.Loop() {
+		before := heapAndStacks()
+		cs := make([]net.Conn, 0, conns)
+		for range conns {
+			c, err := dialRawWebSocket(ln.Addr().String())
+			if err != nil {
+				b.Fatal(err)
+			}
+			cs = append(cs, c)
+		}
+		after := heapAndStacks()
+		b.ReportMetric(float64(after-before)/conns, "B/conn")
+		for _, c := range cs {
+			c.Close()
+		}
+		for srv.Len() > 0 {
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+}

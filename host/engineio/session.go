@@ -1,0 +1,364 @@
+package engineio
+
+import (
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/rs/zerolog"
+
+	eio "github.com/sockwasm/sockwasm/protocol/engineio"
+)
+
+type sessionState uint8
+
+const (
+	stateOpen    sessionState = iota
+	stateClosing              // flushing before the transport closes
+	stateClosed
+)
+
+// Session is one Engine.IO session. Its methods are safe for concurrent use.
+type Session struct {
+	srv *Server
+	id  string
+	hs  *Handshake
+	log zerolog.Logger
+
+	// recvMu serializes everything that reaches the Receiver: OnMessage
+	// calls and the final OnClose. Lock order: recvMu before mu.
+	recvMu sync.Mutex
+	recv   Receiver
+
+	mu        sync.Mutex
+	state     sessionState
+	reason    CloseReason
+	transport string
+	ws        *websocket.Conn // live WebSocket transport
+	wsRaw     net.Conn        // the connection under ws
+	queue     []eio.Packet    // packets waiting for the transport
+	writing   bool            // a writeLoop goroutine owns ws writes
+	poll      *pollWait       // the pending GET, if any
+
+	hbTimer      *time.Timer // one timer for ping interval and ping timeout
+	hbDue        time.Time   // earlier firings of hbTimer are stale
+	awaitingPong bool
+
+	upgrading    bool            // a WebSocket upgrade is being accepted or probed
+	probe        *websocket.Conn // WebSocket being probed for the upgrade
+	probeRaw     net.Conn
+	probedAt     time.Time // when the probe was answered
+	upgradeTimer *time.Timer
+	closeTimer   *time.Timer // bounds a graceful polling close
+}
+
+func newSession(srv *Server, sid, transport string, r *http.Request, ws *websocket.Conn) *Session {
+	return &Session{
+		srv: srv,
+		id:  sid,
+		hs: &Handshake{
+			Header:     r.Header.Clone(),
+			Query:      r.URL.Query(),
+			RemoteAddr: r.RemoteAddr,
+			Time:       time.Now(),
+			Secure:     r.TLS != nil,
+			URL:        r.URL.RequestURI(),
+		},
+		log:       srv.log.With().Str("sid", sid).Logger(),
+		transport: transport,
+		ws:        ws,
+	}
+}
+
+// ID returns the session id (the sid).
+func (s *Session) ID() string { return s.id }
+
+// Transport returns the current transport name, TransportPolling or
+// TransportWebSocket.
+func (s *Session) Transport() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.transport
+}
+
+// Handshake returns what the client sent when the session opened.
+func (s *Session) Handshake() *Handshake { return s.hs }
+
+// Send queues messages atomically (in order, contiguous) and never blocks.
+// It returns ErrSessionClosed once the session is closing or closed. When
+// the messages do not fit in the write queue the session is closed with
+// ReasonWriteQueueFull and ErrWriteQueueFull is returned.
+func (s *Session) Send(msgs ...Message) error {
+	s.mu.Lock()
+	if s.state != stateOpen {
+		s.mu.Unlock()
+		return ErrSessionClosed
+	}
+	if len(s.queue)+len(msgs) > s.srv.opts.WriteQueueSize {
+		s.log.Warn().Int("queued", len(s.queue)).Int("adding", len(msgs)).Msg("write queue full, closing session")
+		after := s.closeLocked(ReasonWriteQueueFull, false)
+		s.mu.Unlock()
+		after()
+		return ErrWriteQueueFull
+	}
+	for _, m := range msgs {
+		s.queue = append(s.queue, eio.Packet{Type: eio.PacketMessage, Data: m.Data, Binary: m.Binary})
+	}
+	s.flushLocked()
+	s.mu.Unlock()
+	return nil
+}
+
+// Close flushes what is queued, then closes the transport. Idempotent.
+// Receiver.OnClose is called with reason once the session has closed.
+func (s *Session) Close(reason CloseReason) { s.closeWith(reason, true) }
+
+func (s *Session) closeWith(reason CloseReason, graceful bool) {
+	s.mu.Lock()
+	after := s.closeLocked(reason, graceful)
+	s.mu.Unlock()
+	after()
+}
+
+func noop() {}
+
+// closeLocked moves the session towards closed. A graceful close flushes
+// the queue first; otherwise the transport is dropped at once, which also
+// ends a graceful close already under way. The returned function must be
+// called after s.mu is released.
+func (s *Session) closeLocked(reason CloseReason, graceful bool) func() {
+	switch {
+	case s.state == stateClosed:
+		return noop
+	case s.state == stateClosing && graceful:
+		return noop
+	case s.state == stateOpen:
+		s.reason = reason
+	}
+	var probe *websocket.Conn
+	if s.probe != nil {
+		probe = s.probe
+		s.probe = nil
+	}
+	s.upgrading = false
+	after := func() {
+		if probe != nil {
+			_ = probe.CloseNow()
+		}
+	}
+	if graceful {
+		s.state = stateClosing
+		s.hbTimer.Stop()
+		if s.transport == TransportWebSocket {
+			if !s.writing {
+				s.writing = true
+				ws := s.ws
+				s.srv.goRun(func() { s.writeLoop(ws) })
+			}
+			return after
+		}
+		if s.poll != nil {
+			s.answerPollLocked(http.StatusOK, s.drainLocked(true))
+			s.finalizeLocked()
+			return after
+		}
+		if reason == ReasonServerShutdown {
+			// Like the reference server, a shutdown does not wait for a
+			// polling client's next request.
+			s.finalizeLocked()
+			return after
+		}
+		// Wait for the client's next GET to deliver the rest.
+		r := s.reason
+		s.closeTimer = time.AfterFunc(s.srv.opts.PingInterval+s.srv.opts.PingTimeout, func() {
+			s.closeWith(r, false)
+		})
+		return after
+	}
+	ws := s.ws
+	if s.transport == TransportPolling && s.poll == nil && reason == ReasonTransportClose {
+		s.srv.linger(s.id)
+	}
+	if s.transport == TransportPolling && s.poll != nil {
+		body := []byte{eio.PacketClose.Char()}
+		if reason == ReasonTransportClose {
+			// The client asked to close: release its poll with a noop.
+			body[0] = eio.PacketNoop.Char()
+		}
+		s.answerPollLocked(http.StatusOK, body)
+	}
+	s.finalizeLocked()
+	return func() {
+		after()
+		if ws != nil {
+			_ = ws.CloseNow()
+		}
+	}
+}
+
+// finalizeLocked marks the session closed, forgets it and schedules OnClose.
+func (s *Session) finalizeLocked() {
+	if s.state == stateClosed {
+		return
+	}
+	s.state = stateClosed
+	clear(s.queue)
+	s.queue = nil
+	s.hbTimer.Stop()
+	if s.upgradeTimer != nil {
+		s.upgradeTimer.Stop()
+	}
+	if s.closeTimer != nil {
+		s.closeTimer.Stop()
+	}
+	if s.poll != nil {
+		s.answerPollLocked(http.StatusBadRequest, nil)
+	}
+	s.srv.remove(s)
+	reason := s.reason
+	s.log.Debug().Str("reason", string(reason)).Msg("session closed")
+	s.srv.goRun(func() {
+		s.recvMu.Lock()
+		defer s.recvMu.Unlock()
+		if s.recv != nil {
+			s.recv.OnClose(reason)
+		}
+	})
+}
+
+// flushLocked hands queued packets to the transport: it starts the
+// WebSocket writer or answers the pending poll.
+func (s *Session) flushLocked() {
+	if len(s.queue) == 0 {
+		return
+	}
+	switch {
+	case s.transport == TransportWebSocket:
+		if !s.writing && s.ws != nil {
+			s.writing = true
+			ws := s.ws
+			s.srv.goRun(func() { s.writeLoop(ws) })
+		}
+	case s.poll != nil:
+		s.answerPollLocked(http.StatusOK, s.drainLocked(false))
+	}
+}
+
+// drainLocked empties the queue into one polling payload, followed by a
+// close packet when withClose is set.
+func (s *Session) drainLocked(withClose bool) []byte {
+	n := 0
+	for _, p := range s.queue {
+		n += eio.TextLen(p) + 1
+	}
+	body := eio.AppendPayload(make([]byte, 0, n+1), s.queue...)
+	if withClose {
+		if len(body) > 0 {
+			body = append(body, eio.Separator)
+		}
+		body = append(body, eio.PacketClose.Char())
+	}
+	clear(s.queue)
+	if cap(s.queue) > 64 {
+		s.queue = nil
+	} else {
+		s.queue = s.queue[:0]
+	}
+	return body
+}
+
+// startHeartbeatLocked arms the ping timer; it runs when the handshake is
+// queued, so the client's clock and ours start together.
+func (s *Session) startHeartbeatLocked() {
+	d := s.srv.opts.PingInterval
+	s.hbDue = time.Now().Add(d)
+	s.hbTimer = time.AfterFunc(d, s.onHeartbeat)
+}
+
+// onHeartbeat runs when hbTimer fires: it sends a ping, or closes the
+// session when the previous ping went unanswered.
+func (s *Session) onHeartbeat() {
+	s.mu.Lock()
+	now := time.Now()
+	if s.state != stateOpen || now.Before(s.hbDue) {
+		s.mu.Unlock()
+		return
+	}
+	if s.awaitingPong {
+		after := s.pingTimeoutLocked()
+		s.mu.Unlock()
+		after()
+		return
+	}
+	if len(s.queue) >= s.srv.opts.WriteQueueSize {
+		s.log.Warn().Int("queued", len(s.queue)).Msg("write queue full, closing session")
+		after := s.closeLocked(ReasonWriteQueueFull, false)
+		s.mu.Unlock()
+		after()
+		return
+	}
+	s.awaitingPong = true
+	// Count the timeout from when the ping was due, not from when this
+	// callback got to run.
+	s.hbDue = s.hbDue.Add(s.srv.opts.PingTimeout)
+	s.hbTimer.Reset(s.hbDue.Sub(now))
+	s.queue = append(s.queue, eio.Packet{Type: eio.PacketPing})
+	s.flushLocked()
+	s.mu.Unlock()
+}
+
+// pingExpiredLocked reports whether the heartbeat deadline has passed,
+// whether or not the timer has run yet: a request arriving after the
+// deadline must not find the session alive.
+func (s *Session) pingExpiredLocked(now time.Time) bool {
+	if s.state != stateOpen {
+		return false
+	}
+	deadline := s.hbDue
+	if !s.awaitingPong {
+		deadline = deadline.Add(s.srv.opts.PingTimeout)
+	}
+	return !now.Before(deadline)
+}
+
+// pingTimeoutLocked closes a session whose pong is overdue; like
+// closeLocked it returns what to run once s.mu is released.
+func (s *Session) pingTimeoutLocked() func() {
+	s.log.Debug().Msg("ping timeout")
+	return s.closeLocked(ReasonPingTimeout, false)
+}
+
+func (s *Session) onPong() {
+	s.mu.Lock()
+	if s.state == stateOpen && s.awaitingPong {
+		s.awaitingPong = false
+		d := s.srv.opts.PingInterval
+		s.hbDue = time.Now().Add(d)
+		s.hbTimer.Reset(d)
+	}
+	s.mu.Unlock()
+}
+
+// handlePacket acts on one packet from the client; the caller holds
+// recvMu. It reports whether the session still accepts packets.
+func (s *Session) handlePacket(p eio.Packet) bool {
+	switch p.Type {
+	case eio.PacketMessage:
+		s.mu.Lock()
+		open := s.state == stateOpen
+		s.mu.Unlock()
+		if !open {
+			return false
+		}
+		s.recv.OnMessage(p.Data, p.Binary)
+	case eio.PacketPong:
+		s.onPong()
+	case eio.PacketClose:
+		s.log.Debug().Msg("client closed the session")
+		s.closeWith(ReasonTransportClose, false)
+		return false
+	}
+	return true
+}

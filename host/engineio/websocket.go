@@ -1,0 +1,370 @@
+package engineio
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/coder/websocket"
+
+	eio "github.com/sockwasm/sockwasm/protocol/engineio"
+)
+
+// maxPooledBuffer keeps one huge message from pinning its buffer.
+const maxPooledBuffer = 64 << 10
+
+// wsBufferSize is the size of the read and write buffers each WebSocket
+// keeps for its whole life; small buffers are the largest saving in memory
+// per idle connection.
+const wsBufferSize = 1024
+
+// hijackWriter lets coder/websocket hijack the connection through it, so
+// that the server learns the raw net.Conn (to cut a close handshake short)
+// and can hand out small buffers instead of net/http's 4 KiB ones.
+type hijackWriter struct {
+	http.ResponseWriter
+	conn net.Conn
+}
+
+// Hijack implements http.Hijacker.
+func (h *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c, brw, err := http.NewResponseController(h.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	h.conn = c
+	if err := brw.Writer.Flush(); err != nil {
+		return nil, nil, err
+	}
+	if brw.Reader.Buffered() > 0 {
+		// The client already sent frames: keep the reader that holds them.
+		return c, bufio.NewReadWriter(brw.Reader, bufio.NewWriterSize(c, wsBufferSize)), nil
+	}
+	return c, bufio.NewReadWriter(bufio.NewReaderSize(c, wsBufferSize), bufio.NewWriterSize(c, wsBufferSize)), nil
+}
+
+// Unwrap returns the wrapped ResponseWriter.
+func (h *hijackWriter) Unwrap() http.ResponseWriter { return h.ResponseWriter }
+
+func (s *Server) accept(w http.ResponseWriter, r *http.Request) (*websocket.Conn, net.Conn, error) {
+	hw := &hijackWriter{ResponseWriter: w}
+	conn, err := websocket.Accept(hw, r, &websocket.AcceptOptions{
+		// Engine.IO does not restrict origins for WebSocket.
+		InsecureSkipVerify: true,
+		CompressionMode:    websocket.CompressionDisabled,
+	})
+	if err != nil {
+		s.log.Debug().Err(err).Msg("websocket accept failed")
+		return nil, nil, err
+	}
+	conn.SetReadLimit(s.opts.MaxPayload)
+	return conn, hw.conn, nil
+}
+
+// serveWebSocketHandshake opens a session directly over WebSocket. The
+// handler returns once the read loop runs in its own goroutine, so that an
+// idle connection costs a single goroutine.
+func (s *Server) serveWebSocketHandshake(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	down := s.shutdown
+	s.mu.Unlock()
+	if down {
+		writeError(w, ErrorBadRequest)
+		return
+	}
+	conn, raw, err := s.accept(w, r)
+	if err != nil {
+		return
+	}
+	sess, ok := s.open(r, TransportWebSocket, conn, raw)
+	if !ok {
+		_ = conn.CloseNow()
+		return
+	}
+	sess.mu.Lock()
+	sess.flushLocked()
+	sess.mu.Unlock()
+	s.goRun(func() { sess.readLoop(conn, false) })
+}
+
+// serveUpgrade accepts a WebSocket for a polling session and probes it.
+// A session that is not polling, or already upgrading, gets its WebSocket
+// closed right after the handshake, as the reference server does.
+func (s *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, sess *Session) {
+	sess.mu.Lock()
+	ok := sess.state == stateOpen && sess.transport == TransportPolling && !sess.upgrading
+	if ok {
+		// Set before the 101 goes out: a GET racing the upgrade is held.
+		sess.upgrading = true
+	}
+	sess.mu.Unlock()
+	conn, raw, err := s.accept(w, r)
+	if err != nil {
+		if ok {
+			sess.mu.Lock()
+			sess.upgrading = false
+			sess.mu.Unlock()
+		}
+		return
+	}
+	if !ok {
+		sess.log.Debug().Msg("refusing websocket for a session that cannot upgrade")
+		_ = conn.CloseNow()
+		return
+	}
+	sess.mu.Lock()
+	if sess.state != stateOpen || !sess.upgrading {
+		sess.mu.Unlock()
+		_ = conn.CloseNow()
+		return
+	}
+	sess.probe = conn
+	sess.probeRaw = raw
+	sess.upgradeTimer = time.AfterFunc(s.opts.UpgradeTimeout, func() {
+		sess.log.Debug().Msg("upgrade timed out")
+		sess.abortUpgrade(conn)
+	})
+	sess.mu.Unlock()
+	s.goRun(func() { sess.readLoop(conn, true) })
+}
+
+// abortUpgrade drops the WebSocket being probed; the session stays on
+// polling.
+func (s *Session) abortUpgrade(conn *websocket.Conn) {
+	s.mu.Lock()
+	if s.probe == conn {
+		s.probe = nil
+		s.upgrading = false
+		s.upgradeTimer.Stop()
+	}
+	s.mu.Unlock()
+	_ = conn.CloseNow()
+}
+
+// strayPollDelay is how long after the probe response a polling request
+// that raced the upgrade gets its 400 at the earliest: the client then sees
+// the probe response, sent on the other connection, first.
+const strayPollDelay = 20 * time.Millisecond
+
+// waitAfterProbe delays the rejection of a polling request that raced the
+// upgrade; see strayPollDelay.
+func (s *Session) waitAfterProbe() {
+	s.mu.Lock()
+	at := s.probedAt
+	s.mu.Unlock()
+	if at.IsZero() {
+		return
+	}
+	if d := time.Until(at.Add(strayPollDelay)); d > 0 {
+		time.Sleep(d)
+	}
+}
+
+// completeUpgrade makes conn the session's transport. A GET still pending
+// is answered 400: the client paused polling before it sent the upgrade.
+func (s *Session) completeUpgrade(conn *websocket.Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.probe != conn || s.state != stateOpen {
+		return false
+	}
+	s.probe = nil
+	s.upgrading = false
+	s.upgradeTimer.Stop()
+	s.transport = TransportWebSocket
+	s.ws = conn
+	s.wsRaw = s.probeRaw
+	s.probeRaw = nil
+	if s.poll != nil {
+		s.answerPollLocked(http.StatusBadRequest, nil)
+	}
+	s.flushLocked()
+	s.log.Debug().Msg("upgraded to websocket")
+	return true
+}
+
+// readLoop reads conn until it fails or the session closes. While probing
+// it speaks the upgrade protocol (2probe, 3probe, 5) and then carries on as
+// the session's transport.
+func (s *Session) readLoop(conn *websocket.Conn, probing bool) {
+	ctx := context.Background()
+	for {
+		typ, rd, err := conn.Reader(ctx)
+		if err != nil {
+			s.readFailed(conn, err)
+			return
+		}
+		buf := s.srv.getReadBuffer()
+		buf.Reset()
+		_, err = buf.ReadFrom(rd)
+		if err != nil {
+			s.srv.putReadBuffer(buf)
+			s.readFailed(conn, err)
+			return
+		}
+		var p eio.Packet
+		if typ == websocket.MessageBinary {
+			p = eio.DecodeBinary(buf.Bytes())
+		} else {
+			p, err = eio.DecodeText(buf.Bytes())
+		}
+		if err != nil {
+			s.srv.putReadBuffer(buf)
+			if probing {
+				s.abortUpgrade(conn)
+				return
+			}
+			s.log.Debug().Err(err).Msg("malformed packet, closing session")
+			s.closeIfTransport(conn, ReasonParseError)
+			return
+		}
+		if probing {
+			probing, err = s.probePacket(conn, p)
+			s.srv.putReadBuffer(buf)
+			if err != nil {
+				return
+			}
+			continue
+		}
+		if p.Type == eio.PacketMessage {
+			p.Data = bytes.Clone(p.Data)
+		}
+		s.srv.putReadBuffer(buf)
+		s.recvMu.Lock()
+		ok := s.handlePacket(p)
+		s.recvMu.Unlock()
+		if !ok {
+			return
+		}
+	}
+}
+
+var errUpgradeAborted = errors.New("engineio: upgrade aborted")
+
+// probePacket handles a packet on a WebSocket being probed. It reports
+// whether conn is still probing, or an error when the upgrade failed.
+func (s *Session) probePacket(conn *websocket.Conn, p eio.Packet) (bool, error) {
+	switch {
+	case p.Type == eio.PacketPing && string(p.Data) == "probe":
+		if err := conn.Write(context.Background(), websocket.MessageText, []byte("3probe")); err != nil {
+			s.abortUpgrade(conn)
+			return false, err
+		}
+		s.mu.Lock()
+		if s.probe == conn {
+			s.probedAt = time.Now()
+		}
+		if p := s.poll; s.probe == conn && p != nil && p.hold == nil {
+			// Release the pending GET soon so the client can pause polling;
+			// not at once, in case the client's upgrade packet is on its way.
+			s.holdPollLocked(p)
+		}
+		s.mu.Unlock()
+		return true, nil
+	case p.Type == eio.PacketUpgrade:
+		if !s.completeUpgrade(conn) {
+			_ = conn.CloseNow()
+			return false, errUpgradeAborted
+		}
+		return false, nil
+	default:
+		s.abortUpgrade(conn)
+		return false, errUpgradeAborted
+	}
+}
+
+func (s *Server) getReadBuffer() *bytes.Buffer {
+	if b, ok := s.readBuffers.Get().(*bytes.Buffer); ok {
+		return b
+	}
+	return new(bytes.Buffer)
+}
+
+func (s *Server) putReadBuffer(b *bytes.Buffer) {
+	if b.Cap() <= maxPooledBuffer {
+		s.readBuffers.Put(b)
+	}
+}
+
+// readFailed ends the probe or the session whose transport conn is.
+func (s *Session) readFailed(conn *websocket.Conn, err error) {
+	reason := ReasonTransportError
+	if websocket.CloseStatus(err) != -1 || errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
+		reason = ReasonTransportClose
+	}
+	s.mu.Lock()
+	if s.probe == conn {
+		s.mu.Unlock()
+		s.abortUpgrade(conn)
+		return
+	}
+	s.mu.Unlock()
+	if reason == ReasonTransportError {
+		s.log.Debug().Err(err).Msg("websocket read failed")
+	}
+	s.closeIfTransport(conn, reason)
+}
+
+// closeIfTransport closes the session at once if conn is its transport.
+func (s *Session) closeIfTransport(conn *websocket.Conn, reason CloseReason) {
+	s.mu.Lock()
+	after := noop
+	if s.ws == conn {
+		after = s.closeLocked(reason, false)
+	}
+	s.mu.Unlock()
+	after()
+	_ = conn.CloseNow()
+}
+
+// writeLoop writes the queue to conn until it is empty, then exits; it is
+// started again by the next Send. No lock is held while writing. When the
+// session is closing gracefully it closes conn once the queue is written.
+func (s *Session) writeLoop(conn *websocket.Conn) {
+	ctx := context.Background()
+	var batch []eio.Packet
+	var text []byte
+	for {
+		s.mu.Lock()
+		if s.ws != conn || s.state == stateClosed {
+			s.writing = false
+			s.mu.Unlock()
+			return
+		}
+		if len(s.queue) == 0 {
+			s.writing = false
+			closing := s.state == stateClosing
+			raw := s.wsRaw
+			if closing {
+				s.finalizeLocked()
+			}
+			s.mu.Unlock()
+			if closing {
+				s.srv.closeWebSocket(conn, raw)
+			}
+			return
+		}
+		batch, s.queue = s.queue, batch[:0]
+		s.mu.Unlock()
+		for _, p := range batch {
+			var err error
+			if p.Binary && p.Type == eio.PacketMessage {
+				err = conn.Write(ctx, websocket.MessageBinary, p.Data)
+			} else {
+				text = eio.AppendText(text[:0], p)
+				err = conn.Write(ctx, websocket.MessageText, text)
+			}
+			if err != nil {
+				s.log.Debug().Err(err).Msg("websocket write failed")
+				s.closeIfTransport(conn, ReasonTransportError)
+				return
+			}
+		}
+		clear(batch)
+	}
+}

@@ -1,0 +1,334 @@
+package plugin
+
+import (
+	"encoding/binary"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/sockwasm/sockwasm/host/engineio"
+	"github.com/sockwasm/sockwasm/host/socketio"
+)
+
+// target is what a socket call acts on. *socketio.Socket is adapted by
+// socketTarget; tests use a fake.
+type target interface {
+	ID() string
+	Namespace() string
+	Auth() []byte
+	Transport() string
+	Rooms() []string
+	Join(room string)
+	Leave(room string)
+	Emit(name string, args []byte, atts [][]byte) error
+	EmitWithAck(name string, args []byte, atts [][]byte, timeout time.Duration, cb func(socketio.AckResponse)) error
+	Ack(id uint64, args []byte, atts [][]byte) error
+	Disconnect(closeSession bool)
+	Broadcast(opts socketio.BroadcastOptions, name string, args []byte, atts [][]byte) error
+	RoomSize(room string) int
+	ClientCount() int
+	// Lock serializes the plugin calls of one socket.
+	Lock() *sync.Mutex
+}
+
+// engineSession is what an engine call acts on; *engineio.Session has it.
+type engineSession interface {
+	ID() string
+	Transport() string
+	Send(msgs ...engineio.Message) error
+}
+
+// call is the state of one guest call, reachable from host functions
+// through the call's context.
+type call struct {
+	kind   uint32
+	frame  []byte
+	atts   [][]byte
+	event  string
+	sock   target
+	eng    engineSession
+	ackID  uint64
+	hasAck bool
+	acked  bool
+	reject *socketio.ConnectError
+	p      *Plugin
+}
+
+var callPool = sync.Pool{New: func() any { return new(call) }}
+
+func (p *Plugin) newCall(kind uint32) *call {
+	c := callPool.Get().(*call)
+	c.kind = kind
+	c.p = p
+	return c
+}
+
+func freeCall(c *call) {
+	frame := c.frame[:0]
+	if cap(frame) > 64<<10 {
+		frame = nil
+	}
+	*c = call{frame: frame}
+	callPool.Put(c)
+}
+
+// frameFields are the variable fields of an input frame.
+type frameFields struct {
+	flags     uint16
+	natts     uint32
+	ackID     uint64
+	status    uint32
+	namespace string
+	socketID  string
+	name      string
+	args      []byte
+	auth      []byte
+	context   []byte
+	reason    string
+	rooms     []string
+}
+
+// encodeFrame appends the input frame of kind with f to dst.
+func encodeFrame(dst []byte, kind uint32, f *frameFields) []byte {
+	dst = append(dst, ABIVersion, byte(kind))
+	dst = binary.LittleEndian.AppendUint16(dst, f.flags)
+	dst = binary.LittleEndian.AppendUint32(dst, f.natts)
+	dst = binary.LittleEndian.AppendUint64(dst, f.ackID)
+	dst = binary.LittleEndian.AppendUint32(dst, f.status)
+	dst = binary.LittleEndian.AppendUint32(dst, 0)
+	dst = appendStr(dst, f.namespace)
+	dst = appendStr(dst, f.socketID)
+	dst = appendStr(dst, f.name)
+	dst = appendBytes(dst, f.args)
+	dst = appendBytes(dst, f.auth)
+	dst = appendBytes(dst, f.context)
+	dst = appendStr(dst, f.reason)
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(f.rooms)))
+	for _, r := range f.rooms {
+		dst = appendStr(dst, r)
+	}
+	return dst
+}
+
+func appendStr(dst []byte, s string) []byte {
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(s)))
+	return append(dst, s...)
+}
+
+func appendBytes(dst []byte, b []byte) []byte {
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(b)))
+	return append(dst, b...)
+}
+
+// socketState is what this package keeps in socketio.Socket.SetValue.
+type socketState struct {
+	mu sync.Mutex
+}
+
+// socketTarget adapts *socketio.Socket to target.
+type socketTarget struct {
+	s  *socketio.Socket
+	st *socketState
+}
+
+// stateMu guards the lazy creation of socketState values.
+var stateMu sync.Mutex
+
+func adapt(s *socketio.Socket) *socketTarget {
+	if st, ok := s.Value().(*socketState); ok {
+		return &socketTarget{s: s, st: st}
+	}
+	stateMu.Lock()
+	defer stateMu.Unlock()
+	st, ok := s.Value().(*socketState)
+	if !ok {
+		st = new(socketState)
+		s.SetValue(st)
+	}
+	return &socketTarget{s: s, st: st}
+}
+
+func (t *socketTarget) ID() string        { return t.s.ID() }
+func (t *socketTarget) Namespace() string { return t.s.Namespace().Name() }
+func (t *socketTarget) Auth() []byte      { return t.s.Auth() }
+func (t *socketTarget) Transport() string { return t.s.Transport() }
+func (t *socketTarget) Rooms() []string   { return t.s.Rooms() }
+func (t *socketTarget) Join(room string)  { t.s.Join(room) }
+func (t *socketTarget) Leave(room string) { t.s.Leave(room) }
+func (t *socketTarget) Emit(name string, args []byte, atts [][]byte) error {
+	return t.s.Emit(name, args, atts)
+}
+func (t *socketTarget) EmitWithAck(name string, args []byte, atts [][]byte, timeout time.Duration, cb func(socketio.AckResponse)) error {
+	return t.s.EmitWithAck(name, args, atts, timeout, cb)
+}
+func (t *socketTarget) Ack(id uint64, args []byte, atts [][]byte) error {
+	return t.s.Ack(id, args, atts)
+}
+func (t *socketTarget) Disconnect(closeSession bool) { t.s.Disconnect(closeSession) }
+func (t *socketTarget) Broadcast(opts socketio.BroadcastOptions, name string, args []byte, atts [][]byte) error {
+	return t.s.Namespace().Broadcast(opts, name, args, atts)
+}
+func (t *socketTarget) RoomSize(room string) int { return t.s.Namespace().RoomSize(room) }
+func (t *socketTarget) ClientCount() int         { return t.s.Namespace().Len() }
+func (t *socketTarget) Lock() *sync.Mutex        { return &t.st.mu }
+
+// Middleware runs the guest's connection middleware for s; nil accepts.
+// The guest rejects with the reject host function. A guest fault rejects
+// with {"message":"internal error"}.
+func (p *Plugin) Middleware(s *socketio.Socket) *socketio.ConnectError {
+	return p.middleware(adapt(s))
+}
+
+// Connect tells the guest that s connected.
+func (p *Plugin) Connect(s *socketio.Socket) { p.connect(adapt(s)) }
+
+// Event hands ev to the guest. On a guest fault the event is acked with
+// [{"error":"handler failed"}] when the client asked for an ack that the
+// guest has not answered.
+func (p *Plugin) Event(s *socketio.Socket, ev *socketio.Event) { p.event(adapt(s), ev) }
+
+// Disconnect tells the guest that s left with reason and its rooms.
+func (p *Plugin) Disconnect(s *socketio.Socket, reason socketio.Reason, rooms []string) {
+	p.disconnect(adapt(s), string(reason), rooms)
+}
+
+var internalError = &socketio.ConnectError{Message: "internal error"}
+
+func (p *Plugin) middleware(t target) *socketio.ConnectError {
+	mu := t.Lock()
+	mu.Lock()
+	defer mu.Unlock()
+	c := p.newCall(KindMiddleware)
+	defer freeCall(c)
+	c.sock = t
+	c.frame = encodeFrame(c.frame, c.kind, &frameFields{
+		namespace: t.Namespace(), socketID: t.ID(), auth: t.Auth(),
+	})
+	if f := p.invoke(c); f != nil {
+		return internalError
+	}
+	return c.reject
+}
+
+func (p *Plugin) connect(t target) {
+	mu := t.Lock()
+	mu.Lock()
+	defer mu.Unlock()
+	c := p.newCall(KindConnect)
+	defer freeCall(c)
+	c.sock = t
+	c.frame = encodeFrame(c.frame, c.kind, &frameFields{
+		namespace: t.Namespace(), socketID: t.ID(), auth: t.Auth(),
+	})
+	p.invoke(c)
+}
+
+func (p *Plugin) event(t target, ev *socketio.Event) {
+	mu := t.Lock()
+	mu.Lock()
+	defer mu.Unlock()
+	c := p.newCall(KindEvent)
+	defer freeCall(c)
+	c.sock = t
+	c.event = ev.Name
+	c.atts = ev.Attachments
+	c.ackID, c.hasAck = ev.AckID, ev.HasAck
+	ff := frameFields{
+		natts: uint32(len(ev.Attachments)), namespace: t.Namespace(), socketID: t.ID(),
+		name: ev.Name, args: ev.Args,
+	}
+	if ev.HasAck {
+		ff.flags |= FlagHasAck
+		ff.ackID = ev.AckID
+	}
+	c.frame = encodeFrame(c.frame, c.kind, &ff)
+	if f := p.invoke(c); f != nil && c.hasAck && !c.acked {
+		if err := t.Ack(c.ackID, handlerFailedAck, nil); err != nil && !errors.Is(err, socketio.ErrUnknownAck) {
+			p.log.Debug().Err(err).Msg("error ack not sent")
+		}
+	}
+}
+
+func (p *Plugin) ackResponse(t target, ctx []byte, r socketio.AckResponse) {
+	mu := t.Lock()
+	mu.Lock()
+	defer mu.Unlock()
+	c := p.newCall(KindAckResponse)
+	defer freeCall(c)
+	c.sock = t
+	c.atts = r.Attachments
+	ff := frameFields{
+		natts: uint32(len(r.Attachments)), namespace: t.Namespace(), socketID: t.ID(),
+		args: r.Args, context: ctx,
+	}
+	switch {
+	case r.Err == nil:
+	case errors.Is(r.Err, socketio.ErrAckTimeout):
+		ff.status = AckTimeout
+	default:
+		ff.status = AckDisconnected
+	}
+	if len(ff.args) == 0 {
+		ff.args = emptyArray
+	}
+	c.frame = encodeFrame(c.frame, c.kind, &ff)
+	p.invoke(c)
+}
+
+var emptyArray = []byte("[]")
+
+func (p *Plugin) disconnect(t target, reason string, rooms []string) {
+	mu := t.Lock()
+	mu.Lock()
+	defer mu.Unlock()
+	c := p.newCall(KindDisconnect)
+	defer freeCall(c)
+	c.sock = t
+	c.frame = encodeFrame(c.frame, c.kind, &frameFields{
+		namespace: t.Namespace(), socketID: t.ID(), reason: reason, rooms: rooms,
+	})
+	p.invoke(c)
+}
+
+// EngineHandler serves a bare Engine.IO endpoint with this plugin: the
+// guest gets engine-open, engine-message and engine-close calls and answers
+// with engine_send.
+func (p *Plugin) EngineHandler() engineio.Handler { return engineHandler{p} }
+
+type engineHandler struct{ p *Plugin }
+
+func (h engineHandler) Open(s *engineio.Session) engineio.Receiver { return h.p.engineOpen(s) }
+
+type engineReceiver struct {
+	p *Plugin
+	s engineSession
+}
+
+func (p *Plugin) engineOpen(s engineSession) *engineReceiver {
+	r := &engineReceiver{p: p, s: s}
+	r.run(KindEngineOpen, &frameFields{socketID: s.ID()})
+	return r
+}
+
+// OnMessage implements engineio.Receiver.
+func (r *engineReceiver) OnMessage(data []byte, binary bool) {
+	ff := frameFields{socketID: r.s.ID(), args: data}
+	if binary {
+		ff.flags = FlagBinary
+	}
+	r.run(KindEngineMessage, &ff)
+}
+
+// OnClose implements engineio.Receiver.
+func (r *engineReceiver) OnClose(reason engineio.CloseReason) {
+	r.run(KindEngineClose, &frameFields{socketID: r.s.ID(), reason: string(reason)})
+}
+
+// run makes one engine call; the Receiver contract already serializes them.
+func (r *engineReceiver) run(kind uint32, ff *frameFields) {
+	c := r.p.newCall(kind)
+	defer freeCall(c)
+	c.eng = r.s
+	c.frame = encodeFrame(c.frame, kind, ff)
+	r.p.invoke(c)
+}

@@ -1,0 +1,241 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/sockwasm/sockwasm/host/config"
+)
+
+// pluginsDir holds the example plugins, built once for this test binary by
+// the real Go toolchain.
+var pluginsDir string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "sockwasm-server-test")
+	if err != nil {
+		panic(err)
+	}
+	pluginsDir = dir
+	code := func() int {
+		defer os.RemoveAll(dir)
+		for name, pkg := range map[string]string{
+			"conformance": "./examples/conformance/sio",
+			"engine-echo": "./examples/conformance/engine",
+		} {
+			cmd := exec.Command(goTool(), "build", "-buildmode=c-shared", "-o", filepath.Join(dir, name+".wasm"), pkg)
+			cmd.Dir = "../.."
+			cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				os.Stderr.WriteString("building " + pkg + ": " + err.Error() + "\n" + string(out))
+				return 1
+			}
+		}
+		return m.Run()
+	}()
+	os.Exit(code)
+}
+
+func goTool() string {
+	return filepath.Join(runtime.GOROOT(), "bin", "go")
+}
+
+const conformanceTOML = `
+[engine]
+ping_interval = "300ms"
+ping_timeout = "200ms"
+[socketio]
+connect_timeout = "1s"
+[[namespace]]
+name = "/"
+handler = "conformance"
+[[namespace]]
+name = "/custom"
+handler = "conformance"
+[[engine_endpoint]]
+path = "/engine.io/"
+plugin = "engine-echo"
+`
+
+func newTestServer(t *testing.T, toml, plugins string) (*Server, error) {
+	t.Helper()
+	cfg, err := config.Parse(filepath.Join(t.TempDir(), "server.toml"), []byte("plugins_dir = \""+plugins+"\"\n"+toml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return New(context.Background(), cfg, zerolog.Nop())
+}
+
+func startServer(t *testing.T) string {
+	t.Helper()
+	srv, err := newTestServer(t, conformanceTOML, pluginsDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		hs.Close()
+	})
+	return hs.URL
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func post(t *testing.T, url, body string) (int, string) {
+	t.Helper()
+	resp, err := http.Post(url, "text/plain;charset=UTF-8", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// handshake opens a polling session on path and returns its polling URL.
+func handshake(t *testing.T, base, path string) string {
+	t.Helper()
+	code, body := get(t, base+path+"?EIO=4&transport=polling")
+	if code != 200 || !strings.HasPrefix(body, "0{") {
+		t.Fatalf("handshake: %d %q", code, body)
+	}
+	var open struct {
+		SID string `json:"sid"`
+	}
+	if err := json.Unmarshal([]byte(body[1:]), &open); err != nil || open.SID == "" {
+		t.Fatalf("handshake body %q: %v", body, err)
+	}
+	return base + path + "?EIO=4&transport=polling&sid=" + open.SID
+}
+
+// connectSIO opens a polling session and connects it to namespace "/",
+// consuming the CONNECT reply and the "auth" event.
+func connectSIO(t *testing.T, base string) string {
+	t.Helper()
+	u := handshake(t, base, "/socket.io/")
+	if code, body := post(t, u, "40"); code != 200 || body != "ok" {
+		t.Fatalf("connect POST: %d %q", code, body)
+	}
+	_, body := get(t, u)
+	if !strings.HasPrefix(body, `40{"sid":"`) || !strings.Contains(body, `42["auth",{}]`) {
+		t.Fatalf("connect reply %q", body)
+	}
+	return u
+}
+
+func echo(t *testing.T, u, msg string) {
+	t.Helper()
+	if code, body := post(t, u, `42["message",`+msg+`]`); code != 200 || body != "ok" {
+		t.Fatalf("event POST: %d %q", code, body)
+	}
+	want := `42["message-back",` + msg + `]`
+	if _, body := get(t, u); body != want {
+		t.Fatalf("got %q, want %q", body, want)
+	}
+}
+
+func TestUnknownSID(t *testing.T) {
+	base := startServer(t)
+	code, body := get(t, base+"/socket.io/?EIO=4&transport=polling&sid=nope")
+	if code != 400 || body != `{"code":1,"message":"Session ID unknown"}` {
+		t.Errorf("unknown sid: %d %q", code, body)
+	}
+}
+
+func TestUnknownNamespace(t *testing.T) {
+	base := startServer(t)
+	u := handshake(t, base, "/socket.io/")
+	post(t, u, "40/random,")
+	if _, body := get(t, u); body != `44/random,{"message":"Invalid namespace"}` {
+		t.Errorf("got %q", body)
+	}
+	// The session stays usable for a valid namespace.
+	post(t, u, "40")
+	if _, body := get(t, u); !strings.HasPrefix(body, `40{"sid":"`) {
+		t.Errorf("connect after refusal: %q", body)
+	}
+}
+
+func TestMalformedPacketClosesOnlyThatSession(t *testing.T) {
+	base := startServer(t)
+	good := connectSIO(t, base)
+	bad := connectSIO(t, base)
+	post(t, bad, `42{"not":"an array"}`)
+	// The bad session is gone: its next poll is answered with a close or 400.
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		code, body := get(t, bad)
+		if code == 400 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("malformed session still open: %d %q", code, body)
+		}
+	}
+	echo(t, good, `1,"2",{"3":[true]}`)
+}
+
+func TestOversizedPost(t *testing.T) {
+	base := startServer(t)
+	good := connectSIO(t, base)
+	bad := connectSIO(t, base)
+	code, _ := post(t, bad, "4"+strings.Repeat("x", 1_000_001))
+	if code != 413 {
+		t.Errorf("oversized POST answered %d, want 413", code)
+	}
+	if code, _ := get(t, bad); code != 400 {
+		t.Errorf("session after oversized POST: %d, want 400", code)
+	}
+	echo(t, good, `"still here"`)
+}
+
+func TestEngineEndpointEcho(t *testing.T) {
+	base := startServer(t)
+	u := handshake(t, base, "/engine.io/")
+	post(t, u, "4hello\x1ebAQIDBA==")
+	if _, body := get(t, u); body != "4hello\x1ebAQIDBA==" {
+		t.Errorf("echo %q", body)
+	}
+}
+
+func TestInvalidPluginRefused(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "broken.wasm"), []byte("\x00asm\x01\x00\x00\x00garbage"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := newTestServer(t, "[[namespace]]\nname = \"/\"\nhandler = \"broken\"\n", dir)
+	if err == nil || !strings.Contains(err.Error(), "broken.wasm") {
+		t.Fatalf("err = %v, want one naming broken.wasm", err)
+	}
+}
+
+func TestRouteToMissingPlugin(t *testing.T) {
+	_, err := newTestServer(t, "[[namespace]]\nname = \"/\"\nhandler = \"nothere\"\n", pluginsDir)
+	if err == nil || !strings.Contains(err.Error(), "nothere") {
+		t.Fatalf("err = %v, want one naming the plugin", err)
+	}
+}

@@ -1,0 +1,160 @@
+package socketio
+
+import "sync"
+
+// memoryAdapter keeps one namespace's rooms in memory.
+type memoryAdapter struct {
+	n *Namespace
+
+	mu    sync.RWMutex
+	rooms map[string]map[string]struct{} // room → socket ids
+	sids  map[string]map[string]struct{} // socket id → rooms
+}
+
+// NewMemoryAdapter returns the in-memory adapter of n, the default of
+// Options.NewAdapter: rooms of this node only, guarded by a RWMutex that
+// is never held while writing to a session.
+func NewMemoryAdapter(n *Namespace) Adapter {
+	return &memoryAdapter{
+		n:     n,
+		rooms: make(map[string]map[string]struct{}),
+		sids:  make(map[string]map[string]struct{}),
+	}
+}
+
+// AddAll implements Adapter.
+func (a *memoryAdapter) AddAll(id string, rooms []string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	mine := a.sids[id]
+	if mine == nil {
+		mine = make(map[string]struct{}, len(rooms))
+		a.sids[id] = mine
+	}
+	for _, r := range rooms {
+		mine[r] = struct{}{}
+		members := a.rooms[r]
+		if members == nil {
+			members = make(map[string]struct{})
+			a.rooms[r] = members
+		}
+		members[id] = struct{}{}
+	}
+}
+
+// Del implements Adapter.
+func (a *memoryAdapter) Del(id, room string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if mine := a.sids[id]; mine != nil {
+		delete(mine, room)
+	}
+	a.delMember(room, id)
+}
+
+func (a *memoryAdapter) delMember(room, id string) {
+	if members := a.rooms[room]; members != nil {
+		delete(members, id)
+		if len(members) == 0 {
+			delete(a.rooms, room)
+		}
+	}
+}
+
+// DelAll implements Adapter.
+func (a *memoryAdapter) DelAll(id string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for r := range a.sids[id] {
+		a.delMember(r, id)
+	}
+	delete(a.sids, id)
+}
+
+// SocketRooms implements Adapter.
+func (a *memoryAdapter) SocketRooms(id string) []string {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	mine, ok := a.sids[id]
+	if !ok {
+		return nil
+	}
+	out := make([]string, 0, len(mine))
+	for r := range mine {
+		out = append(out, r)
+	}
+	return out
+}
+
+// RoomSize implements Adapter.
+func (a *memoryAdapter) RoomSize(room string) int {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return len(a.rooms[room])
+}
+
+// Sockets implements Adapter.
+func (a *memoryAdapter) Sockets(rooms []string) []string {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return a.selectLocked(rooms, nil)
+}
+
+// selectLocked returns the ids in any of rooms (all when empty) and in none
+// of except.
+func (a *memoryAdapter) selectLocked(rooms, except []string) []string {
+	excluded := func(id string) bool {
+		for _, r := range except {
+			if _, ok := a.rooms[r][id]; ok {
+				return true
+			}
+		}
+		return false
+	}
+	if len(rooms) == 0 {
+		out := make([]string, 0, len(a.sids))
+		for id := range a.sids {
+			if !excluded(id) {
+				out = append(out, id)
+			}
+		}
+		return out
+	}
+	if len(rooms) == 1 {
+		members := a.rooms[rooms[0]]
+		out := make([]string, 0, len(members))
+		for id := range members {
+			if !excluded(id) {
+				out = append(out, id)
+			}
+		}
+		return out
+	}
+	seen := make(map[string]struct{})
+	var out []string
+	for _, r := range rooms {
+		for id := range a.rooms[r] {
+			if _, dup := seen[id]; dup {
+				continue
+			}
+			seen[id] = struct{}{}
+			if !excluded(id) {
+				out = append(out, id)
+			}
+		}
+	}
+	return out
+}
+
+// Broadcast delivers p to the selected local sockets. Volatile changes
+// nothing here: queueing never blocks, and a session whose queue
+// overflows is closed by the engine.
+func (a *memoryAdapter) Broadcast(p *Packet, opts BroadcastOptions) {
+	a.mu.RLock()
+	ids := a.selectLocked(opts.Rooms, opts.Except)
+	a.mu.RUnlock()
+	a.n.Deliver(p, ids)
+}
+
+// Close implements Adapter; the memory adapter holds nothing to release.
+func (a *memoryAdapter) Close() error { return nil }

@@ -1,0 +1,313 @@
+package socketio
+
+import (
+	"encoding/json"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sockwasm/sockwasm/host/engineio"
+	sp "github.com/sockwasm/sockwasm/protocol/socketio"
+)
+
+// Socket is one client's connection to one namespace. Its methods are
+// safe for concurrent use.
+type Socket struct {
+	id   string
+	nsp  *Namespace
+	c    *client
+	auth json.RawMessage
+
+	connected atomic.Bool
+
+	mu         sync.Mutex
+	nextAck    uint64
+	acks       map[uint64]*pendingAck // server→client acks awaiting an answer
+	clientAcks map[uint64]struct{}    // client ack ids not answered yet
+	acksClosed bool                   // disconnected: no new pending acks
+	value      any
+}
+
+type pendingAck struct {
+	cb    func(AckResponse)
+	timer *time.Timer
+}
+
+// ID returns the socket id.
+func (s *Socket) ID() string { return s.id }
+
+// Namespace returns the socket's namespace.
+func (s *Socket) Namespace() *Namespace { return s.nsp }
+
+// Auth returns the CONNECT payload ({} when none).
+func (s *Socket) Auth() json.RawMessage { return s.auth }
+
+// Transport returns the current transport of the underlying session.
+func (s *Socket) Transport() string { return s.c.es.Transport() }
+
+// Handshake returns the underlying session's handshake.
+func (s *Socket) Handshake() *engineio.Handshake { return s.c.es.Handshake() }
+
+// SessionID returns the id of the underlying Engine.IO session.
+func (s *Socket) SessionID() string { return s.c.es.ID() }
+
+// Rooms returns the rooms the socket is in, sorted, its own id room
+// included; nil once disconnected.
+func (s *Socket) Rooms() []string {
+	if !s.connected.Load() {
+		return nil
+	}
+	rooms := s.nsp.adapter.SocketRooms(s.id)
+	slices.Sort(rooms)
+	return rooms
+}
+
+// Join adds the socket to rooms. It does nothing once disconnected.
+func (s *Socket) Join(rooms ...string) {
+	if len(rooms) == 0 || !s.connected.Load() {
+		return
+	}
+	s.nsp.adapter.AddAll(s.id, rooms)
+}
+
+// Leave removes the socket from room.
+func (s *Socket) Leave(room string) {
+	if !s.connected.Load() {
+		return
+	}
+	s.nsp.adapter.Del(s.id, room)
+}
+
+// Emit sends event name with args (a JSON array, nil for none) and
+// attachments, which args refers to with placeholders. It fails with
+// ErrInvalidArgs, ErrDisconnected or the session's error.
+func (s *Socket) Emit(name string, args []byte, atts [][]byte) error {
+	if !s.connected.Load() {
+		return ErrDisconnected
+	}
+	text, err := s.nsp.encodeEvent(name, args, atts, 0, false)
+	if err != nil {
+		return err
+	}
+	return s.send(text, atts)
+}
+
+func (s *Socket) send(text []byte, atts [][]byte) error {
+	if len(atts) == 0 {
+		return s.c.es.Send(engineio.Message{Data: text})
+	}
+	p := Packet{Text: text, Attachments: atts}
+	return s.c.es.Send(p.Messages()...)
+}
+
+// EmitWithAck sends an event with an ack id; cb gets the answer, or
+// ErrAckTimeout after timeout (none when timeout <= 0), or ErrDisconnected,
+// exactly once. When EmitWithAck returns an error, cb is never called.
+// cb runs on the session's receiver goroutine, a timer goroutine or the
+// goroutine disconnecting the socket; it must not block.
+func (s *Socket) EmitWithAck(name string, args []byte, atts [][]byte, timeout time.Duration, cb func(AckResponse)) error {
+	if !s.connected.Load() {
+		return ErrDisconnected
+	}
+	s.mu.Lock()
+	if s.acksClosed {
+		s.mu.Unlock()
+		return ErrDisconnected
+	}
+	if len(s.acks) >= s.nsp.srv.opts.MaxPendingAcks {
+		s.mu.Unlock()
+		return ErrTooManyAcks
+	}
+	id := s.nextAck
+	s.nextAck++
+	s.mu.Unlock()
+	text, err := s.nsp.encodeEvent(name, args, atts, id, true)
+	if err != nil {
+		return err
+	}
+	pa := &pendingAck{cb: cb}
+	s.mu.Lock()
+	if s.acksClosed {
+		s.mu.Unlock()
+		return ErrDisconnected
+	}
+	if s.acks == nil {
+		s.acks = make(map[uint64]*pendingAck)
+	}
+	s.acks[id] = pa
+	if timeout > 0 {
+		pa.timer = time.AfterFunc(timeout, func() { s.resolveAck(id, AckResponse{Err: ErrAckTimeout}) })
+	}
+	s.mu.Unlock()
+	if err := s.send(text, atts); err != nil {
+		s.mu.Lock()
+		delete(s.acks, id)
+		s.mu.Unlock()
+		if pa.timer != nil {
+			pa.timer.Stop()
+		}
+		return err
+	}
+	return nil
+}
+
+// resolveAck hands r to the callback of ack id, if still pending.
+func (s *Socket) resolveAck(id uint64, r AckResponse) bool {
+	s.mu.Lock()
+	pa := s.acks[id]
+	delete(s.acks, id)
+	s.mu.Unlock()
+	if pa == nil {
+		return false
+	}
+	if pa.timer != nil {
+		pa.timer.Stop()
+	}
+	pa.cb(r)
+	return true
+}
+
+// Ack answers the client's ack id once with args (a JSON array, nil for
+// none) and attachments. It fails with ErrUnknownAck when the client did
+// not ask for that ack or it was already answered, with ErrInvalidArgs,
+// or with ErrDisconnected.
+func (s *Socket) Ack(id uint64, args []byte, atts [][]byte) error {
+	if err := s.nsp.checkArgs(args); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	if _, ok := s.clientAcks[id]; !ok {
+		s.mu.Unlock()
+		return ErrUnknownAck
+	}
+	delete(s.clientAcks, id)
+	s.mu.Unlock()
+	if !s.connected.Load() {
+		return ErrDisconnected
+	}
+	t := sp.Ack
+	if len(atts) > 0 {
+		t = sp.BinaryAck
+	}
+	buf := make([]byte, 0, 24+len(s.nsp.name)+len(args))
+	buf = sp.AppendHeader(buf, sp.Header{Type: t, Namespace: s.nsp.name, Attachments: len(atts), ID: id, HasID: true})
+	if len(args) == 0 {
+		buf = append(buf, "[]"...)
+	} else {
+		buf = append(buf, args...)
+	}
+	return s.send(buf, atts)
+}
+
+// Disconnect removes the socket from its namespace (DISCONNECT is sent,
+// reason ReasonServerNamespaceDisconnect); with closeSession every socket
+// of the client is disconnected that way and the Engine.IO session is
+// closed once its queue is flushed.
+//
+// OnDisconnect is serialized with the client's other handler calls: called
+// from inside a handler, Disconnect returns before OnDisconnect runs, right
+// after that handler returns; called from elsewhere while a handler call of
+// the client is running, OnDisconnect runs as soon as that call returns.
+func (s *Socket) Disconnect(closeSession bool) {
+	if closeSession {
+		s.c.disconnectAll()
+		return
+	}
+	s.onclose(ReasonServerNamespaceDisconnect, true)
+}
+
+// Connected reports whether the socket is still connected.
+func (s *Socket) Connected() bool { return s.connected.Load() }
+
+// SetValue stores a value for the handler layer (e.g. plugin state).
+func (s *Socket) SetValue(v any) {
+	s.mu.Lock()
+	s.value = v
+	s.mu.Unlock()
+}
+
+// Value returns what SetValue stored.
+func (s *Socket) Value() any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.value
+}
+
+func (s *Socket) onevent(p *sp.Packet) {
+	name, args, err := sp.SplitEvent(p.Data)
+	if err != nil {
+		s.c.protocolError(err, p.Data, false)
+		return
+	}
+	if p.HasID {
+		s.mu.Lock()
+		if s.clientAcks == nil {
+			s.clientAcks = make(map[uint64]struct{})
+		}
+		full := len(s.clientAcks) >= s.nsp.srv.opts.MaxPendingAcks
+		if !full {
+			s.clientAcks[p.ID] = struct{}{}
+		}
+		s.mu.Unlock()
+		if full {
+			s.c.log.Warn().Str("nsp", s.nsp.name).Msg("too many unanswered client acks, closing session")
+			s.c.broken = true
+			s.c.es.Close(engineio.ReasonForcedClose)
+			return
+		}
+	}
+	ev := &Event{Name: name, Args: args, Attachments: p.Attachments, AckID: p.ID, HasAck: p.HasID}
+	s.nsp.handler().OnEvent(s, ev)
+}
+
+func (s *Socket) onack(p *sp.Packet) {
+	if !p.HasID {
+		return
+	}
+	if !s.resolveAck(p.ID, AckResponse{Args: p.Data, Attachments: p.Attachments}) {
+		s.c.log.Debug().Str("nsp", s.nsp.name).Uint64("id", p.ID).Msg("ack for no pending emit, ignored")
+	}
+}
+
+// onclose makes the socket leave its namespace once: rooms, namespace and
+// client tables, pending acks (ErrDisconnected), then OnDisconnect. With
+// sendPacket a DISCONNECT is queued for the client.
+func (s *Socket) onclose(reason Reason, sendPacket bool) {
+	if !s.connected.CompareAndSwap(true, false) {
+		return
+	}
+	all := s.nsp.adapter.SocketRooms(s.id)
+	rooms := make([]string, 0, len(all))
+	for _, r := range all {
+		if r != s.id {
+			rooms = append(rooms, r)
+		}
+	}
+	slices.Sort(rooms)
+	s.nsp.adapter.DelAll(s.id)
+	s.nsp.remove(s)
+	s.c.mu.Lock()
+	if s.c.sockets[s.nsp.name] == s {
+		delete(s.c.sockets, s.nsp.name)
+	}
+	s.c.mu.Unlock()
+	if sendPacket {
+		buf := sp.AppendHeader(make([]byte, 0, 2+len(s.nsp.name)), sp.Header{Type: sp.Disconnect, Namespace: s.nsp.name})
+		_ = s.c.es.Send(engineio.Message{Data: buf})
+	}
+	s.mu.Lock()
+	s.acksClosed = true
+	acks := s.acks
+	s.acks = nil
+	s.clientAcks = nil
+	s.mu.Unlock()
+	for _, pa := range acks {
+		if pa.timer != nil {
+			pa.timer.Stop()
+		}
+		pa.cb(AckResponse{Err: ErrDisconnected})
+	}
+	s.c.log.Debug().Str("nsp", s.nsp.name).Str("socket", s.id).Str("reason", string(reason)).Msg("socket disconnected")
+	s.c.call(func() { s.nsp.handler().OnDisconnect(s, reason, rooms) })
+}

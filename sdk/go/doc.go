@@ -1,0 +1,33 @@
+// Package sockwasm is the Go SDK for sockwasm plugins: event handlers and
+// connection middleware compiled to WebAssembly and run by the sockwasm
+// host (plugin ABI version 1, described in sdk/ABI.md).
+//
+// A plugin is a main package built with standard Go:
+//
+//	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o plugins/name.wasm ./path/to/plugin
+//
+// In c-shared mode the instance's _initialize runs the package init
+// functions but not main: register handlers in init, and keep an empty main.
+//
+//	func init() {
+//		sockwasm.OnEvent("echo", func(s *sockwasm.Socket, e *sockwasm.Event) {
+//			if e.HasAck() {
+//				e.Ack(e.Args(), e.Attachments()...)
+//			}
+//		})
+//	}
+//
+//	func main() {}
+//
+// Each call is handled by one instance at a time, and instances are pooled
+// and replaced at will: keep nothing between calls in package variables
+// that matters. Values handed to a handler (Event.Args, Value slices, the
+// Socket) are valid only during that call.
+//
+// Arguments are raw JSON. Value gives allocation-light accessors
+// (Index, Get, AsString, AsInt…) that scan the bytes without
+// encoding/json; AppendString and friends build JSON output.
+//
+// Outside GOOS=wasip1 the package compiles (so `go vet ./...` works on any
+// platform) but every host call returns ErrNotAllowed.
+package sockwasm
