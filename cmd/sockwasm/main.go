@@ -95,7 +95,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 func newLogger(cfg *config.Config, w io.Writer) zerolog.Logger {
 	if cfg.Log.Format == "console" {
-		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly}
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly, NoColor: !isTerminal(w)}
 	}
 	lvl, err := zerolog.ParseLevel(cfg.Log.Level)
 	if err != nil {
@@ -152,4 +152,15 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, stderr i
 	<-errc
 	log.Info().Msg("stopped")
 	return 0
+}
+
+// isTerminal reports whether w is a character device (a terminal), where
+// colored logs are wanted.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

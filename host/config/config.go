@@ -71,7 +71,10 @@ type Config struct {
 	// StaticDir, when set, is served at "/" (a web page for the demo).
 	// Relative paths are relative to the configuration file's folder.
 	StaticDir string `toml:"static_dir"`
-	// CacheDir holds the compiled-plugin cache; empty disables it.
+	// CacheDir holds the compiled-plugin cache, so a restart does not
+	// compile unchanged plugins again. Default: the user's cache folder
+	// ($XDG_CACHE_HOME/sockwasm); "off" disables it. After loading, ""
+	// means disabled.
 	CacheDir string `toml:"cache_dir"`
 	// ShutdownTimeout bounds the drain on SIGTERM.
 	ShutdownTimeout Duration `toml:"shutdown_timeout"`
@@ -254,7 +257,14 @@ func (c *Config) applyDefaults() {
 	if c.StaticDir != "" {
 		c.StaticDir = resolve(dir, c.StaticDir)
 	}
-	if c.CacheDir != "" {
+	switch c.CacheDir {
+	case "off":
+		c.CacheDir = ""
+	case "":
+		if d, err := os.UserCacheDir(); err == nil {
+			c.CacheDir = filepath.Join(d, "sockwasm")
+		}
+	default:
 		c.CacheDir = resolve(dir, c.CacheDir)
 	}
 }

@@ -83,8 +83,10 @@ func (c *call) transport() string {
 }
 
 func currentCall(ctx context.Context) *call {
-	c, _ := ctx.Value(callKey{}).(*call)
-	return c
+	if inst, _ := ctx.Value(instKey{}).(*instance); inst != nil {
+		return inst.cur
+	}
+	return nil
 }
 
 // socketCall returns the current call when it acts on a socket.

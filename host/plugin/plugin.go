@@ -29,6 +29,10 @@ type Options struct {
 	CallTimeout time.Duration
 	// PoolSize bounds the idle instances kept per plugin. Default 2×GOMAXPROCS.
 	PoolSize int
+	// MaxInstances bounds the live instances (idle or busy) per plugin; at
+	// the bound a call waits up to CallTimeout for one, then fails. Default
+	// 2×PoolSize; never less than PoolSize.
+	MaxInstances int
 	// MemoryLimitPages bounds a guest's linear memory (64 KiB pages). Default 1024 (64 MiB).
 	MemoryLimitPages uint32
 	// CacheDir holds wazero's compilation cache; empty means none.
@@ -43,6 +47,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.PoolSize <= 0 {
 		o.PoolSize = 2 * runtime.GOMAXPROCS(0)
+	}
+	if o.MaxInstances <= 0 {
+		o.MaxInstances = 2 * o.PoolSize
+	}
+	if o.MaxInstances < o.PoolSize {
+		o.PoolSize = o.MaxInstances
 	}
 	if o.MemoryLimitPages == 0 {
 		o.MemoryLimitPages = 1024
@@ -153,6 +163,7 @@ type Plugin struct {
 	compiled wazero.CompiledModule
 	modCfg   wazero.ModuleConfig
 	idle     chan *instance
+	live     chan struct{} // one token per live instance
 	closed   atomic.Bool
 
 	calls, faults, instances atomic.Uint64
@@ -162,7 +173,20 @@ type instance struct {
 	mod    api.Module
 	handle api.Function
 	stack  [2]uint64
+	// cur is the call running on the instance, for host functions; only
+	// touched by the calling goroutine.
+	cur *call
+	// ctx carries the instance to host functions and is canceled by timer
+	// at a call's deadline (WithCloseOnContextDone then stops the guest).
+	// Reusing them spares each call a context and a timer.
+	ctx     context.Context
+	cancel  context.CancelFunc
+	timer   *time.Timer
+	expired atomic.Bool
 }
+
+// instKey keys the *instance in an instance's context.
+type instKey struct{}
 
 func loadFile(ctx context.Context, path string, opts Options, cache wazero.CompilationCache) (*Plugin, error) {
 	name := strings.TrimSuffix(filepath.Base(path), ".wasm")
@@ -203,6 +227,7 @@ func loadFile(ctx context.Context, path string, opts Options, cache wazero.Compi
 		rt:       rt,
 		compiled: compiled,
 		idle:     make(chan *instance, opts.PoolSize),
+		live:     make(chan struct{}, opts.MaxInstances),
 		modCfg: wazero.NewModuleConfig().
 			WithName("").
 			WithStartFunctions(exportInitialize).
@@ -210,6 +235,7 @@ func loadFile(ctx context.Context, path string, opts Options, cache wazero.Compi
 			WithSysNanotime().
 			WithRandSource(rand.Reader),
 	}
+	p.live <- struct{}{}
 	inst, err := p.instantiate(ctx)
 	if err != nil {
 		return fail(fmt.Errorf("%w: %s: instantiate: %v", ErrInvalidModule, path, err))
@@ -301,7 +327,7 @@ func (p *Plugin) Close(ctx context.Context) error {
 	for {
 		select {
 		case inst := <-p.idle:
-			_ = inst.mod.Close(ctx)
+			p.discard(inst)
 		default:
 			return p.rt.Close(ctx)
 		}
@@ -325,9 +351,21 @@ func (p *Plugin) instantiate(ctx context.Context) (*instance, error) {
 		return nil, err
 	}
 	p.instances.Add(1)
-	return &instance{mod: mod, handle: mod.ExportedFunction(ExportHandle)}, nil
+	inst := &instance{mod: mod, handle: mod.ExportedFunction(ExportHandle)}
+	inst.ctx, inst.cancel = context.WithCancel(context.WithValue(context.Background(), instKey{}, inst))
+	inst.timer = time.AfterFunc(time.Hour, func() {
+		inst.expired.Store(true)
+		inst.cancel()
+	})
+	inst.timer.Stop()
+	return inst, nil
 }
 
+// errBusy fails a call that found every instance busy until its deadline.
+var errBusy = errors.New("every instance busy")
+
+// get returns an idle instance, or a new one while under MaxInstances, or
+// waits up to CallTimeout for either.
 func (p *Plugin) get() (*instance, error) {
 	if p.closed.Load() {
 		return nil, errClosed
@@ -336,8 +374,40 @@ func (p *Plugin) get() (*instance, error) {
 	case inst := <-p.idle:
 		return inst, nil
 	default:
-		return p.instantiate(context.Background())
 	}
+	select {
+	case p.live <- struct{}{}:
+		return p.spawn()
+	default:
+	}
+	t := time.NewTimer(p.opts.CallTimeout)
+	defer t.Stop()
+	select {
+	case inst := <-p.idle:
+		return inst, nil
+	case p.live <- struct{}{}:
+		return p.spawn()
+	case <-t.C:
+		return nil, errBusy
+	}
+}
+
+// spawn instantiates with a live token already taken.
+func (p *Plugin) spawn() (*instance, error) {
+	inst, err := p.instantiate(context.Background())
+	if err != nil {
+		<-p.live
+		return nil, err
+	}
+	return inst, nil
+}
+
+// discard closes an instance and frees its token.
+func (p *Plugin) discard(inst *instance) {
+	inst.timer.Stop()
+	inst.cancel()
+	_ = inst.mod.Close(context.Background())
+	<-p.live
 }
 
 func (p *Plugin) put(inst *instance) {
@@ -351,22 +421,19 @@ func (p *Plugin) put(inst *instance) {
 		default:
 		}
 	}
-	_ = inst.mod.Close(context.Background())
+	p.discard(inst)
 }
 
 func (p *Plugin) drain() {
 	for {
 		select {
 		case inst := <-p.idle:
-			_ = inst.mod.Close(context.Background())
+			p.discard(inst)
 		default:
 			return
 		}
 	}
 }
-
-// callKey keys the current *call in the context of a guest call.
-type callKey struct{}
 
 // fault describes why a guest call failed.
 type fault struct {
@@ -379,19 +446,33 @@ func (p *Plugin) invoke(c *call) *fault {
 	p.calls.Add(1)
 	inst, err := p.get()
 	if err != nil {
-		return p.fail(c, &fault{reason: "instantiate", err: err})
+		reason := "instantiate"
+		if errors.Is(err, errBusy) {
+			reason = "busy"
+		}
+		return p.fail(c, &fault{reason: reason, err: err})
 	}
-	ctx, cancel := context.WithTimeout(context.WithValue(context.Background(), callKey{}, c), p.opts.CallTimeout)
+	inst.cur = c
 	inst.stack[0] = uint64(c.kind)
 	inst.stack[1] = uint64(len(c.frame))
-	err = inst.handle.CallWithStack(ctx, inst.stack[:])
-	cancel()
+	inst.timer.Reset(p.opts.CallTimeout)
+	err = inst.handle.CallWithStack(inst.ctx, inst.stack[:])
+	inTime := inst.timer.Stop()
+	inst.cur = nil
 	if err != nil {
-		_ = inst.mod.Close(context.Background())
-		return p.fail(c, classify(err))
+		p.discard(inst)
+		f := classify(err)
+		if inst.expired.Load() {
+			f.reason = "deadline exceeded"
+		}
+		return p.fail(c, f)
 	}
 	rc := int32(uint32(inst.stack[0]))
-	p.put(inst)
+	if inTime {
+		p.put(inst)
+	} else { // the deadline fired as the call returned: its context is dead
+		p.discard(inst)
+	}
 	if rc != 0 {
 		return p.fail(c, &fault{reason: fmt.Sprintf("handler returned %d", rc)})
 	}

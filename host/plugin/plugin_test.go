@@ -275,7 +275,7 @@ func TestRefusedModules(t *testing.T) {
 		{"badimport", "imports unknown host function sockwasm_v1.frobnicate"},
 	} {
 		path := guestPath(t, tc.guest)
-		_, err := LoadFile(ctx, path, Options{}, nil)
+		_, err := LoadFile(ctx, path, Options{}, testCache)
 		if err == nil || !errors.Is(err, ErrInvalidModule) || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: err = %v, want one naming %s and %q", tc.guest, err, path, tc.want)
 		}
@@ -400,5 +400,32 @@ func TestCGuest(t *testing.T) {
 	p.event(s, ev("anything", `[1]`, 0))
 	if got := s.take(); len(got) != 0 {
 		t.Fatalf("unexpected %+v", got)
+	}
+}
+
+// TestMaxInstances: with one instance allowed, a call waits for the busy
+// one and fails after CallTimeout; the looping call's deadline frees it.
+func TestMaxInstances(t *testing.T) {
+	p := loadGuest(t, "faults", Options{CallTimeout: 300 * time.Millisecond, MaxInstances: 1})
+	ns := newNS("/")
+	looper, other := ns.sock("L", ""), ns.sock("O", "")
+	done := make(chan struct{})
+	go func() {
+		p.event(looper, ev("loop", `[]`, 1))
+		close(done)
+	}()
+	time.Sleep(50 * time.Millisecond)
+	p.event(other, ev("ok", `[1]`, 1)) // waits; gets the instance after the loop died, or fails busy
+	<-done
+	got := one(t, other.take())
+	if got.args != `[1]` && got.args != `[{"error":"handler failed"}]` {
+		t.Fatalf("other = %+v", got)
+	}
+	p.event(other, ev("ok", `[2]`, 2))
+	if got := one(t, other.take()); got.args != `[2]` {
+		t.Fatalf("after = %+v", got)
+	}
+	if st := p.Stats(); st.Instances > 3 {
+		t.Fatalf("stats = %+v", st)
 	}
 }

@@ -23,19 +23,27 @@ import (
 // the real Go toolchain.
 var pluginsDir string
 
+// cacheDir is the compilation cache shared by the tests' servers, so each
+// plugin is compiled once.
+var cacheDir string
+
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "sockwasm-server-test")
 	if err != nil {
 		panic(err)
 	}
-	pluginsDir = dir
+	pluginsDir = filepath.Join(dir, "plugins")
+	cacheDir = filepath.Join(dir, "cache")
+	if err := os.Mkdir(pluginsDir, 0o755); err != nil {
+		panic(err)
+	}
 	code := func() int {
 		defer os.RemoveAll(dir)
 		for name, pkg := range map[string]string{
 			"conformance": "./examples/conformance/sio",
 			"engine-echo": "./examples/conformance/engine",
 		} {
-			cmd := exec.Command(goTool(), "build", "-buildmode=c-shared", "-o", filepath.Join(dir, name+".wasm"), pkg)
+			cmd := exec.Command(goTool(), "build", "-buildmode=c-shared", "-o", filepath.Join(pluginsDir, name+".wasm"), pkg)
 			cmd.Dir = "../.."
 			cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
 			if out, err := cmd.CombinedOutput(); err != nil {
@@ -71,7 +79,8 @@ plugin = "engine-echo"
 
 func newTestServer(t *testing.T, toml, plugins string) (*Server, error) {
 	t.Helper()
-	cfg, err := config.Parse(filepath.Join(t.TempDir(), "server.toml"), []byte("plugins_dir = \""+plugins+"\"\n"+toml))
+	head := "plugins_dir = \"" + plugins + "\"\ncache_dir = \"" + cacheDir + "\"\n"
+	cfg, err := config.Parse(filepath.Join(t.TempDir(), "server.toml"), []byte(head+toml))
 	if err != nil {
 		t.Fatal(err)
 	}

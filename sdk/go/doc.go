@@ -21,8 +21,11 @@
 //
 // Each call is handled by one instance at a time, and instances are pooled
 // and replaced at will: keep nothing between calls in package variables
-// that matters. Values handed to a handler (Event.Args, Value slices, the
-// Socket) are valid only during that call.
+// that matters. Values handed to a handler (the Socket, Event and
+// AckResponse, Args and Value slices, Attachments) are valid only during that
+// call: the SDK reuses them so that the hot path does not allocate (a heap
+// allocation costs a Go guest more than the whole host round trip). Copy
+// what must outlive the call.
 //
 // Arguments are raw JSON. Value gives allocation-light accessors
 // (Index, Get, AsString, AsInt…) that scan the bytes without

@@ -9,7 +9,19 @@ import "unsafe"
 
 const na = int32(ErrNotAllowed)
 
-func hostReadInput(unsafe.Pointer, uint32) int32                           { return na }
+// nativeFrame, when set (by tests), is what hostReadInput returns.
+var nativeFrame []byte
+
+func hostReadInput(buf unsafe.Pointer, limit uint32) int32 {
+	if nativeFrame == nil {
+		return na
+	}
+	if uint32(len(nativeFrame)) <= limit {
+		copy(unsafe.Slice((*byte)(buf), limit), nativeFrame)
+	}
+	return int32(len(nativeFrame))
+}
+
 func hostReadAttachment(uint32, unsafe.Pointer, uint32) int32              { return na }
 func hostAck(uint64, unsafe.Pointer, uint32, unsafe.Pointer, uint32) int32 { return na }
 func hostEmit(unsafe.Pointer, uint32, unsafe.Pointer, uint32, unsafe.Pointer, uint32) int32 {

@@ -19,7 +19,7 @@ func (e *ConnectError) Error() string { return "connect refused: " + e.Message }
 var handlers struct {
 	middleware  func(*Socket) *ConnectError
 	connect     func(*Socket)
-	events      map[string]func(*Socket, *Event)
+	events      map[string]*eventHandler
 	any         func(*Socket, *Event)
 	ackResponse func(*Socket, *AckResponse)
 	disconnect  func(*Socket, string, []string)
@@ -40,9 +40,16 @@ func OnConnection(fn func(s *Socket)) { handlers.connect = fn }
 // OnEvent registers the handler of event name.
 func OnEvent(name string, fn func(s *Socket, e *Event)) {
 	if handlers.events == nil {
-		handlers.events = make(map[string]func(*Socket, *Event))
+		handlers.events = make(map[string]*eventHandler)
 	}
-	handlers.events[name] = fn
+	handlers.events[name] = &eventHandler{name: name, fn: fn}
+}
+
+// eventHandler keeps the registered name so dispatch reuses it as
+// Event.Name without allocating.
+type eventHandler struct {
+	name string
+	fn   func(*Socket, *Event)
 }
 
 // OnAny registers the handler of events without their own OnEvent handler.
@@ -129,10 +136,26 @@ func parseFrame(b []byte, in *input) bool {
 	in.status = binary.LittleEndian.Uint32(b[16:])
 	b = b[frameHeaderSize:]
 	var ok bool
-	for _, f := range []*[]byte{&in.namespace, &in.socketID, &in.name, &in.args, &in.auth, &in.context, &in.reason} {
-		if *f, b, ok = field(b); !ok {
-			return false
-		}
+	if in.namespace, b, ok = field(b); !ok {
+		return false
+	}
+	if in.socketID, b, ok = field(b); !ok {
+		return false
+	}
+	if in.name, b, ok = field(b); !ok {
+		return false
+	}
+	if in.args, b, ok = field(b); !ok {
+		return false
+	}
+	if in.auth, b, ok = field(b); !ok {
+		return false
+	}
+	if in.context, b, ok = field(b); !ok {
+		return false
+	}
+	if in.reason, b, ok = field(b); !ok {
+		return false
 	}
 	if len(b) < 4 {
 		return false
@@ -162,7 +185,27 @@ func field(b []byte) ([]byte, []byte, bool) {
 	return b[:n:n], b[n:], true
 }
 
-var cur input
+// Per-call state, reused: an instance runs one call at a time, and heap
+// allocations are the largest cost of a Go guest call, so the hot path
+// (event → ack/emit) allocates nothing.
+var (
+	cur      input
+	curSock  Socket
+	curEvent Event
+	curResp  AckResponse
+	curConn  Conn
+	// Strings of the previous call, reused when the bytes are the same.
+	lastID, lastNsp string
+)
+
+// intern returns last when b holds the same bytes (no allocation), else a
+// new string stored in last.
+func intern(last *string, b []byte) string {
+	if string(b) != *last {
+		*last = string(b)
+	}
+	return *last
+}
 
 // dispatch runs one call. It returns 0, or 1 when the frame is unreadable.
 func dispatch(kind, n int32) int32 {
@@ -172,7 +215,8 @@ func dispatch(kind, n int32) int32 {
 	in := &cur
 	switch kind {
 	case kindEngineOpen, kindEngineMessage, kindEngineClose:
-		c := &Conn{id: string(in.socketID)}
+		curConn = Conn{id: intern(&lastID, in.socketID)}
+		c := &curConn
 		switch {
 		case kind == kindEngineOpen && handlers.engineOpen != nil:
 			handlers.engineOpen(c)
@@ -183,7 +227,8 @@ func dispatch(kind, n int32) int32 {
 		}
 		return 0
 	}
-	s := &Socket{id: string(in.socketID), nsp: string(in.namespace), auth: in.auth}
+	curSock = Socket{id: intern(&lastID, in.socketID), nsp: intern(&lastNsp, in.namespace), auth: in.auth}
+	s := &curSock
 	switch kind {
 	case kindMiddleware:
 		if handlers.middleware != nil {
@@ -198,16 +243,19 @@ func dispatch(kind, n int32) int32 {
 			handlers.connect(s)
 		}
 	case kindEvent:
-		e := &Event{Name: string(in.name), args: in.args, natts: in.natts,
-			ackID: in.ackID, hasAck: in.flags&flagHasAck != 0, s: s}
-		if fn := handlers.events[e.Name]; fn != nil {
-			fn(s, e)
+		curEvent = Event{args: in.args, natts: in.natts, ackID: in.ackID, hasAck: in.flags&flagHasAck != 0, s: s}
+		e := &curEvent
+		if h := handlers.events[string(in.name)]; h != nil {
+			e.Name = h.name
+			h.fn(s, e)
 		} else if handlers.any != nil {
+			e.Name = string(in.name)
 			handlers.any(s, e)
 		}
 	case kindAckResponse:
 		if handlers.ackResponse != nil {
-			handlers.ackResponse(s, &AckResponse{Status: AckStatus(in.status), Context: in.context, args: in.args, natts: in.natts})
+			curResp = AckResponse{Status: AckStatus(in.status), Context: in.context, args: in.args, natts: in.natts}
+			handlers.ackResponse(s, &curResp)
 		}
 	case kindDisconnect:
 		if handlers.disconnect != nil {
@@ -299,12 +347,18 @@ func readAttachment(i int) ([]byte, error) {
 	return b, nil
 }
 
+var refbuf []Blob
+
+// refs returns references to the n input attachments in a reused slice.
 func refs(n uint32) []Blob {
-	out := make([]Blob, n)
-	for i := range out {
-		out[i] = Blob{ref: int32(i)}
+	if n == 0 {
+		return nil
 	}
-	return out
+	refbuf = refbuf[:0]
+	for i := range n {
+		refbuf = append(refbuf, Blob{ref: int32(i)})
+	}
+	return refbuf
 }
 
 // Socket is the client socket a call is about. It is valid during the call.
