@@ -37,7 +37,7 @@ $(CLIENT_JS): examples/chat/web/package-lock.json
 run: build plugins web
 	$(BIN) serve --config server.toml
 
-test: vet unit fuzz interop
+test: deps vet unit fuzz interop
 
 vet:
 	@test -z "$$(gofmt -l cmd host protocol sdk examples)" || { gofmt -l cmd host protocol sdk examples; echo "gofmt needed"; exit 1; }
@@ -50,12 +50,15 @@ unit:
 fuzz:
 	FUZZTIME=$(FUZZTIME) bash test/fuzz.sh
 
-# Installs what the interop and browser tests need (npm packages, Debian's chromium).
+# Installs what the tests need: npm packages, and from Debian chromium (browser
+# test) and clang + lld (the C guest of sdk/ABI.md).
+APT_NEEDS = $(if $(shell command -v chromium),,chromium) $(if $(shell command -v clang),,clang) $(if $(shell command -v wasm-ld),,lld)
 deps:
 	cd test/interop && npm ci --no-audit --no-fund
-	@command -v chromium >/dev/null || { echo "installing chromium"; apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+	@if [ -n "$(strip $(APT_NEEDS))" ]; then echo "apt-get install $(strip $(APT_NEEDS))"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_NEEDS) >/dev/null; fi
 
-interop: build plugins web deps
+interop: build plugins web
 	cd test/interop && SOCKWASM_BIN=$(CURDIR)/$(BIN) npm test
 
 conformance: build plugins

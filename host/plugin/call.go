@@ -27,8 +27,6 @@ type target interface {
 	Broadcast(opts socketio.BroadcastOptions, name string, args []byte, atts [][]byte) error
 	RoomSize(room string) int
 	ClientCount() int
-	// Lock serializes the plugin calls of one socket.
-	Lock() *sync.Mutex
 }
 
 // engineSession is what an engine call acts on; *engineio.Session has it.
@@ -120,57 +118,35 @@ func appendBytes(dst []byte, b []byte) []byte {
 	return append(dst, b...)
 }
 
-// socketState is what this package keeps in socketio.Socket.SetValue.
-type socketState struct {
-	mu sync.Mutex
-}
+// socketTarget adapts *socketio.Socket to target. The socketio layer
+// serializes every handler call and ack callback of one client, so the
+// calls of one socket never overlap and need no lock here.
+type socketTarget struct{ s *socketio.Socket }
 
-// socketTarget adapts *socketio.Socket to target.
-type socketTarget struct {
-	s  *socketio.Socket
-	st *socketState
-}
+func adapt(s *socketio.Socket) socketTarget { return socketTarget{s} }
 
-// stateMu guards the lazy creation of socketState values.
-var stateMu sync.Mutex
-
-func adapt(s *socketio.Socket) *socketTarget {
-	if st, ok := s.Value().(*socketState); ok {
-		return &socketTarget{s: s, st: st}
-	}
-	stateMu.Lock()
-	defer stateMu.Unlock()
-	st, ok := s.Value().(*socketState)
-	if !ok {
-		st = new(socketState)
-		s.SetValue(st)
-	}
-	return &socketTarget{s: s, st: st}
-}
-
-func (t *socketTarget) ID() string        { return t.s.ID() }
-func (t *socketTarget) Namespace() string { return t.s.Namespace().Name() }
-func (t *socketTarget) Auth() []byte      { return t.s.Auth() }
-func (t *socketTarget) Transport() string { return t.s.Transport() }
-func (t *socketTarget) Rooms() []string   { return t.s.Rooms() }
-func (t *socketTarget) Join(room string)  { t.s.Join(room) }
-func (t *socketTarget) Leave(room string) { t.s.Leave(room) }
-func (t *socketTarget) Emit(name string, args []byte, atts [][]byte) error {
+func (t socketTarget) ID() string        { return t.s.ID() }
+func (t socketTarget) Namespace() string { return t.s.Namespace().Name() }
+func (t socketTarget) Auth() []byte      { return t.s.Auth() }
+func (t socketTarget) Transport() string { return t.s.Transport() }
+func (t socketTarget) Rooms() []string   { return t.s.Rooms() }
+func (t socketTarget) Join(room string)  { t.s.Join(room) }
+func (t socketTarget) Leave(room string) { t.s.Leave(room) }
+func (t socketTarget) Emit(name string, args []byte, atts [][]byte) error {
 	return t.s.Emit(name, args, atts)
 }
-func (t *socketTarget) EmitWithAck(name string, args []byte, atts [][]byte, timeout time.Duration, cb func(socketio.AckResponse)) error {
+func (t socketTarget) EmitWithAck(name string, args []byte, atts [][]byte, timeout time.Duration, cb func(socketio.AckResponse)) error {
 	return t.s.EmitWithAck(name, args, atts, timeout, cb)
 }
-func (t *socketTarget) Ack(id uint64, args []byte, atts [][]byte) error {
+func (t socketTarget) Ack(id uint64, args []byte, atts [][]byte) error {
 	return t.s.Ack(id, args, atts)
 }
-func (t *socketTarget) Disconnect(closeSession bool) { t.s.Disconnect(closeSession) }
-func (t *socketTarget) Broadcast(opts socketio.BroadcastOptions, name string, args []byte, atts [][]byte) error {
+func (t socketTarget) Disconnect(closeSession bool) { t.s.Disconnect(closeSession) }
+func (t socketTarget) Broadcast(opts socketio.BroadcastOptions, name string, args []byte, atts [][]byte) error {
 	return t.s.Namespace().Broadcast(opts, name, args, atts)
 }
-func (t *socketTarget) RoomSize(room string) int { return t.s.Namespace().RoomSize(room) }
-func (t *socketTarget) ClientCount() int         { return t.s.Namespace().Len() }
-func (t *socketTarget) Lock() *sync.Mutex        { return &t.st.mu }
+func (t socketTarget) RoomSize(room string) int { return t.s.Namespace().RoomSize(room) }
+func (t socketTarget) ClientCount() int         { return t.s.Namespace().Len() }
 
 // Middleware runs the guest's connection middleware for s; nil accepts.
 // The guest rejects with the reject host function. A guest fault rejects
@@ -195,9 +171,6 @@ func (p *Plugin) Disconnect(s *socketio.Socket, reason socketio.Reason, rooms []
 var internalError = &socketio.ConnectError{Message: "internal error"}
 
 func (p *Plugin) middleware(t target) *socketio.ConnectError {
-	mu := t.Lock()
-	mu.Lock()
-	defer mu.Unlock()
 	c := p.newCall(KindMiddleware)
 	defer freeCall(c)
 	c.sock = t
@@ -211,9 +184,6 @@ func (p *Plugin) middleware(t target) *socketio.ConnectError {
 }
 
 func (p *Plugin) connect(t target) {
-	mu := t.Lock()
-	mu.Lock()
-	defer mu.Unlock()
 	c := p.newCall(KindConnect)
 	defer freeCall(c)
 	c.sock = t
@@ -224,9 +194,6 @@ func (p *Plugin) connect(t target) {
 }
 
 func (p *Plugin) event(t target, ev *socketio.Event) {
-	mu := t.Lock()
-	mu.Lock()
-	defer mu.Unlock()
 	c := p.newCall(KindEvent)
 	defer freeCall(c)
 	c.sock = t
@@ -250,9 +217,6 @@ func (p *Plugin) event(t target, ev *socketio.Event) {
 }
 
 func (p *Plugin) ackResponse(t target, ctx []byte, r socketio.AckResponse) {
-	mu := t.Lock()
-	mu.Lock()
-	defer mu.Unlock()
 	c := p.newCall(KindAckResponse)
 	defer freeCall(c)
 	c.sock = t
@@ -278,9 +242,6 @@ func (p *Plugin) ackResponse(t target, ctx []byte, r socketio.AckResponse) {
 var emptyArray = []byte("[]")
 
 func (p *Plugin) disconnect(t target, reason string, rooms []string) {
-	mu := t.Lock()
-	mu.Lock()
-	defer mu.Unlock()
 	c := p.newCall(KindDisconnect)
 	defer freeCall(c)
 	c.sock = t

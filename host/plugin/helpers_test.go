@@ -123,7 +123,6 @@ type fakeSock struct {
 	ns        *fakeNS
 	id        string
 	auth      []byte
-	lock      sync.Mutex
 	mu        sync.Mutex
 	out       []sent
 	acked     map[uint64]bool
@@ -220,7 +219,6 @@ func (s *fakeSock) ClientCount() int {
 	defer s.ns.mu.Unlock()
 	return len(s.ns.socks)
 }
-func (s *fakeSock) Lock() *sync.Mutex { return &s.lock }
 
 // take returns and clears what the socket was sent.
 func (s *fakeSock) take() []sent {

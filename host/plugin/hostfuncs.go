@@ -446,10 +446,10 @@ func hostEmitWithAck(ctx context.Context, m api.Module, stack []uint64) {
 		return
 	}
 	p, t := c.p, c.sock
-	// The callback may run on any goroutine, even synchronously inside
-	// EmitWithAck while this call holds the socket's lock: hand it off.
+	// The socketio layer runs the callback after this call has returned,
+	// serialized with the socket's other calls.
 	err := t.EmitWithAck(name, args, atts, time.Duration(ms)*time.Millisecond, func(r socketio.AckResponse) {
-		go p.ackResponse(t, actx, r)
+		p.ackResponse(t, actx, r)
 	})
 	ret(stack, errCode(c, err))
 }
@@ -510,11 +510,9 @@ func hostDisconnect(ctx context.Context, m api.Module, stack []uint64) {
 	case c.kind == KindDisconnect:
 		ret(stack, ErrDisconnected)
 	default:
-		// Disconnect may call back into the handler layer
-		// (OnDisconnect → this plugin) on this goroutine, which would
-		// wait for the socket lock this call holds: run it afterwards.
-		t, closeSession := c.sock, uint32(stack[0]) != 0
-		go t.Disconnect(closeSession)
+		// The socketio layer defers OnDisconnect (a call into this
+		// plugin) until this call has returned.
+		c.sock.Disconnect(uint32(stack[0]) != 0)
 		ret(stack, 0)
 	}
 }

@@ -104,8 +104,11 @@ func (s *Socket) send(text []byte, atts [][]byte) error {
 // EmitWithAck sends an event with an ack id; cb gets the answer, or
 // ErrAckTimeout after timeout (none when timeout <= 0), or ErrDisconnected,
 // exactly once. When EmitWithAck returns an error, cb is never called.
-// cb runs on the session's receiver goroutine, a timer goroutine or the
-// goroutine disconnecting the socket; it must not block.
+// cb is serialized with the client's handler calls (like OnDisconnect):
+// it never runs while a NamespaceHandler call of the same client is
+// running, so a handler layer needs no lock of its own. It may run on the
+// session's receiver goroutine, a timer goroutine or the goroutine
+// disconnecting the socket.
 func (s *Socket) EmitWithAck(name string, args []byte, atts [][]byte, timeout time.Duration, cb func(AckResponse)) error {
 	if !s.connected.Load() {
 		return ErrDisconnected
@@ -164,7 +167,7 @@ func (s *Socket) resolveAck(id uint64, r AckResponse) bool {
 	if pa.timer != nil {
 		pa.timer.Stop()
 	}
-	pa.cb(r)
+	s.c.call(func() { pa.cb(r) })
 	return true
 }
 
@@ -306,7 +309,7 @@ func (s *Socket) onclose(reason Reason, sendPacket bool) {
 		if pa.timer != nil {
 			pa.timer.Stop()
 		}
-		pa.cb(AckResponse{Err: ErrDisconnected})
+		s.c.call(func() { pa.cb(AckResponse{Err: ErrDisconnected}) })
 	}
 	s.c.log.Debug().Str("nsp", s.nsp.name).Str("socket", s.id).Str("reason", string(reason)).Msg("socket disconnected")
 	s.c.call(func() { s.nsp.handler().OnDisconnect(s, reason, rooms) })
