@@ -1,8 +1,3 @@
-// Command sockwasm serves Socket.IO clients with WebAssembly plugins.
-//
-//	sockwasm serve [--config FILE] [--listen ADDR]   serve until SIGINT/SIGTERM
-//	sockwasm check [--config FILE]                   validate config and plugins
-//	sockwasm version                                 print the version
 package main
 
 import (

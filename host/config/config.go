@@ -151,6 +151,7 @@ type Error struct {
 	Msg  string
 }
 
+// Error formats the problem as file:line: key: message.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)
@@ -169,6 +170,7 @@ func (e *Error) Error() string {
 // Errors is every problem found in one configuration.
 type Errors []*Error
 
+// Error lists every problem, one a line.
 func (es Errors) Error() string {
 	s := make([]string, len(es))
 	for i, e := range es {

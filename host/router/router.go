@@ -75,6 +75,7 @@ type MissingPluginError struct {
 	Plugins   []string
 }
 
+// Error names the namespace and the missing plugins.
 func (e *MissingPluginError) Error() string {
 	return fmt.Sprintf("router: namespace %q routes to plugins that are not loaded: %v", e.Namespace, e.Plugins)
 }

@@ -43,6 +43,7 @@ var errText = map[Error]string{
 	ErrUnknownAck: "unknown ack id", ErrFailed: "refused by host",
 }
 
+// Error describes the host error code.
 func (e Error) Error() string {
 	if s, ok := errText[e]; ok {
 		return "sockwasm: " + s

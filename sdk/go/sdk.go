@@ -14,6 +14,7 @@ type ConnectError struct {
 	Data    []byte
 }
 
+// Error implements error.
 func (e *ConnectError) Error() string { return "connect refused: " + e.Message }
 
 var handlers struct {

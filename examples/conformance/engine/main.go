@@ -1,8 +1,5 @@
 //go:build wasip1
 
-// Command engine is the plugin of the Engine.IO conformance endpoint
-// (plugins/engine-echo.wasm): every message is sent back unchanged, text as
-// text and binary as binary.
 package main
 
 import sockwasm "github.com/sockwasm/sockwasm/sdk/go"
