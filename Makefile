@@ -9,7 +9,10 @@ GO        ?= go
 BIN       := bin/sockwasm
 WASM_ENV  := GOOS=wasip1 GOARCH=wasm
 WASM      := $(GO) build -buildmode=c-shared -trimpath
-PLUGINS   := plugins/chat.wasm plugins/conformance.wasm plugins/engine-echo.wasm
+PLUGINS   := plugins/chat.wasm plugins/conformance.wasm plugins/engine-echo.wasm plugins/chat-as.wasm
+# The AssemblyScript chat: its npm packages (the pinned compiler, the SDK).
+AS_CHAT   := examples/chat-as
+AS_DEPS   := $(AS_CHAT)/node_modules/.package-lock.json
 CLIENT_JS := examples/chat/web/vendor/socket.io.min.js
 # Each fuzz target runs this long; CI runs every target for at least 30 s.
 FUZZTIME  ?= $(if $(filter true,$(CI)),30s,5s)
@@ -21,10 +24,14 @@ all: build plugins
 build:
 	$(GO) build -trimpath -o $(BIN) ./cmd/sockwasm
 
-plugins:
+plugins: $(AS_DEPS)
 	$(WASM_ENV) $(WASM) -o plugins/chat.wasm ./examples/chat/plugin
 	$(WASM_ENV) $(WASM) -o plugins/conformance.wasm ./examples/conformance/sio
 	$(WASM_ENV) $(WASM) -o plugins/engine-echo.wasm ./examples/conformance/engine
+	cd $(AS_CHAT) && npm run --silent build
+
+$(AS_DEPS): $(AS_CHAT)/package-lock.json sdk/assemblyscript/package.json
+	cd $(AS_CHAT) && npm ci --no-audit --no-fund
 
 # The chat page's socket.io client script comes from the pinned npm package.
 web: $(CLIENT_JS)
@@ -58,8 +65,10 @@ deps:
 	@if [ -n "$(strip $(APT_NEEDS))" ]; then echo "apt-get install $(strip $(APT_NEEDS))"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_NEEDS) >/dev/null; fi
 
+# The interop suite runs against the Go chat, then the AssemblyScript chat.
 interop: build plugins web
 	cd test/interop && SOCKWASM_BIN=$(CURDIR)/$(BIN) npm test
+	cd test/interop && SOCKWASM_BIN=$(CURDIR)/$(BIN) SOCKWASM_CONFIG=examples/chat-as/server.toml npm test
 
 conformance: build plugins
 	bash test/conformance.sh

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -27,11 +28,16 @@ const usage = `usage: sockwasm <command> [flags]
 commands:
   serve    serve Socket.IO with the plugins of a configuration
   check    validate a configuration and load its plugins, without serving
+  plugins  list the plugins of a configuration: hash, exports, imports, grants
   version  print the version
 
-flags (serve, check):
+flags (serve, check, plugins):
   --config FILE   configuration file (default server.toml)
   --listen ADDR   serve on ADDR instead of the configuration's listen (serve only)
+
+While serving, SIGHUP reloads the plugins folder and the configuration
+(and so do their changes, unless the configuration sets watch = false);
+SIGINT or SIGTERM drains and stops.
 `
 
 func main() {
@@ -51,7 +57,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
-	case "serve", "check":
+	case "serve", "check", "plugins":
 	default:
 		fmt.Fprintf(stderr, "sockwasm: unknown command %q\n\n%s", cmd, usage)
 		return 2
@@ -78,12 +84,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 		cfg.Listen = *listen
+		cfg.ListenOverride = *listen
 	}
 	log := newLogger(cfg, stderr)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if cmd == "check" {
+	switch cmd {
+	case "check":
 		return check(ctx, cfg, log, stdout, stderr)
+	case "plugins":
+		return plugins(ctx, cfg, log, stdout, stderr)
 	}
 	return serve(ctx, cfg, log, stderr)
 }
@@ -99,7 +109,44 @@ func newLogger(cfg *config.Config, w io.Writer) zerolog.Logger {
 	return zerolog.New(w).Level(lvl).With().Timestamp().Logger()
 }
 
+// plugins lists the plugins of cfg, one block each: file, content hash,
+// exports, imports, the capabilities those imports need and the ones
+// granted in server.toml.
+func plugins(ctx context.Context, cfg *config.Config, log zerolog.Logger, stdout, stderr io.Writer) int {
+	cfg.Watch = false
+	srv, err := server.New(ctx, cfg, log.Level(zerolog.WarnLevel))
+	if err != nil {
+		fmt.Fprintf(stderr, "sockwasm plugins: %v\n", err)
+		return 1
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	list := func(s []string) string {
+		if len(s) == 0 {
+			return "-"
+		}
+		return strings.Join(s, " ")
+	}
+	for i, name := range srv.Plugins().Names() {
+		p := srv.Plugins().Get(name)
+		if p == nil {
+			continue
+		}
+		info := p.Info()
+		if i > 0 {
+			fmt.Fprintln(stdout)
+		}
+		fmt.Fprintf(stdout, "%s\n  file          %s\n  hash          %s\n  exports       %s\n  imports       %s\n  needs         %s\n  granted       %s\n",
+			info.Name, info.Path, info.Hash, list(info.Exports), list(info.Imports), list(info.Capabilities), list(info.Grants))
+	}
+	return 0
+}
+
 func check(ctx context.Context, cfg *config.Config, log zerolog.Logger, stdout, stderr io.Writer) int {
+	cfg.Watch = false
 	srv, err := server.New(ctx, cfg, log.Level(zerolog.WarnLevel))
 	if err != nil {
 		fmt.Fprintf(stderr, "sockwasm check: %v\n", err)
@@ -129,14 +176,25 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, stderr i
 		Str("config", cfg.File).Msg("serving")
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		if !errors.Is(err, http.ErrServerClosed) {
-			log.Error().Err(err).Msg("serve failed")
-			return 1
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+wait:
+	for {
+		select {
+		case err := <-errc:
+			if !errors.Is(err, http.ErrServerClosed) {
+				log.Error().Err(err).Msg("serve failed")
+				return 1
+			}
+			return 0
+		case <-hup:
+			log.Info().Msg("SIGHUP: reloading plugins and configuration")
+			// Reload compiles; the signal loop waits for it, serving does not.
+			_ = srv.Reload(ctx) // every step is logged
+		case <-ctx.Done():
+			break wait
 		}
-		return 0
-	case <-ctx.Done():
 	}
 	log.Info().Msg("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), time.Duration(cfg.ShutdownTimeout))

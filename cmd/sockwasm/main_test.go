@@ -60,3 +60,44 @@ func TestServeRejectsBadListen(t *testing.T) {
 		t.Errorf("code %d, stderr %q", code, stderr)
 	}
 }
+
+func TestPluginsListsHashExportsImportsGrants(t *testing.T) {
+	// The smallest plugin built (an AssemblyScript one compiles in
+	// milliseconds, a Go one in seconds under -race).
+	var src, name string
+	for _, n := range []string{"chat-as", "conformance"} {
+		if _, err := os.Stat("../../plugins/" + n + ".wasm"); err == nil {
+			src, name = "../../plugins/"+n+".wasm", n
+			break
+		}
+	}
+	if src == "" {
+		t.Skip("plugins not built (make plugins)")
+	}
+	dir := t.TempDir()
+	plugins := filepath.Join(dir, "plugins")
+	if err := os.Mkdir(plugins, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(plugins, name+".wasm"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "server.toml")
+	toml := "plugins_dir = \"plugins\"\ncache_dir = \"off\"\n[plugin." + name + "]\ngrants = [\"kv\"]\n"
+	if err := os.WriteFile(file, []byte(toml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCmd(t, "plugins", "--config", file)
+	if code != 0 {
+		t.Fatalf("code %d, stderr %q", code, stderr)
+	}
+	for _, want := range []string{name + "\n", "hash ", "sockwasm_abi_v1", "sockwasm_v1.", "granted       kv\n"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output does not contain %q:\n%s", want, stdout)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -30,7 +31,23 @@ const (
 	DefaultCallTimeout    = time.Second
 	DefaultMemoryPages    = 1024
 	DefaultShutdown       = 10 * time.Second
+	// DefaultMaxSocketData bounds the data a plugin keeps per socket, bytes.
+	DefaultMaxSocketData = 64 << 10
+	// DefaultMaxKVValue bounds one value of a plugin's key-value store, bytes.
+	DefaultMaxKVValue = 64 << 10
 )
+
+// Grants a [plugin.NAME] table may list: the host capabilities a plugin
+// must be granted before it may import them.
+const (
+	// GrantKV is the per-plugin key-value store.
+	GrantKV = "kv"
+	// GrantTimers are one-shot and repeating timers.
+	GrantTimers = "timers"
+)
+
+// KnownGrants lists every capability a plugin can be granted.
+func KnownGrants() []string { return []string{GrantKV, GrantTimers} }
 
 // MaxRoomNameLen and friends bound what a configuration may ask for.
 const (
@@ -78,14 +95,21 @@ type Config struct {
 	CacheDir string `toml:"cache_dir"`
 	// ShutdownTimeout bounds the drain on SIGTERM.
 	ShutdownTimeout Duration `toml:"shutdown_timeout"`
+	// Watch makes a running server watch the plugins folder and this file
+	// and apply their changes live. Default true.
+	Watch bool `toml:"watch"`
+	// ListenOverride is the listen address set on the command line, which
+	// wins over Listen, also after a reload ("" for none).
+	ListenOverride string `toml:"-"`
 
-	Engine    Engine           `toml:"engine"`
-	SocketIO  SocketIO         `toml:"socketio"`
-	CORS      CORS             `toml:"cors"`
-	Limits    PluginLimits     `toml:"plugins"`
-	Namespace []Namespace      `toml:"namespace"`
-	Endpoints []EngineEndpoint `toml:"engine_endpoint"`
-	Log       Log              `toml:"log"`
+	Engine    Engine            `toml:"engine"`
+	SocketIO  SocketIO          `toml:"socketio"`
+	CORS      CORS              `toml:"cors"`
+	Limits    PluginLimits      `toml:"plugins"`
+	Plugins   map[string]Plugin `toml:"plugin"`
+	Namespace []Namespace       `toml:"namespace"`
+	Endpoints []EngineEndpoint  `toml:"engine_endpoint"`
+	Log       Log               `toml:"log"`
 }
 
 // Engine holds the Engine.IO settings shared by every endpoint.
@@ -108,25 +132,117 @@ type CORS struct {
 	Credentials bool     `toml:"credentials"`
 }
 
-// PluginLimits applies to every plugin.
+// PluginLimits, the [plugins] table, are the defaults of every plugin; a
+// [plugin.NAME] table overrides them for one plugin.
 type PluginLimits struct {
+	// CallTimeout is the deadline of one plugin call. Default 1s.
 	CallTimeout Duration `toml:"call_timeout"`
-	MemoryPages uint32   `toml:"memory_pages"`
-	PoolSize    int      `toml:"pool_size"`
+	// MemoryPages bounds an instance's linear memory, in 64 KiB pages.
+	// Default 1024 (64 MiB).
+	MemoryPages uint32 `toml:"memory_pages"`
+	// PoolSize is the number of idle instances kept per plugin. Default 0:
+	// the plugin host's own default (2×CPUs).
+	PoolSize int `toml:"pool_size"`
+	// MaxSocketData bounds the data a plugin keeps per socket, bytes.
+	// Default 65536.
+	MaxSocketData int `toml:"max_socket_data"`
+	// MaxKVValue bounds one value of the plugin's key-value store, bytes.
+	// Default 65536.
+	MaxKVValue int `toml:"max_kv_value"`
+}
+
+// Plugin is a [plugin.NAME] table: the grants, limits and configuration
+// of one plugin. Limits left out (zero) take the [plugins] value.
+type Plugin struct {
+	// Grants lists the capabilities the plugin may import (KnownGrants).
+	Grants []string `toml:"grants"`
+	// CallTimeout overrides [plugins] call_timeout.
+	CallTimeout Duration `toml:"call_timeout"`
+	// MemoryPages overrides [plugins] memory_pages.
+	MemoryPages uint32 `toml:"memory_pages"`
+	// PoolSize overrides [plugins] pool_size.
+	PoolSize int `toml:"pool_size"`
+	// MaxSocketData overrides [plugins] max_socket_data.
+	MaxSocketData int `toml:"max_socket_data"`
+	// MaxKVValue overrides [plugins] max_kv_value.
+	MaxKVValue int `toml:"max_kv_value"`
+	// Config is the [plugin.NAME.config] table, handed to the plugin as
+	// JSON by its init export.
+	Config map[string]any `toml:"config"`
+}
+
+// PluginSettings are the settings one plugin runs with: its [plugin.NAME]
+// table completed from [plugins] and the built-in defaults.
+type PluginSettings struct {
+	Grants        []string
+	Config        []byte // the [plugin.NAME.config] table as a JSON object; nil when absent
+	CallTimeout   time.Duration
+	MemoryPages   uint32
+	PoolSize      int // 0: the plugin host's default
+	MaxSocketData int
+	MaxKVValue    int
+}
+
+// PluginSettings returns the settings of plugin name. A plugin without a
+// [plugin.NAME] table gets the [plugins] defaults and no grants.
+func (c *Config) PluginSettings(name string) PluginSettings {
+	p := c.Plugins[name]
+	s := PluginSettings{
+		CallTimeout:   time.Duration(c.Limits.CallTimeout),
+		MemoryPages:   c.Limits.MemoryPages,
+		PoolSize:      c.Limits.PoolSize,
+		MaxSocketData: c.Limits.MaxSocketData,
+		MaxKVValue:    c.Limits.MaxKVValue,
+	}
+	if len(p.Grants) > 0 {
+		s.Grants = append([]string(nil), p.Grants...)
+		sort.Strings(s.Grants)
+	}
+	if p.CallTimeout != 0 {
+		s.CallTimeout = time.Duration(p.CallTimeout)
+	}
+	if p.MemoryPages != 0 {
+		s.MemoryPages = p.MemoryPages
+	}
+	if p.PoolSize != 0 {
+		s.PoolSize = p.PoolSize
+	}
+	if p.MaxSocketData != 0 {
+		s.MaxSocketData = p.MaxSocketData
+	}
+	if p.MaxKVValue != 0 {
+		s.MaxKVValue = p.MaxKVValue
+	}
+	if p.Config != nil {
+		s.Config, _ = json.Marshal(p.Config) // validated by Parse
+	}
+	return s
 }
 
 // Namespace routes one Socket.IO namespace to plugins.
 type Namespace struct {
-	// Name is the namespace, e.g. "/" or "/chat".
+	// Name is the namespace, e.g. "/" or "/chat". A name ending in "*"
+	// (e.g. "/tenant-*") is a dynamic namespace: it serves every namespace
+	// that starts with the part before the "*", each with its own rooms.
+	// An exact name wins over a pattern, a longer pattern over a shorter.
 	Name string `toml:"name"`
 	// Middleware lists connection middleware plugins, run in order.
 	Middleware []string `toml:"middleware"`
+	// EventMiddleware lists event middleware plugins, run in order on every
+	// event before its handler (the reference server's socket.use).
+	EventMiddleware []string `toml:"event_middleware"`
 	// Handler receives events without a route of their own, and the
 	// connect and disconnect of every socket.
 	Handler string `toml:"handler"`
-	// Events maps an event name to the plugin that handles it.
+	// Events maps an event name, or a prefix pattern ending in "*"
+	// ("chat:*"), to the plugin that handles it. An exact name wins over a
+	// pattern, a longer pattern over a shorter.
 	Events map[string]string `toml:"events"`
 }
+
+// IsPattern reports whether a namespace or event name is a prefix pattern
+// (ends in "*").
+func IsPattern(name string) bool { return strings.HasSuffix(name, "*") }
 
 // EngineEndpoint serves a bare Engine.IO endpoint (no Socket.IO layer)
 // with a plugin.
@@ -200,8 +316,14 @@ func Parse(file string, data []byte) (*Config, error) {
 		return nil, Errors{{File: file, Msg: strings.TrimPrefix(err.Error(), "toml: ")}}
 	}
 	c.File = file
+	if !md.IsDefined("watch") {
+		c.Watch = true
+	}
 	var errs Errors
 	for _, k := range md.Undecoded() {
+		if len(k) > 3 && k[0] == "plugin" && k[2] == "config" {
+			continue // inside a plugin's own configuration: any key goes
+		}
 		errs = append(errs, &Error{File: file, Line: findKeyLine(data, k), Key: k.String(), Msg: "unknown key"})
 	}
 	c.applyDefaults()
@@ -215,7 +337,7 @@ func Parse(file string, data []byte) (*Config, error) {
 // Default returns the built-in configuration: every default, no
 // namespaces beyond what the caller adds.
 func Default() *Config {
-	c := &Config{}
+	c := &Config{Watch: true}
 	c.applyDefaults()
 	return c
 }
@@ -250,6 +372,12 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Limits.MemoryPages == 0 {
 		c.Limits.MemoryPages = DefaultMemoryPages
+	}
+	if c.Limits.MaxSocketData == 0 {
+		c.Limits.MaxSocketData = DefaultMaxSocketData
+	}
+	if c.Limits.MaxKVValue == 0 {
+		c.Limits.MaxKVValue = DefaultMaxKVValue
 	}
 	dir := "."
 	if c.File != "" {
@@ -321,6 +449,59 @@ func (c *Config) validate(data []byte) Errors {
 	if c.Limits.PoolSize < 0 || c.Limits.PoolSize > maxPoolSize {
 		bad("plugins.pool_size", "must be between 0 (default) and %d, got %d", maxPoolSize, c.Limits.PoolSize)
 	}
+	if c.Limits.MaxSocketData < 0 {
+		bad("plugins.max_socket_data", "must be positive, got %d", c.Limits.MaxSocketData)
+	}
+	if c.Limits.MaxKVValue < 0 {
+		bad("plugins.max_kv_value", "must be positive, got %d", c.Limits.MaxKVValue)
+	}
+	names := make([]string, 0, len(c.Plugins))
+	for name := range c.Plugins {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		p := c.Plugins[name]
+		table := "plugin." + name
+		at := func(key, format string, args ...any) {
+			errs = append(errs, &Error{File: c.File, Line: findLineIn(data, table, key), Key: table + "." + key, Msg: fmt.Sprintf(format, args...)})
+		}
+		if !pluginName.MatchString(name) {
+			errs = append(errs, &Error{File: c.File, Line: findTableLine(data, table), Key: table,
+				Msg: fmt.Sprintf("invalid plugin name %q: want the .wasm file name without extension", name)})
+		}
+		seenGrant := map[string]bool{}
+		for _, g := range p.Grants {
+			switch {
+			case !slicesContains(KnownGrants(), g):
+				at("grants", "unknown capability %q (known: %s)", g, strings.Join(KnownGrants(), ", "))
+			case seenGrant[g]:
+				at("grants", "capability %q is granted twice", g)
+			}
+			seenGrant[g] = true
+		}
+		if p.CallTimeout < 0 {
+			at("call_timeout", "must not be negative, got %s", time.Duration(p.CallTimeout))
+		}
+		if p.MemoryPages > maxMemoryPages {
+			at("memory_pages", "must be at most %d (4 GiB), got %d", maxMemoryPages, p.MemoryPages)
+		}
+		if p.PoolSize < 0 || p.PoolSize > maxPoolSize {
+			at("pool_size", "must be between 0 (default) and %d, got %d", maxPoolSize, p.PoolSize)
+		}
+		if p.MaxSocketData < 0 {
+			at("max_socket_data", "must be positive, got %d", p.MaxSocketData)
+		}
+		if p.MaxKVValue < 0 {
+			at("max_kv_value", "must be positive, got %d", p.MaxKVValue)
+		}
+		if p.Config != nil {
+			if _, err := json.Marshal(p.Config); err != nil {
+				errs = append(errs, &Error{File: c.File, Line: findTableLine(data, table+".config"), Key: table + ".config",
+					Msg: fmt.Sprintf("cannot be handed to the plugin as JSON: %v", err)})
+			}
+		}
+	}
 	for _, o := range c.CORS.Origins {
 		if o == "" {
 			bad("cors.origins", "empty origin")
@@ -344,17 +525,38 @@ func (c *Config) validate(data []byte) Errors {
 	seen := map[string]bool{}
 	for i, n := range c.Namespace {
 		key := fmt.Sprintf("namespace[%d]", i)
-		if n.Name == "" || n.Name[0] != '/' || strings.ContainsAny(n.Name, ", ") {
-			bad(key+".name", "invalid namespace %q: want e.g. \"/\" or \"/chat\"", n.Name)
-		} else if seen[n.Name] {
-			bad(key+".name", "namespace %q is defined twice", n.Name)
+		nsBad := func(k, format string, args ...any) {
+			full := key
+			line := findArrayTableLine(data, "namespace", i)
+			if k != "" {
+				full += "." + k
+				if l := findKeyAfter(data, line, k); l > 0 {
+					line = l
+				}
+			}
+			errs = append(errs, &Error{File: c.File, Line: line, Key: full, Msg: fmt.Sprintf(format, args...)})
+		}
+		switch {
+		case n.Name == "" || n.Name[0] != '/' || strings.ContainsAny(n.Name, ", "):
+			nsBad("name", "invalid namespace %q: want e.g. \"/\", \"/chat\" or the pattern \"/tenant-*\"", n.Name)
+		case strings.Contains(strings.TrimSuffix(n.Name, "*"), "*"):
+			nsBad("name", "invalid namespace %q: \"*\" may only end a pattern", n.Name)
+		case seen[n.Name]:
+			nsBad("name", "namespace %q is defined twice", n.Name)
 		}
 		seen[n.Name] = true
 		for _, m := range n.Middleware {
-			checkPlugin(key+".middleware", m)
+			if !pluginName.MatchString(m) {
+				nsBad("middleware", "invalid plugin name %q: want the .wasm file name without extension", m)
+			}
 		}
-		if n.Handler != "" {
-			checkPlugin(key+".handler", n.Handler)
+		for _, m := range n.EventMiddleware {
+			if !pluginName.MatchString(m) {
+				nsBad("event_middleware", "invalid plugin name %q: want the .wasm file name without extension", m)
+			}
+		}
+		if n.Handler != "" && !pluginName.MatchString(n.Handler) {
+			nsBad("handler", "invalid plugin name %q: want the .wasm file name without extension", n.Handler)
 		}
 		events := make([]string, 0, len(n.Events))
 		for ev := range n.Events {
@@ -362,13 +564,28 @@ func (c *Config) validate(data []byte) Errors {
 		}
 		sort.Strings(events)
 		for _, ev := range events {
-			if ev == "" {
-				bad(key+".events", "empty event name")
+			evBad := func(format string, args ...any) {
+				line := findTableLine(data, "namespace.events")
+				for l, k := findArrayTableLine(data, "namespace", i), 0; k < 2 && l > 0; k++ {
+					if n := findKeyAfter(data, l, ev); n > 0 {
+						line = n
+						break
+					}
+				}
+				errs = append(errs, &Error{File: c.File, Line: line, Key: key + ".events." + ev, Msg: fmt.Sprintf(format, args...)})
 			}
-			checkPlugin(key+".events."+ev, n.Events[ev])
+			switch {
+			case ev == "":
+				evBad("empty event name")
+			case strings.Contains(strings.TrimSuffix(ev, "*"), "*"):
+				evBad("invalid event pattern %q: \"*\" may only end a pattern", ev)
+			}
+			if !pluginName.MatchString(n.Events[ev]) {
+				evBad("invalid plugin name %q: want the .wasm file name without extension", n.Events[ev])
+			}
 		}
 		if n.Handler == "" && len(n.Events) == 0 && len(n.Middleware) == 0 {
-			bad(key, "namespace %q routes nothing: set handler, events or middleware", n.Name)
+			nsBad("", "namespace %q routes nothing: set handler, events or middleware", n.Name)
 		}
 	}
 	paths := map[string]bool{c.Path: true}
@@ -390,6 +607,9 @@ func (c *Config) PluginNames() []string {
 	set := map[string]bool{}
 	for _, n := range c.Namespace {
 		for _, m := range n.Middleware {
+			set[m] = true
+		}
+		for _, m := range n.EventMiddleware {
 			set[m] = true
 		}
 		if n.Handler != "" {
@@ -444,4 +664,63 @@ func findTableLine(data []byte, table string) int {
 		}
 	}
 	return 0
+}
+
+// findArrayTableLine returns the line of the nth [[table]] header, or 0.
+func findArrayTableLine(data []byte, table string, nth int) int {
+	for i, line := range bytes.Split(data, []byte("\n")) {
+		if string(bytes.TrimSpace(line)) == "[["+table+"]]" {
+			if nth == 0 {
+				return i + 1
+			}
+			nth--
+		}
+	}
+	return 0
+}
+
+// findKeyAfter returns the first line after line `from` (1-based) that
+// assigns key, before the next header of an array of tables; 0 if none.
+func findKeyAfter(data []byte, from int, key string) int {
+	if from <= 0 {
+		return 0
+	}
+	lines := bytes.Split(data, []byte("\n"))
+	for i := from; i < len(lines); i++ {
+		if bytes.HasPrefix(bytes.TrimSpace(lines[i]), []byte("[[")) {
+			return 0
+		}
+		if findLine(lines[i], key) > 0 {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// findLineIn returns the line that assigns key in [table], or the table's
+// line, or 0.
+func findLineIn(data []byte, table, key string) int {
+	t := findTableLine(data, table)
+	if t == 0 {
+		return findLine(data, key)
+	}
+	lines := bytes.Split(data, []byte("\n"))
+	for i := t; i < len(lines); i++ {
+		if bytes.HasPrefix(bytes.TrimSpace(lines[i]), []byte("[")) {
+			break
+		}
+		if findLine(lines[i], key) > 0 {
+			return i + 1
+		}
+	}
+	return t
+}
+
+func slicesContains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
 }

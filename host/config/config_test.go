@@ -148,3 +148,140 @@ func TestShippedConfigs(t *testing.T) {
 		}
 	}
 }
+
+func TestPluginTables(t *testing.T) {
+	c, err := Parse("server.toml", []byte(`
+[plugins]
+call_timeout = "2s"
+memory_pages = 64
+max_kv_value = 4096
+[plugin.ratelimit]
+grants = ["timers", "kv"]
+call_timeout = "50ms"
+pool_size = 2
+max_socket_data = 128
+[plugin.ratelimit.config]
+rate = 5
+burst = 10.5
+name = "bucket"
+nested = { list = [1, "two"], on = true }
+[plugin.auth.config]
+secret = "s3"
+[[namespace]]
+name = "/"
+handler = "ratelimit"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rl := c.PluginSettings("ratelimit")
+	if strings.Join(rl.Grants, ",") != "kv,timers" || rl.CallTimeout != 50*time.Millisecond || rl.PoolSize != 2 ||
+		rl.MemoryPages != 64 || rl.MaxSocketData != 128 || rl.MaxKVValue != 4096 {
+		t.Errorf("ratelimit settings %+v", rl)
+	}
+	if got, want := string(rl.Config), `{"burst":10.5,"name":"bucket","nested":{"list":[1,"two"],"on":true},"rate":5}`; got != want {
+		t.Errorf("config JSON %s, want %s", got, want)
+	}
+	other := c.PluginSettings("other")
+	if other.Grants != nil || other.Config != nil || other.CallTimeout != 2*time.Second || other.MaxSocketData != DefaultMaxSocketData {
+		t.Errorf("defaults %+v", other)
+	}
+	if string(c.PluginSettings("auth").Config) != `{"secret":"s3"}` {
+		t.Errorf("auth config %s", c.PluginSettings("auth").Config)
+	}
+	if !c.Watch {
+		t.Error("watch defaults to true")
+	}
+}
+
+func TestRoutesAndPatterns(t *testing.T) {
+	c, err := Parse("server.toml", []byte(`
+watch = false
+[[namespace]]
+name = "/tenant-*"
+middleware = ["auth"]
+event_middleware = ["ratelimit", "audit"]
+handler = "chat"
+[namespace.events]
+"chat:*" = "chat"
+"chat:admin:*" = "admin"
+ping = "echo"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Watch {
+		t.Error("watch = false ignored")
+	}
+	n := c.Namespace[0]
+	if !IsPattern(n.Name) || strings.Join(n.EventMiddleware, ",") != "ratelimit,audit" || n.Events["chat:admin:*"] != "admin" {
+		t.Errorf("namespace %+v", n)
+	}
+	if got := strings.Join(c.PluginNames(), ","); got != "admin,audit,auth,chat,echo,ratelimit" {
+		t.Errorf("PluginNames = %s", got)
+	}
+}
+
+func TestPluginTableErrors(t *testing.T) {
+	tests := []struct {
+		name, toml string
+		want       []string
+	}{
+		{"unknown grant", "[plugin.p]\n\ngrants = [\"fs\"]\n", []string{`server.toml:3: plugin.p.grants: unknown capability "fs"`}},
+		{"duplicate grant", "[plugin.p]\ngrants = [\"kv\", \"kv\"]\n", []string{"server.toml:2: plugin.p.grants: capability \"kv\" is granted twice"}},
+		{"unknown plugin key", "[plugin.p]\ngrant = [\"kv\"]\n", []string{"server.toml:2: plugin.p.grant: unknown key"}},
+		{"bad limit", "[plugin.a]\npool_size = 1\n[plugin.p]\npool_size = -1\n", []string{"server.toml:4: plugin.p.pool_size: must be between"}},
+		{"bad memory", "[plugin.p]\nmemory_pages = 70000\n", []string{"server.toml:2: plugin.p.memory_pages"}},
+		{"bad name", "[plugin.\"../x\"]\npool_size = 1\n", []string{`plugin.../x: invalid plugin name`}},
+		{"nan config", "[plugin.p.config]\nx = nan\n", []string{"server.toml:1: plugin.p.config: cannot be handed to the plugin as JSON"}},
+		{"bad default", "[plugins]\nmax_kv_value = -5\n", []string{"plugins.max_kv_value: must be positive"}},
+		{"star inside namespace", "[[namespace]]\nname = \"/a*b\"\nhandler = \"c\"\n", []string{"server.toml:2: namespace[0].name: invalid namespace \"/a*b\""}},
+		{"second namespace line", "[[namespace]]\nname = \"/\"\nhandler = \"c\"\n[[namespace]]\nname = \"x\"\nhandler = \"c\"\n", []string{"server.toml:5: namespace[1].name"}},
+		{"star inside event", "[[namespace]]\nname = \"/\"\n[namespace.events]\n\"a*b\" = \"c\"\n", []string{"server.toml:4: namespace[0].events.a*b: invalid event pattern"}},
+		{"bad event middleware", "[[namespace]]\nname = \"/\"\nhandler = \"c\"\nevent_middleware = [\"../x\"]\n", []string{"server.toml:4: namespace[0].event_middleware: invalid plugin name"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("server.toml", []byte(tt.toml))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestFixedChanges(t *testing.T) {
+	base := "[[namespace]]\nname = \"/\"\nhandler = \"c\"\n"
+	old, err := Parse("server.toml", []byte(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct{ toml, want string }{
+		{base + "[[namespace]]\nname = \"/x\"\nhandler = \"d\"\n[plugin.c]\ngrants = [\"kv\"]\n[plugins]\ncall_timeout = \"3s\"\n", ""},
+		{"listen = \"127.0.0.1:4000\"\n" + base, "listen"},
+		{"path = \"/io/\"\n[engine]\nping_interval = \"1s\"\n[cors]\norigins = [\"*\"]\n" + base, "path,engine.ping_interval,cors.origins"},
+		{"watch = false\n" + base, "watch"},
+	} {
+		next, err := Parse("server.toml", []byte(tt.toml))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(FixedChanges(old, next), ","); got != tt.want {
+			t.Errorf("FixedChanges = %q, want %q", got, tt.want)
+		}
+	}
+	// A --listen override survives reloads, whatever the file says.
+	o := *old
+	o.ListenOverride = "127.0.0.1:9"
+	n := *old
+	n.Listen = "127.0.0.1:8"
+	n.ListenOverride = "127.0.0.1:9"
+	if got := FixedChanges(&o, &n); len(got) != 0 {
+		t.Errorf("override: %v", got)
+	}
+}

@@ -6,4 +6,8 @@
 // all problems are collected and reported together, not just the first.
 // Relative paths are resolved against the configuration file's folder, so a
 // configuration works whatever the working directory.
+//
+// A running server reloads its configuration live; FixedChanges lists the
+// settings that only a restart applies, and a reload touching them is
+// refused whole.
 package config

@@ -40,9 +40,17 @@ const (
 	KindEngineOpen    = 6
 	KindEngineMessage = 7
 	KindEngineClose   = 8
+	// KindEventMiddleware runs a per-event middleware (socket.use) before
+	// the event's handler; see Plugin.EventMiddleware.
+	KindEventMiddleware = 9
+	// KindInit validates the plugin config: made once per new version,
+	// before it serves; a failing INIT refuses the version.
+	KindInit = 10
+	// KindTimer fires a timer set with timer_set; no socket.
+	KindTimer = 11
 )
 
-var kindNames = [...]string{"", "middleware", "connect", "event", "ack-response", "disconnect", "engine-open", "engine-message", "engine-close"}
+var kindNames = [...]string{"", "middleware", "connect", "event", "ack-response", "disconnect", "engine-open", "engine-message", "engine-close", "event-middleware", "init", "timer"}
 
 func kindName(k uint32) string {
 	if int(k) < len(kindNames) {

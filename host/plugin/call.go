@@ -27,6 +27,7 @@ type target interface {
 	Broadcast(opts socketio.BroadcastOptions, name string, args []byte, atts [][]byte) error
 	RoomSize(room string) int
 	ClientCount() int
+	socketExt
 }
 
 // engineSession is what an engine call acts on; *engineio.Session has it.

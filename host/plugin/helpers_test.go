@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -26,10 +27,25 @@ var guests = map[string]string{
 	"faults":      "./testdata/faults",
 	"nomarker":    "./testdata/nomarker",
 	"badimport":   "./testdata/badimport",
+	// Plugin-state guests; extra build flags go before the package.
+	"state":    "./testdata/state",
+	"state-v2": "-ldflags=-X=main.version=v2 ./testdata/state",
+	"sandbox":  "./testdata/sandbox",
+	"sockapi":  "./testdata/sockapi",
 }
 
-// testCache shares compiled guests between the tests of this binary.
-var testCache = wazero.NewCompilationCache()
+// testCache shares compiled guests between the tests of this binary and,
+// through a folder in the temporary directory, between runs: compiling Go
+// guests is the slowest part of these tests under -race.
+var testCache = newTestCache()
+
+func newTestCache() wazero.CompilationCache {
+	c, err := wazero.NewCompilationCacheWithDir(filepath.Join(os.TempDir(), "sockwasm-test-wazero-cache"))
+	if err != nil {
+		return wazero.NewCompilationCache()
+	}
+	return c
+}
 
 var (
 	buildOnce sync.Once
@@ -52,7 +68,8 @@ func guestPath(t testing.TB, name string) string {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				cmd := exec.Command("go", "build", "-buildmode=c-shared", "-o", filepath.Join(buildDir, n+".wasm"), pkg)
+				args := append([]string{"build", "-buildmode=c-shared", "-o", filepath.Join(buildDir, n+".wasm")}, strings.Fields(pkg)...)
+				cmd := exec.Command("go", args...)
 				cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
 				if out, err := cmd.CombinedOutput(); err != nil {
 					mu.Lock()
@@ -113,6 +130,10 @@ type fakeNS struct {
 	rooms map[string]map[string]bool
 	socks map[string]*fakeSock
 	out   []sent
+	// bcastAck is the callback of the last BroadcastWithAck.
+	bcastAck func([]socketio.AckReply, error)
+	// kicked records DisconnectSockets calls.
+	kicked []socketio.BroadcastOptions
 }
 
 func newNS(name string) *fakeNS {
@@ -130,6 +151,7 @@ type fakeSock struct {
 	ackCB     func(socketio.AckResponse)
 	disc      chan bool
 	transport string
+	data      []byte // SetData
 }
 
 func (ns *fakeNS) sock(id string, auth string) *fakeSock {

@@ -54,6 +54,25 @@ var hostSigs = map[string]hostSig{
 	fnReject:         {rep(4), rep(1), hostReject},
 	fnEngineSend:     {rep(3), rep(1), hostEngineSend},
 	fnLog:            {rep(3), nil, nil}, // bound per plugin in hostModule
+	// Plugin-state additions (caps.go, kv.go, timers.go, state.go).
+	fnConfig:      {rep(2), rep(1), hostConfig},
+	fnKVGet:       {rep(4), rep(1), hostKVGet},
+	fnKVSet:       {[]api.ValueType{i32, i32, i32, i32, i64}, rep(1), hostKVSet},
+	fnKVDelete:    {rep(2), rep(1), hostKVDelete},
+	fnKVIncr:      {[]api.ValueType{i32, i32, i64, i32}, rep(1), hostKVIncr},
+	fnKVCAS:       {[]api.ValueType{i32, i32, i32, i32, i32, i32, i32, i64}, rep(1), hostKVCAS},
+	fnTimerSet:    {rep(4), rep(1), hostTimerSet},
+	fnTimerCancel: {rep(1), rep(1), hostTimerCancel},
+	// Socket-facing additions (hostfuncs_socket.go).
+	fnHandshake:         {rep(2), rep(1), hostHandshake},
+	fnSocketData:        {rep(2), rep(1), hostSocketData},
+	fnSetSocketData:     {rep(2), rep(1), hostSetSocketData},
+	fnBroadcastWithAck:  {rep(14), rep(1), hostBroadcastWithAck},
+	fnFetchSockets:      {rep(6), rep(1), hostFetchSockets},
+	fnSocketsJoin:       {rep(6), rep(1), hostSocketsJoin},
+	fnSocketsLeave:      {rep(6), rep(1), hostSocketsLeave},
+	fnDisconnectSockets: {rep(5), rep(1), hostDisconnectSockets},
+	fnRejectEvent:       {rep(4), rep(1), hostRejectEvent},
 }
 
 func hostModule(rt wazero.Runtime, log *zerolog.Logger) wazero.HostModuleBuilder {
@@ -72,12 +91,18 @@ func (c *call) id() string {
 	if c.sock != nil {
 		return c.sock.ID()
 	}
+	if c.eng == nil { // INIT, TIMER
+		return ""
+	}
 	return c.eng.ID()
 }
 
 func (c *call) transport() string {
 	if c.sock != nil {
 		return c.sock.Transport()
+	}
+	if c.eng == nil { // INIT, TIMER
+		return ""
 	}
 	return c.eng.Transport()
 }
@@ -315,7 +340,7 @@ func errCode(c *call, err error) int32 {
 // emitting reports whether the call kind may send to its socket.
 func emitting(c *call) int32 {
 	switch c.kind {
-	case KindMiddleware:
+	case KindMiddleware, KindEventMiddleware:
 		return ErrNotAllowed
 	case KindDisconnect:
 		return ErrDisconnected
@@ -375,7 +400,7 @@ func hostBroadcast(ctx context.Context, m api.Module, stack []uint64) {
 		ret(stack, ErrNotAllowed)
 		return
 	}
-	if c.kind == KindMiddleware {
+	if c.kind == KindMiddleware || observing(c) {
 		ret(stack, ErrNotAllowed)
 		return
 	}
@@ -402,6 +427,7 @@ func hostBroadcast(ctx context.Context, m api.Module, stack []uint64) {
 	if uint32(stack[4])&BroadcastExceptSender != 0 {
 		except = append(except, c.sock.ID())
 	}
+	volatile := uint32(stack[4])&BroadcastVolatile != 0
 	name, code := readName(m, stack[5], stack[6])
 	if code != 0 {
 		ret(stack, code)
@@ -412,7 +438,7 @@ func hostBroadcast(ctx context.Context, m api.Module, stack []uint64) {
 		ret(stack, code)
 		return
 	}
-	ret(stack, errCode(c, c.sock.Broadcast(socketio.BroadcastOptions{Rooms: rooms, Except: except}, name, args, atts)))
+	ret(stack, errCode(c, c.sock.Broadcast(socketio.BroadcastOptions{Rooms: rooms, Except: except, Volatile: volatile}, name, args, atts)))
 }
 
 func hostEmitWithAck(ctx context.Context, m api.Module, stack []uint64) {
@@ -468,6 +494,9 @@ func hostJoin(ctx context.Context, m api.Module, stack []uint64) {
 	if code == 0 && c.kind == KindDisconnect {
 		code = ErrDisconnected
 	}
+	if code == 0 && observing(c) {
+		code = ErrNotAllowed
+	}
 	if code == 0 {
 		c.sock.Join(room)
 	}
@@ -478,6 +507,9 @@ func hostLeave(ctx context.Context, m api.Module, stack []uint64) {
 	c, room, code := roomArg(ctx, m, stack)
 	if code == 0 && c.kind == KindDisconnect {
 		code = ErrDisconnected
+	}
+	if code == 0 && observing(c) {
+		code = ErrNotAllowed
 	}
 	if code == 0 {
 		c.sock.Leave(room)
@@ -505,7 +537,7 @@ func hostClientCount(ctx context.Context, m api.Module, stack []uint64) {
 func hostDisconnect(ctx context.Context, m api.Module, stack []uint64) {
 	c := socketCall(ctx)
 	switch {
-	case c == nil || c.kind == KindMiddleware:
+	case c == nil || c.kind == KindMiddleware || observing(c):
 		ret(stack, ErrNotAllowed)
 	case c.kind == KindDisconnect:
 		ret(stack, ErrDisconnected)
@@ -585,8 +617,10 @@ func hostLog(l *zerolog.Logger) api.GoModuleFunc {
 		if ev == nil {
 			return
 		}
-		if c := currentCall(ctx); c != nil {
+		if c := currentCall(ctx); c != nil && (c.sock != nil || c.eng != nil) {
 			ev = ev.Str("sid", c.id())
+		} else if c != nil {
+			ev = ev.Str("kind", kindName(c.kind)) // INIT, TIMER
 		}
 		ev.Msg(string(msg))
 	}

@@ -11,7 +11,7 @@ import (
 type moduleSpec struct {
 	markers []string // exported no-op functions
 	handle  bool     // export sockwasm_handle
-	trap    bool     // sockwasm_handle executes unreachable (else returns 0)
+	trap    bool     // sockwasm_handle executes unreachable but for INIT (else returns 0)
 }
 
 func leb(n int) []byte {
@@ -64,7 +64,8 @@ func wasmModule(spec moduleSpec) []byte {
 	}
 	if spec.handle {
 		if spec.trap {
-			code = append(code, 3, 0, 0x00, 0x0b)
+			// if kind == INIT { return 0 }; unreachable
+			code = append(code, 14, 0, 0x20, 0, 0x41, KindInit, 0x46, 0x04, 0x40, 0x41, 0, 0x0f, 0x0b, 0x00, 0x0b)
 		} else {
 			code = append(code, 4, 0, 0x41, 0, 0x0b)
 		}

@@ -3,6 +3,7 @@ package router
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/sockwasm/sockwasm/host/config"
 	"github.com/sockwasm/sockwasm/host/plugin"
@@ -18,11 +19,20 @@ type Lookup func(name string) *plugin.Plugin
 type Namespace struct {
 	name       string
 	middleware []*plugin.Plugin
-	handler    *plugin.Plugin
-	events     map[string]*plugin.Plugin
+	// eventMiddleware runs, in order, on every event before its handler.
+	eventMiddleware []*plugin.Plugin
+	handler         *plugin.Plugin
+	events          map[string]*plugin.Plugin
+	// patterns are the prefix routes ("chat:*"), longest prefix first.
+	patterns []prefixRoute
 	// lifecycle are the plugins told about connects and disconnects: the
 	// handler and every event route's plugin, each once, in name order.
 	lifecycle []*plugin.Plugin
+}
+
+type prefixRoute struct {
+	prefix string
+	p      *plugin.Plugin
 }
 
 // New compiles the routes of one configured namespace. Every plugin it
@@ -42,6 +52,11 @@ func New(n config.Namespace, lookup Lookup) (*Namespace, error) {
 			r.middleware = append(r.middleware, p)
 		}
 	}
+	for _, m := range n.EventMiddleware {
+		if p := get(m); p != nil {
+			r.eventMiddleware = append(r.eventMiddleware, p)
+		}
+	}
 	life := map[string]*plugin.Plugin{}
 	if n.Handler != "" {
 		if r.handler = get(n.Handler); r.handler != nil {
@@ -49,15 +64,22 @@ func New(n config.Namespace, lookup Lookup) (*Namespace, error) {
 		}
 	}
 	for ev, name := range n.Events {
-		if p := get(name); p != nil {
+		p := get(name)
+		if p == nil {
+			continue
+		}
+		life[name] = p
+		if config.IsPattern(ev) {
+			r.patterns = append(r.patterns, prefixRoute{strings.TrimSuffix(ev, "*"), p})
+		} else {
 			r.events[ev] = p
-			life[name] = p
 		}
 	}
 	if len(missing) > 0 {
 		sort.Strings(missing)
 		return nil, &MissingPluginError{Namespace: n.Name, Plugins: dedupe(missing)}
 	}
+	sort.Slice(r.patterns, func(i, j int) bool { return longerFirst(r.patterns[i].prefix, r.patterns[j].prefix) })
 	names := make([]string, 0, len(life))
 	for name := range life {
 		names = append(names, name)
@@ -67,6 +89,15 @@ func New(n config.Namespace, lookup Lookup) (*Namespace, error) {
 		r.lifecycle = append(r.lifecycle, life[name])
 	}
 	return r, nil
+}
+
+// longerFirst orders prefixes longest first, then by name, so that the
+// first match is the longest.
+func longerFirst(a, b string) bool {
+	if len(a) != len(b) {
+		return len(a) > len(b)
+	}
+	return a < b
 }
 
 // MissingPluginError says which plugins a namespace routes to are not loaded.
@@ -90,8 +121,24 @@ func dedupe(s []string) []string {
 	return out
 }
 
-// Name returns the namespace name.
+// Name returns the namespace name as configured ("/tenant-*" for a
+// dynamic namespace).
 func (r *Namespace) Name() string { return r.name }
+
+// Route returns the plugin that handles event name: its exact route, else
+// the longest matching prefix route, else the namespace's handler; nil when
+// none.
+func (r *Namespace) Route(name string) *plugin.Plugin {
+	if p := r.events[name]; p != nil {
+		return p
+	}
+	for _, pr := range r.patterns {
+		if strings.HasPrefix(name, pr.prefix) {
+			return pr.p
+		}
+	}
+	return r.handler
+}
 
 // Authorize runs the connection middleware chain in order; the first
 // rejection wins.
@@ -111,15 +158,21 @@ func (r *Namespace) OnConnect(s *socketio.Socket) {
 	}
 }
 
-// OnEvent hands the event to its route, else to the namespace's handler.
-// An event nobody handles is dropped, as with a Socket.IO server that has
-// no listener for it.
+// OnEvent runs the event middleware chain, then hands the event to its
+// route. The first middleware that rejects the event ends it: the handler
+// is not called and, when the client asked for an ack, the ack carries the
+// rejection ([{"error":…,"data":…}]). An event nobody handles is dropped,
+// as with a Socket.IO server that has no listener for it.
 func (r *Namespace) OnEvent(s *socketio.Socket, ev *socketio.Event) {
-	p := r.events[ev.Name]
-	if p == nil {
-		p = r.handler
+	for _, m := range r.eventMiddleware {
+		if rej := m.EventMiddleware(s, ev); rej != nil {
+			if ev.HasAck {
+				_ = s.Ack(ev.AckID, rej.AckArgs(), nil)
+			}
+			return
+		}
 	}
-	if p != nil {
+	if p := r.Route(ev.Name); p != nil {
 		p.Event(s, ev)
 	}
 }

@@ -7,7 +7,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -21,22 +24,32 @@ import (
 
 // Server is one sockwasm node: the plugins, the Socket.IO server and its
 // Engine.IO endpoints behind one HTTP handler.
+//
+// Lock order: reloadMu, then mu. Neither is held while writing to a
+// connection.
 type Server struct {
-	cfg     *config.Config
 	log     zerolog.Logger
 	plugins *plugin.Manager
 	sio     *socketio.Server
+	routes  *router.Router
 	engines []*engineio.Server
 	handler http.Handler
+
+	// cfg is the configuration in use; a reload replaces it whole.
+	cfg atomic.Pointer[config.Config]
+	// reloadMu serializes reloads (watcher, SIGHUP, tests).
+	reloadMu sync.Mutex
 
 	mu       sync.Mutex
 	httpSrvs []*http.Server
 	closed   bool
+	watch    *watcher // nil when not watching
 }
 
 // New loads the plugins cfg names and builds the server. It fails, naming
 // the file and the problem, when a plugin does not load or a route names a
-// plugin that is not there.
+// plugin that is not there. When cfg.Watch is set, the plugins folder and
+// the configuration file are watched until Shutdown (see Reload).
 func New(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*Server, error) {
 	if fi, err := os.Stat(cfg.PluginsDir); err != nil || !fi.IsDir() {
 		return nil, fmt.Errorf("%s: plugins_dir %q is not a folder", cfgName(cfg), cfg.PluginsDir)
@@ -53,16 +66,55 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*Server, 
 		MemoryLimitPages: cfg.Limits.MemoryPages,
 		CacheDir:         cfg.CacheDir,
 		Logger:           &log,
+		Settings:         allSettings(cfg),
 	})
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, log: log, plugins: pm}
-	if err := s.build(); err != nil {
+	s := &Server{log: log, plugins: pm}
+	s.cfg.Store(cfg)
+	if err := s.build(cfg); err != nil {
 		_ = pm.Close(ctx)
 		return nil, err
 	}
+	if cfg.Watch && cfg.File != "" {
+		w, err := s.startWatcher(cfg)
+		if err != nil {
+			_ = pm.Close(ctx)
+			return nil, fmt.Errorf("%s: watch: %w", cfgName(cfg), err)
+		}
+		s.watch = w
+	}
 	return s, nil
+}
+
+// settings converts a plugin's configured settings to the plugin host's.
+func settings(cfg *config.Config, name string) plugin.Settings {
+	ps := cfg.PluginSettings(name)
+	return plugin.Settings{
+		Grants:           ps.Grants,
+		Config:           ps.Config,
+		CallTimeout:      ps.CallTimeout,
+		MemoryLimitPages: ps.MemoryPages,
+		PoolSize:         ps.PoolSize,
+		MaxSocketData:    ps.MaxSocketData,
+		MaxKVValue:       ps.MaxKVValue,
+	}
+}
+
+// allSettings returns the settings of every plugin the configuration or
+// the plugins folder names.
+func allSettings(cfg *config.Config) map[string]plugin.Settings {
+	out := map[string]plugin.Settings{}
+	for name := range cfg.Plugins {
+		out[name] = settings(cfg, name)
+	}
+	files, _ := filepath.Glob(filepath.Join(cfg.PluginsDir, "*.wasm"))
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".wasm")
+		out[name] = settings(cfg, name)
+	}
+	return out
 }
 
 func cfgName(cfg *config.Config) string {
@@ -72,8 +124,7 @@ func cfgName(cfg *config.Config) string {
 	return cfg.File
 }
 
-func (s *Server) engineOptions(path string) engineio.Options {
-	c := s.cfg
+func (s *Server) engineOptions(c *config.Config, path string) engineio.Options {
 	l := s.log.With().Str("path", path).Logger()
 	return engineio.Options{
 		Path:           path,
@@ -87,24 +138,23 @@ func (s *Server) engineOptions(path string) engineio.Options {
 	}
 }
 
-func (s *Server) build() error {
-	c := s.cfg
+func (s *Server) build(c *config.Config) error {
 	var errs []error
 	slog := s.log.With().Str("layer", "socketio").Logger()
 	s.sio = socketio.New(socketio.Options{
 		ConnectTimeout: time.Duration(c.SocketIO.ConnectTimeout),
 		Logger:         &slog,
 	})
-	for _, n := range c.Namespace {
-		r, err := router.New(n, s.plugins.Get)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", cfgName(c), err))
-			continue
-		}
-		s.sio.Handle(n.Name, r)
+	table, err := router.Build(c.Namespace, s.plugins.Get)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", cfgName(c), err))
+	} else {
+		s.routes = router.NewRouter(table)
+		s.registerExact(table)
+		s.sio.SetResolver(s.routes.Resolve)
 	}
 	mux := http.NewServeMux()
-	eng := engineio.New(s.engineOptions(c.Path), s.sio)
+	eng := engineio.New(s.engineOptions(c, c.Path), s.sio)
 	s.engines = append(s.engines, eng)
 	mux.Handle(c.Path, eng)
 	for _, e := range c.Endpoints {
@@ -114,7 +164,7 @@ func (s *Server) build() error {
 				cfgName(c), e.Path, e.Plugin, c.PluginsDir))
 			continue
 		}
-		ee := engineio.New(s.engineOptions(e.Path), p.EngineHandler())
+		ee := engineio.New(s.engineOptions(c, e.Path), p.EngineHandler())
 		s.engines = append(s.engines, ee)
 		mux.Handle(e.Path, ee)
 	}
@@ -124,6 +174,21 @@ func (s *Server) build() error {
 	s.handler = mux
 	return errors.Join(errs...)
 }
+
+// registerExact registers, with the Socket.IO server, every exact
+// namespace of t that is not registered yet. Dynamic namespaces are
+// created on their first connection through the resolver.
+func (s *Server) registerExact(t *router.Table) {
+	for _, name := range t.Exact() {
+		if s.sio.Of(name) == nil {
+			s.sio.Handle(name, s.routes.Handler(name))
+		}
+	}
+}
+
+// Config returns the configuration in use (the last one a reload applied).
+// It must not be modified.
+func (s *Server) Config() *config.Config { return s.cfg.Load() }
 
 // Handler returns the HTTP handler of every endpoint.
 func (s *Server) Handler() http.Handler { return s.handler }
@@ -152,9 +217,10 @@ func (s *Server) Serve(ln net.Listener) error {
 	return hs.Serve(ln)
 }
 
-// Shutdown stops accepting connections, disconnects every socket with
-// "server shutting down" (their queues flushed), waits for in-flight
-// requests until ctx ends, then releases the plugins. It is idempotent.
+// Shutdown stops watching for changes, stops accepting connections,
+// disconnects every socket with "server shutting down" (their queues
+// flushed), waits for in-flight requests until ctx ends, then releases the
+// plugins. It is idempotent.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	if s.closed {
@@ -163,9 +229,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	}
 	s.closed = true
 	srvs := s.httpSrvs
+	w := s.watch
 	s.mu.Unlock()
 
 	var errs []error
+	if w != nil {
+		w.stop()
+	}
 	if err := s.sio.Shutdown(ctx); err != nil {
 		errs = append(errs, err)
 	}
@@ -179,6 +249,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
+	// A reload still running holds reloadMu; wait for it so that it does
+	// not use the plugins once they are closed.
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
 	if err := s.plugins.Close(ctx); err != nil {
 		errs = append(errs, err)
 	}

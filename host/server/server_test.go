@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -22,6 +23,13 @@ import (
 // pluginsDir holds the example plugins, built once for this test binary by
 // the real Go toolchain.
 var pluginsDir string
+
+// hotV1 and hotV2 are two builds of testdata/hot whose "echo" acks differ
+// ("v1" and "v2"), outside of pluginsDir.
+var hotV1, hotV2 string
+
+// gateWasm is testdata/gate, a per-event middleware.
+var gateWasm string
 
 // cacheDir is the compilation cache shared by the tests' servers, so each
 // plugin is compiled once.
@@ -51,9 +59,68 @@ func TestMain(m *testing.M) {
 				return 1
 			}
 		}
+		for v, out := range map[string]*string{"v1": &hotV1, "v2": &hotV2} {
+			*out = filepath.Join(dir, "hot-"+v+".wasm")
+			cmd := exec.Command(goTool(), "build", "-buildmode=c-shared", "-ldflags", "-X main.version="+v, "-o", *out, ".")
+			cmd.Dir = "testdata/hot"
+			cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				os.Stderr.WriteString("building testdata/hot " + v + ": " + err.Error() + "\n" + string(out))
+				return 1
+			}
+		}
+		gateWasm = filepath.Join(dir, "gate.wasm")
+		cmd := exec.Command(goTool(), "build", "-buildmode=c-shared", "-o", gateWasm, ".")
+		cmd.Dir = "testdata/gate"
+		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			os.Stderr.WriteString("building testdata/gate: " + err.Error() + "\n" + string(out))
+			return 1
+		}
+		if err := warmCache(dir); err != nil {
+			os.Stderr.WriteString(err.Error() + "\n")
+			return 1
+		}
 		return m.Run()
 	}()
 	os.Exit(code)
+}
+
+// warmCache compiles every test plugin into cacheDir with the real
+// `sockwasm check`, as a deploy checks a build before it moves it into
+// place. A binary built without -race compiles several times faster than
+// this test binary under -race. wazero keys its cache by its own version,
+// which a test binary does not know ("dev"): the binary is told the same.
+func warmCache(dir string) error {
+	bin := filepath.Join(dir, "sockwasm")
+	cmd := exec.Command(goTool(), "build", "-o", bin,
+		"-ldflags", "-X github.com/tetratelabs/wazero/internal/version.version=dev", "./cmd/sockwasm")
+	cmd.Dir = "../.."
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("building cmd/sockwasm: %v\n%s", err, out)
+	}
+	guests := filepath.Join(dir, "guests")
+	if err := os.Mkdir(guests, 0o755); err != nil {
+		return err
+	}
+	for _, f := range []*string{&hotV1, &hotV2, &gateWasm} {
+		moved := filepath.Join(guests, filepath.Base(*f))
+		if err := os.Rename(*f, moved); err != nil {
+			return err
+		}
+		*f = moved
+	}
+	for _, plugins := range []string{pluginsDir, guests} {
+		file := filepath.Join(dir, "check.toml")
+		toml := "plugins_dir = \"" + plugins + "\"\ncache_dir = \"" + cacheDir + "\"\n[log]\nlevel = \"warn\"\n"
+		if err := os.WriteFile(file, []byte(toml), 0o644); err != nil {
+			return err
+		}
+		if out, err := exec.Command(bin, "check", "--config", file).CombinedOutput(); err != nil {
+			return fmt.Errorf("sockwasm check %s: %v\n%s", plugins, err, out)
+		}
+	}
+	return nil
 }
 
 func goTool() string {
@@ -84,6 +151,7 @@ func newTestServer(t *testing.T, toml, plugins string) (*Server, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.Watch = false
 	return New(context.Background(), cfg, zerolog.Nop())
 }
 

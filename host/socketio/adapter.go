@@ -146,14 +146,22 @@ func (a *memoryAdapter) selectLocked(rooms, except []string) []string {
 	return out
 }
 
-// Broadcast delivers p to the selected local sockets. Volatile changes
-// nothing here: queueing never blocks, and a session whose queue
-// overflows is closed by the engine.
+// Broadcast delivers p to the selected local sockets; with Volatile,
+// sessions that are not writable are skipped (Namespace.DeliverVolatile).
 func (a *memoryAdapter) Broadcast(p *Packet, opts BroadcastOptions) {
-	a.mu.RLock()
-	ids := a.selectLocked(opts.Rooms, opts.Except)
-	a.mu.RUnlock()
+	ids := a.selectIDs(opts)
+	if opts.Volatile {
+		a.n.DeliverVolatile(p, ids)
+		return
+	}
 	a.n.Deliver(p, ids)
+}
+
+// selectIDs returns the ids of the local sockets opts selects.
+func (a *memoryAdapter) selectIDs(opts BroadcastOptions) []string {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return a.selectLocked(opts.Rooms, opts.Except)
 }
 
 // Close implements Adapter; the memory adapter holds nothing to release.

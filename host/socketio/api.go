@@ -1,6 +1,7 @@
 package socketio
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"time"
@@ -89,7 +90,9 @@ type BroadcastOptions struct {
 	Rooms []string
 	// Except excludes the members of these rooms (a socket id excludes that socket).
 	Except []string
-	// Volatile drops the packet for sockets whose transport is not writable.
+	// Volatile drops the packet for sockets whose session is not writable
+	// right now (engineio.Session.Writable), like the reference server's
+	// volatile flag: for data that may be lost, never queued behind a backlog.
 	Volatile bool
 }
 
@@ -131,6 +134,19 @@ type Adapter interface {
 	// Broadcast sends an encoded packet to the selected sockets. It must
 	// not block on slow receivers.
 	Broadcast(p *Packet, opts BroadcastOptions)
+	// BroadcastWithAck hands the ids of the selected local sockets to
+	// b.Deliver, which emits to each with its own ack id (opts.Volatile
+	// applies). The memory adapter calls it once.
+	BroadcastWithAck(opts BroadcastOptions, b *AckBroadcast)
+	// FetchSockets describes the selected sockets (opts.Volatile ignored).
+	FetchSockets(ctx context.Context, opts BroadcastOptions) ([]SocketInfo, error)
+	// AddSockets makes the selected sockets join rooms.
+	AddSockets(opts BroadcastOptions, rooms []string)
+	// DelSockets makes the selected sockets leave rooms.
+	DelSockets(opts BroadcastOptions, rooms []string)
+	// DisconnectSockets disconnects the selected sockets from the
+	// namespace; with closeSession their whole Engine.IO sessions close.
+	DisconnectSockets(opts BroadcastOptions, closeSession bool)
 	// Close releases the adapter's resources.
 	Close() error
 }

@@ -192,7 +192,7 @@ func (c *client) connectTimeout() {
 }
 
 func (c *client) connect(p *sp.Packet) {
-	n := c.srv.Of(p.Namespace)
+	n := c.srv.resolve(p.Namespace)
 	if n == nil {
 		c.sendConnectError(p.Namespace, &ConnectError{Message: "Invalid namespace"})
 		return

@@ -16,7 +16,11 @@
 // consumer is closed by the engine.
 //
 // Rooms live behind the Adapter interface; NewMemoryAdapter is the default,
-// one per namespace.
+// one per namespace. The server-side room operations (Namespace.FetchSockets,
+// SocketsJoin, SocketsLeave, DisconnectSockets) and broadcasts with acks
+// (Namespace.BroadcastWithAck, Socket.BroadcastWithAck) go through it too,
+// so a cluster adapter can extend them to other nodes. Per-socket data
+// (Socket.Data, SetData) lives with the Socket, whatever handler serves it.
 //
 // Behaviour follows the reference server (Node socket.io 4.8): CONNECT is
 // answered with {"sid":...} (no connection-state recovery), an unknown

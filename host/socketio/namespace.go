@@ -117,7 +117,14 @@ func (n *Namespace) Broadcast(opts BroadcastOptions, name string, args []byte, a
 // ids (unknown ids are skipped). The same messages are handed to every
 // session; no lock is held while queueing. Adapters call it to deliver a
 // broadcast.
-func (n *Namespace) Deliver(p *Packet, ids []string) {
+func (n *Namespace) Deliver(p *Packet, ids []string) { n.deliver(p, ids, false) }
+
+// DeliverVolatile is Deliver for a volatile broadcast: sessions that are
+// not writable right now (engineio.Session.Writable: a backlog is queued,
+// or the transport is being upgraded) are skipped.
+func (n *Namespace) DeliverVolatile(p *Packet, ids []string) { n.deliver(p, ids, true) }
+
+func (n *Namespace) deliver(p *Packet, ids []string, volatile bool) {
 	if len(ids) == 0 {
 		return
 	}
@@ -136,7 +143,7 @@ func (n *Namespace) Deliver(p *Packet, ids []string) {
 		msgs = p.Messages()
 	}
 	for _, s := range socks {
-		if !s.connected.Load() {
+		if !s.connected.Load() || volatile && !s.c.es.Writable() {
 			continue
 		}
 		if err := s.c.es.Send(msgs...); err != nil {

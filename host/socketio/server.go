@@ -52,6 +52,9 @@ type Server struct {
 	log    zerolog.Logger
 	limits sp.Limits
 
+	// resolver, when set, serves namespaces that are not registered.
+	resolver atomic.Pointer[Resolver]
+
 	mu       sync.RWMutex
 	nsps     map[string]*Namespace
 	clients  map[*client]struct{}
@@ -142,6 +145,51 @@ func (s *Server) Handle(name string, h NamespaceHandler) *Namespace {
 	defer s.mu.Unlock()
 	if n := s.nsps[name]; n != nil {
 		n.h.Store(&h)
+		return n
+	}
+	n := &Namespace{name: name, srv: s, sockets: make(map[string]*Socket)}
+	n.h.Store(&h)
+	n.adapter = s.opts.NewAdapter(n)
+	s.nsps[name] = n
+	return n
+}
+
+// Resolver decides whether a namespace that is not registered exists: it
+// returns the handler that serves name, or nil to refuse it. It is the
+// equivalent of the reference server's io.of(/regex/) (dynamic
+// namespaces). It must be safe for concurrent use and must not block.
+type Resolver func(name string) NamespaceHandler
+
+// SetResolver installs r, consulted when a client connects to a namespace
+// that is not registered. A non-nil handler creates that namespace, with
+// its own rooms, as Handle would; it then stays registered, like a
+// reference server's child namespace. nil removes the resolver; namespaces
+// it created stay.
+func (s *Server) SetResolver(r Resolver) {
+	if r == nil {
+		s.resolver.Store(nil)
+		return
+	}
+	s.resolver.Store(&r)
+}
+
+// resolve returns the registered namespace name, else creates it with the
+// resolver's handler, else returns nil.
+func (s *Server) resolve(name string) *Namespace {
+	if n := s.Of(name); n != nil {
+		return n
+	}
+	r := s.resolver.Load()
+	if r == nil {
+		return nil
+	}
+	h := (*r)(name)
+	if h == nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n := s.nsps[name]; n != nil { // created concurrently: keep the first
 		return n
 	}
 	n := &Namespace{name: name, srv: s, sockets: make(map[string]*Socket)}

@@ -27,6 +27,7 @@ type Socket struct {
 	clientAcks map[uint64]struct{}    // client ack ids not answered yet
 	acksClosed bool                   // disconnected: no new pending acks
 	value      any
+	data       []byte // SetData; never modified in place
 }
 
 type pendingAck struct {

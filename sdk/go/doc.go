@@ -31,6 +31,20 @@
 // (Index, Get, AsString, AsInt…) that scan the bytes without
 // encoding/json; AppendString and friends build JSON output.
 //
+// Beyond events and acks: Socket.Handshake and Socket.Data/SetData (kept by
+// the host, surviving reloads); broadcasts with To, In, Except, Volatile and
+// EmitWithAck (all answers in one OnAckResponse call, AckResponse.Replies);
+// server-side room operations (Broadcast.FetchSockets, SocketsJoin,
+// SocketsLeave, DisconnectSockets); per-event middleware with
+// OnEventMiddleware, which passes an event or refuses it with a *Rejection.
+//
+// Plugin state lives in the host too: KV is the plugin's key-value store
+// (Get, Set with a TTL, Delete, Incr, CompareAndSwap), SetTimer and
+// CancelTimer start and stop timers whose calls arrive in OnTimer, and
+// Config returns the plugin's config table from server.toml, which OnInit
+// can check once per version. KV and timers need the "kv" and "timers"
+// grants in server.toml; all of them survive reloads.
+//
 // Outside GOOS=wasip1 the package compiles (so `go vet ./...` works on any
 // platform) but every host call returns ErrNotAllowed.
 package sockwasm

@@ -214,6 +214,9 @@ func dispatch(kind, n int32) int32 {
 		return 1
 	}
 	in := &cur
+	if rc, ok := dispatchState(kind, in); ok { // INIT, TIMER: state.go
+		return rc
+	}
 	switch kind {
 	case kindEngineOpen, kindEngineMessage, kindEngineClose:
 		curConn = Conn{id: intern(&lastID, in.socketID)}
@@ -253,9 +256,12 @@ func dispatch(kind, n int32) int32 {
 			e.Name = string(in.name)
 			handlers.any(s, e)
 		}
+	case kindEventMiddleware:
+		dispatchEventMiddleware(s, in)
 	case kindAckResponse:
 		if handlers.ackResponse != nil {
-			curResp = AckResponse{Status: AckStatus(in.status), Context: in.context, args: in.args, natts: in.natts}
+			curResp = AckResponse{Status: AckStatus(in.status), Context: in.context, args: in.args, natts: in.natts,
+				broadcast: in.flags&flagBroadcastAck != 0}
 			handlers.ackResponse(s, &curResp)
 		}
 	case kindDisconnect:
@@ -553,9 +559,10 @@ type AckResponse struct {
 	// Status says whether the client answered.
 	Status AckStatus
 	// Context is the ctx given to EmitWithAck.
-	Context []byte
-	args    []byte
-	natts   uint32
+	Context   []byte
+	args      []byte
+	natts     uint32
+	broadcast bool // answers a Broadcast.EmitWithAck
 }
 
 // OK reports whether the client answered.

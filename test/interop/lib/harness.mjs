@@ -12,7 +12,8 @@ import { io, Manager } from "socket.io-client";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 export const IS_CI = process.env.CI === "true";
-export const CHAT_CONFIG = "examples/chat/server.toml";
+/** The server config under test: SOCKWASM_CONFIG, relative to the repository root. */
+export const CHAT_CONFIG = process.env.SOCKWASM_CONFIG || "examples/chat/server.toml";
 
 const LOG_TAIL_BYTES = 64 * 1024;
 const START_TIMEOUT_MS = 30000;
@@ -55,8 +56,10 @@ function resolveBin(fromEnv) {
  * Returns a handle on the chat server under test.
  *
  * - SOCKWASM_URL set: use that already-running server (nothing is spawned).
- * - otherwise spawn `$SOCKWASM_BIN serve --config examples/chat/server.toml
+ * - otherwise spawn `$SOCKWASM_BIN serve --config $SOCKWASM_CONFIG
  *   --listen 127.0.0.1:<free port>` from the repository root
+ *   (SOCKWASM_CONFIG defaults to examples/chat/server.toml; the
+ *   AssemblyScript chat is examples/chat-as/server.toml)
  *   (SOCKWASM_BIN defaults to <repo>/bin/sockwasm) and wait until the port
  *   accepts connections.
  *

@@ -1,0 +1,45 @@
+package config
+
+import "reflect"
+
+// FixedChanges lists the keys whose value differs between the running
+// configuration old and a reloaded next, among the settings that cannot
+// change while serving: the listener, the endpoints and their Engine.IO
+// and Socket.IO settings, CORS, the folders, logging and watching. A
+// reload that changes any of them is refused whole; a restart applies it.
+//
+// What a reload does apply: [[namespace]] (routes, middleware, new and
+// removed namespaces), [plugins] defaults and [plugin.NAME] tables.
+func FixedChanges(old, next *Config) []string {
+	var keys []string
+	diff := func(key string, a, b any) {
+		if !reflect.DeepEqual(a, b) {
+			keys = append(keys, key)
+		}
+	}
+	listen := func(c *Config) string {
+		if c.ListenOverride != "" {
+			return c.ListenOverride
+		}
+		return c.Listen
+	}
+	diff("listen", listen(old), listen(next))
+	diff("path", old.Path, next.Path)
+	diff("plugins_dir", old.PluginsDir, next.PluginsDir)
+	diff("static_dir", old.StaticDir, next.StaticDir)
+	diff("cache_dir", old.CacheDir, next.CacheDir)
+	diff("shutdown_timeout", old.ShutdownTimeout, next.ShutdownTimeout)
+	diff("watch", old.Watch, next.Watch)
+	diff("engine.ping_interval", old.Engine.PingInterval, next.Engine.PingInterval)
+	diff("engine.ping_timeout", old.Engine.PingTimeout, next.Engine.PingTimeout)
+	diff("engine.max_payload", old.Engine.MaxPayload, next.Engine.MaxPayload)
+	diff("engine.upgrade_timeout", old.Engine.UpgradeTimeout, next.Engine.UpgradeTimeout)
+	diff("engine.write_queue", old.Engine.WriteQueue, next.Engine.WriteQueue)
+	diff("socketio.connect_timeout", old.SocketIO.ConnectTimeout, next.SocketIO.ConnectTimeout)
+	diff("cors.origins", old.CORS.Origins, next.CORS.Origins)
+	diff("cors.credentials", old.CORS.Credentials, next.CORS.Credentials)
+	diff("engine_endpoint", old.Endpoints, next.Endpoints)
+	diff("log.level", old.Log.Level, next.Log.Level)
+	diff("log.format", old.Log.Format, next.Log.Format)
+	return keys
+}

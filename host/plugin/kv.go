@@ -1,0 +1,325 @@
+package plugin
+
+import (
+	"context"
+	"encoding/binary"
+	"math"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/tetratelabs/wazero/api"
+)
+
+// Bounds of the key-value store.
+const (
+	// maxKVKey bounds a key's length in bytes.
+	maxKVKey = 1024
+	// maxKVTTL bounds a TTL: 30 days.
+	maxKVTTL = 30 * 24 * time.Hour
+)
+
+// Flags of kv_cas.
+const (
+	// KVOldAbsent: the swap happens only when the key is absent (old is
+	// ignored).
+	KVOldAbsent = 1 << 0
+	// KVNewAbsent: a successful swap deletes the key (new is ignored).
+	KVNewAbsent = 1 << 1
+)
+
+// kvStore is a plugin's key-value store: in memory, shared by every
+// instance and version of the plugin, bounded in entries and in bytes
+// (keys plus values). Expired entries are dropped when read, and all at
+// once when a write finds the store full.
+type kvStore struct {
+	mu       sync.Mutex
+	max      int
+	maxBytes int
+	bytes    int // sum of len(key)+len(val) over m
+	m        map[string]kvEntry
+}
+
+type kvEntry struct {
+	val []byte
+	exp int64 // unix nanoseconds; 0: never
+}
+
+func (s *kvStore) init(max, maxBytes int) {
+	s.max, s.maxBytes = max, maxBytes
+	s.m = make(map[string]kvEntry)
+}
+
+// remove deletes key, which is present; s.mu is held.
+func (s *kvStore) remove(key string) {
+	s.bytes -= len(key) + len(s.m[key].val)
+	delete(s.m, key)
+}
+
+func expiry(now time.Time, ttl time.Duration) int64 {
+	if ttl <= 0 {
+		return 0
+	}
+	return now.Add(ttl).UnixNano()
+}
+
+// lookup returns the live entry of key; s.mu is held.
+func (s *kvStore) lookup(key string, now int64) (kvEntry, bool) {
+	e, ok := s.m[key]
+	if ok && e.exp != 0 && e.exp <= now {
+		s.remove(key)
+		return kvEntry{}, false
+	}
+	return e, ok
+}
+
+// store sets key; s.mu is held. It returns ErrLimit when the entry or
+// byte bound would be exceeded.
+func (s *kvStore) store(key string, e kvEntry, now int64) int32 {
+	old, had := s.m[key]
+	grow := len(e.val) - len(old.val)
+	if !had {
+		grow += len(key)
+	}
+	full := func() bool { return (!had && len(s.m) >= s.max) || s.bytes+grow > s.maxBytes }
+	if full() {
+		for k, x := range s.m {
+			if x.exp != 0 && x.exp <= now && k != key {
+				s.remove(k)
+			}
+		}
+		if full() {
+			return ErrLimit
+		}
+	}
+	s.m[key] = e
+	s.bytes += grow
+	return 0
+}
+
+func (s *kvStore) get(key string) ([]byte, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.lookup(key, time.Now().UnixNano())
+	return e.val, ok
+}
+
+func (s *kvStore) set(key string, val []byte, ttl time.Duration) int32 {
+	now := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.store(key, kvEntry{val: val, exp: expiry(now, ttl)}, now.UnixNano())
+}
+
+func (s *kvStore) delete(key string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.lookup(key, time.Now().UnixNano())
+	if ok {
+		s.remove(key)
+	}
+	return ok
+}
+
+// incr adds delta to the decimal integer stored at key (absent counts as
+// 0), keeping its expiry.
+func (s *kvStore) incr(key string, delta int64) (int64, int32) {
+	now := time.Now().UnixNano()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.lookup(key, now)
+	var n int64
+	if ok {
+		var err error
+		if n, err = strconv.ParseInt(string(e.val), 10, 64); err != nil {
+			return 0, ErrInvalid
+		}
+	}
+	if (delta > 0 && n > math.MaxInt64-delta) || (delta < 0 && n < math.MinInt64-delta) {
+		return 0, ErrInvalid
+	}
+	n += delta
+	e.val = strconv.AppendInt(nil, n, 10)
+	return n, s.store(key, e, now)
+}
+
+// cas replaces the value of key by val when it currently is old; flags
+// KVOldAbsent / KVNewAbsent stand for an absent key. It returns 1 when
+// swapped, 0 when the current value differs.
+func (s *kvStore) cas(key string, old, val []byte, flags uint32, ttl time.Duration) int32 {
+	now := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.lookup(key, now.UnixNano())
+	if flags&KVOldAbsent != 0 {
+		if ok {
+			return 0
+		}
+	} else if !ok || string(e.val) != string(old) {
+		return 0
+	}
+	if flags&KVNewAbsent != 0 {
+		s.remove(key)
+		return 1
+	}
+	if code := s.store(key, kvEntry{val: val, exp: expiry(now, ttl)}, now.UnixNano()); code != 0 {
+		return code
+	}
+	return 1
+}
+
+// kvKey reads a key argument.
+func kvKey(m api.Module, ptr, n uint64) (string, int32) {
+	if uint32(n) > maxKVKey {
+		return "", ErrLimit
+	}
+	return readName(m, ptr, n)
+}
+
+// kvTTL converts a TTL argument in ms (0: none).
+func kvTTL(ms uint64) (time.Duration, int32) {
+	t := int64(ms)
+	if t < 0 || time.Duration(t)*time.Millisecond > maxKVTTL {
+		return 0, ErrInvalid
+	}
+	return time.Duration(t) * time.Millisecond, 0
+}
+
+// kvValue copies a value argument, bounded by the version's MaxKVValue.
+func kvValue(inst *instance, m api.Module, ptr, n uint64) ([]byte, int32) {
+	if int64(uint32(n)) > int64(inst.v.maxKVValue()) {
+		return nil, ErrLimit
+	}
+	b, ok := copyIn(m, ptr, n)
+	if !ok {
+		return nil, ErrMemory
+	}
+	return b, 0
+}
+
+// hostKVGet is kv_get(key_ptr, key_len, buf, limit) -> len | ERR_NOT_FOUND.
+func hostKVGet(ctx context.Context, m api.Module, stack []uint64) {
+	inst := callInstance(ctx)
+	if inst == nil {
+		ret(stack, ErrNotAllowed)
+		return
+	}
+	key, code := kvKey(m, stack[0], stack[1])
+	if code != 0 {
+		ret(stack, code)
+		return
+	}
+	val, ok := inst.v.p.kv.get(key)
+	if !ok {
+		ret(stack, ErrNotFound)
+		return
+	}
+	ret(stack, writeOut(m, stack[2], stack[3], val))
+}
+
+// hostKVSet is kv_set(key_ptr, key_len, val_ptr, val_len, ttl_ms i64) -> 0.
+func hostKVSet(ctx context.Context, m api.Module, stack []uint64) {
+	inst := callInstance(ctx)
+	if inst == nil {
+		ret(stack, ErrNotAllowed)
+		return
+	}
+	key, code := kvKey(m, stack[0], stack[1])
+	if code != 0 {
+		ret(stack, code)
+		return
+	}
+	val, code := kvValue(inst, m, stack[2], stack[3])
+	if code != 0 {
+		ret(stack, code)
+		return
+	}
+	ttl, code := kvTTL(stack[4])
+	if code != 0 {
+		ret(stack, code)
+		return
+	}
+	ret(stack, inst.v.p.kv.set(key, val, ttl))
+}
+
+// hostKVDelete is kv_delete(key_ptr, key_len) -> 1 if it existed, else 0.
+func hostKVDelete(ctx context.Context, m api.Module, stack []uint64) {
+	inst := callInstance(ctx)
+	if inst == nil {
+		ret(stack, ErrNotAllowed)
+		return
+	}
+	key, code := kvKey(m, stack[0], stack[1])
+	if code != 0 {
+		ret(stack, code)
+		return
+	}
+	if inst.v.p.kv.delete(key) {
+		ret(stack, 1)
+		return
+	}
+	ret(stack, 0)
+}
+
+// hostKVIncr is kv_incr(key_ptr, key_len, delta i64, out_ptr) -> 0; the
+// new value is written to out_ptr as an i64.
+func hostKVIncr(ctx context.Context, m api.Module, stack []uint64) {
+	inst := callInstance(ctx)
+	if inst == nil {
+		ret(stack, ErrNotAllowed)
+		return
+	}
+	key, code := kvKey(m, stack[0], stack[1])
+	if code != 0 {
+		ret(stack, code)
+		return
+	}
+	out, ok := view(m, stack[3], 8)
+	if !ok {
+		ret(stack, ErrMemory)
+		return
+	}
+	n, code := inst.v.p.kv.incr(key, int64(stack[2]))
+	if code != 0 {
+		ret(stack, code)
+		return
+	}
+	binary.LittleEndian.PutUint64(out, uint64(n))
+	ret(stack, 0)
+}
+
+// hostKVCAS is kv_cas(key_ptr, key_len, old_ptr, old_len, new_ptr,
+// new_len, flags, ttl_ms i64) -> 1 swapped | 0 not.
+func hostKVCAS(ctx context.Context, m api.Module, stack []uint64) {
+	inst := callInstance(ctx)
+	if inst == nil {
+		ret(stack, ErrNotAllowed)
+		return
+	}
+	key, code := kvKey(m, stack[0], stack[1])
+	if code != 0 {
+		ret(stack, code)
+		return
+	}
+	flags := uint32(stack[6])
+	if flags&^(KVOldAbsent|KVNewAbsent) != 0 {
+		ret(stack, ErrInvalid)
+		return
+	}
+	old, ok := view(m, stack[2], stack[3])
+	if !ok {
+		ret(stack, ErrMemory)
+		return
+	}
+	val, code := kvValue(inst, m, stack[4], stack[5])
+	if code != 0 {
+		ret(stack, code)
+		return
+	}
+	ttl, code := kvTTL(stack[7])
+	if code != 0 {
+		ret(stack, code)
+		return
+	}
+	ret(stack, inst.v.p.kv.cas(key, old, val, flags, ttl))
+}

@@ -1,0 +1,167 @@
+package router
+
+import (
+	"errors"
+	"sort"
+	"strings"
+	"sync/atomic"
+
+	"github.com/sockwasm/sockwasm/host/config"
+	"github.com/sockwasm/sockwasm/host/socketio"
+)
+
+// Table is the routing of every configured namespace: exact names and
+// dynamic (pattern) namespaces. It is immutable; a reload builds a new one
+// and swaps it in a Router.
+type Table struct {
+	exact    map[string]*Namespace
+	patterns []*Namespace // longest prefix first
+}
+
+// Build compiles every configured namespace. The error joins one
+// *MissingPluginError per namespace that routes to plugins not loaded.
+func Build(nsps []config.Namespace, lookup Lookup) (*Table, error) {
+	t := &Table{exact: make(map[string]*Namespace, len(nsps))}
+	var errs []error
+	for _, n := range nsps {
+		r, err := New(n, lookup)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if config.IsPattern(n.Name) {
+			t.patterns = append(t.patterns, r)
+		} else {
+			t.exact[n.Name] = r
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	sort.Slice(t.patterns, func(i, j int) bool {
+		return longerFirst(t.patterns[i].name, t.patterns[j].name)
+	})
+	return t, nil
+}
+
+// Lookup returns the routes of namespace name: its exact entry, else the
+// dynamic namespace with the longest matching prefix, else nil.
+func (t *Table) Lookup(name string) *Namespace {
+	if t == nil {
+		return nil
+	}
+	if r := t.exact[name]; r != nil {
+		return r
+	}
+	for _, r := range t.patterns {
+		if strings.HasPrefix(name, strings.TrimSuffix(r.name, "*")) {
+			return r
+		}
+	}
+	return nil
+}
+
+// Exact returns the names of the namespaces without a pattern, sorted.
+func (t *Table) Exact() []string {
+	out := make([]string, 0, len(t.exact))
+	for n := range t.exact {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Router serves Socket.IO namespaces from the current Table, which Swap
+// replaces atomically: new connections and the events of existing sockets
+// use the new routes from then on. It never blocks a connection or event
+// while a reload builds the next table.
+type Router struct {
+	table atomic.Pointer[Table]
+}
+
+// NewRouter returns a router serving t.
+func NewRouter(t *Table) *Router {
+	r := &Router{}
+	r.table.Store(t)
+	return r
+}
+
+// Table returns the table in use.
+func (r *Router) Table() *Table { return r.table.Load() }
+
+// Swap makes t the table in use and returns the previous one.
+func (r *Router) Swap(t *Table) *Table { return r.table.Swap(t) }
+
+// Handler returns the socketio.NamespaceHandler of concrete namespace
+// name, bound to the router rather than to one table, so that it follows
+// every swap. It is for socketio.Server.Handle.
+func (r *Router) Handler(name string) socketio.NamespaceHandler {
+	b := &binding{r: r, name: name}
+	if n := r.Table().Lookup(name); n != nil {
+		b.last.Store(n)
+	}
+	return b
+}
+
+// Resolve is a socketio.Resolver: it returns a handler for name when the
+// current table serves it (through a dynamic namespace), else nil.
+func (r *Router) Resolve(name string) socketio.NamespaceHandler {
+	n := r.Table().Lookup(name)
+	if n == nil {
+		return nil
+	}
+	b := &binding{r: r, name: name}
+	b.last.Store(n)
+	return b
+}
+
+// binding serves one concrete namespace from the router's current table.
+// When a reload removes the namespace, new connections are refused with
+// "Invalid namespace" while the sockets already connected keep the routes
+// they last had (they are never disconnected by a reload).
+type binding struct {
+	r    *Router
+	name string
+	last atomic.Pointer[Namespace]
+}
+
+// current returns the namespace's routes in the table in use, remembering
+// them; ok is false when the table no longer serves the namespace (the last
+// routes known are returned then, nil if none).
+func (b *binding) current() (n *Namespace, ok bool) {
+	if n := b.r.Table().Lookup(b.name); n != nil {
+		if b.last.Load() != n {
+			b.last.Store(n)
+		}
+		return n, true
+	}
+	return b.last.Load(), false
+}
+
+func (b *binding) Authorize(s *socketio.Socket) *socketio.ConnectError {
+	n, ok := b.current()
+	if !ok || n == nil {
+		return &socketio.ConnectError{Message: "Invalid namespace"}
+	}
+	return n.Authorize(s)
+}
+
+func (b *binding) OnConnect(s *socketio.Socket) {
+	if n, _ := b.current(); n != nil {
+		n.OnConnect(s)
+	}
+}
+
+func (b *binding) OnEvent(s *socketio.Socket, ev *socketio.Event) {
+	if n, _ := b.current(); n != nil {
+		n.OnEvent(s, ev)
+	}
+}
+
+func (b *binding) OnDisconnect(s *socketio.Socket, reason socketio.Reason, rooms []string) {
+	if n, _ := b.current(); n != nil {
+		n.OnDisconnect(s, reason, rooms)
+	}
+}
+
+var _ socketio.NamespaceHandler = (*binding)(nil)

@@ -1,0 +1,233 @@
+package socketio
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"time"
+)
+
+// SocketInfo describes a socket found by Namespace.FetchSockets.
+type SocketInfo struct {
+	// ID is the socket id.
+	ID string
+	// Rooms are the socket's rooms, sorted, its own id room included.
+	Rooms []string
+	// Data is the socket's data (Socket.Data), nil when never set.
+	Data []byte
+}
+
+// AckReply is one socket's answer to a broadcast with acks.
+type AckReply struct {
+	// SocketID is the id of the socket that answered.
+	SocketID string
+	// Args is the answer, a JSON array (placeholders refer to Attachments).
+	Args []byte
+	// Attachments are the answer's binary attachments.
+	Attachments [][]byte
+}
+
+// FetchSockets describes the sockets opts selects (Volatile is ignored):
+// their ids, rooms and data, in no particular order.
+func (n *Namespace) FetchSockets(ctx context.Context, opts BroadcastOptions) ([]SocketInfo, error) {
+	return n.adapter.FetchSockets(ctx, opts)
+}
+
+// SocketsJoin makes the sockets opts selects join rooms (the reference
+// server's io.in(…).socketsJoin).
+func (n *Namespace) SocketsJoin(opts BroadcastOptions, rooms ...string) {
+	if len(rooms) > 0 {
+		n.adapter.AddSockets(opts, rooms)
+	}
+}
+
+// SocketsLeave makes the sockets opts selects leave rooms.
+func (n *Namespace) SocketsLeave(opts BroadcastOptions, rooms ...string) {
+	if len(rooms) > 0 {
+		n.adapter.DelSockets(opts, rooms)
+	}
+}
+
+// DisconnectSockets disconnects the sockets opts selects, as
+// Socket.Disconnect(closeSession) does for each. Their OnDisconnect calls
+// may run before it returns (those of clients with no handler call
+// running); use Socket.Schedule to run it after the current handler call.
+func (n *Namespace) DisconnectSockets(opts BroadcastOptions, closeSession bool) {
+	n.adapter.DisconnectSockets(opts, closeSession)
+}
+
+// Schedule runs f serialized with the handler calls of the socket's
+// client, like ack callbacks: called from inside one of them, f runs right
+// after it returns; otherwise now, or as soon as the running call returns.
+func (s *Socket) Schedule(f func()) { s.c.call(f) }
+
+// localSockets returns the connected local sockets with ids.
+func (n *Namespace) localSockets(ids []string) []*Socket {
+	socks := make([]*Socket, 0, len(ids))
+	n.mu.RLock()
+	for _, id := range ids {
+		if s := n.sockets[id]; s != nil {
+			socks = append(socks, s)
+		}
+	}
+	n.mu.RUnlock()
+	return socks
+}
+
+// BroadcastWithAck emits event name to the sockets opts selects, each with
+// its own ack id, and calls cb once with the answers, in arrival order,
+// when every selected socket has answered or left, or else when timeout
+// (none when <= 0) has passed: then with the answers received so far and
+// ErrAckTimeout. A socket that leaves before answering is not waited for
+// and not reported. With no socket selected cb gets (nil, nil).
+//
+// cb runs on the goroutine that resolves the last answer (a session's
+// receiver, a timer, or this one when no socket is selected);
+// Socket.BroadcastWithAck serializes it with a socket's handler calls
+// instead. It fails, without calling cb, only when args is not a JSON
+// array.
+func (n *Namespace) BroadcastWithAck(opts BroadcastOptions, name string, args []byte, atts [][]byte, timeout time.Duration, cb func([]AckReply, error)) error {
+	return n.broadcastWithAck(nil, opts, name, args, atts, timeout, cb)
+}
+
+// BroadcastWithAck is Namespace.BroadcastWithAck on the socket's
+// namespace with cb serialized with the handler calls of the socket's
+// client, like the callbacks of EmitWithAck: called from a handler, cb
+// never runs before that handler has returned.
+func (s *Socket) BroadcastWithAck(opts BroadcastOptions, name string, args []byte, atts [][]byte, timeout time.Duration, cb func([]AckReply, error)) error {
+	return s.nsp.broadcastWithAck(s, opts, name, args, atts, timeout, cb)
+}
+
+func (n *Namespace) broadcastWithAck(from *Socket, opts BroadcastOptions, name string, args []byte, atts [][]byte, timeout time.Duration, cb func([]AckReply, error)) error {
+	if err := n.checkArgs(args); err != nil {
+		return err
+	}
+	b := &AckBroadcast{n: n, from: from, name: name, args: args, atts: atts, timeout: timeout, volatile: opts.Volatile, cb: cb}
+	b.pending = 1 // held until the adapter is done
+	n.adapter.BroadcastWithAck(opts, b)
+	b.resolve()
+	return nil
+}
+
+// AckBroadcast is a broadcast with acks in flight. Adapters hand it the
+// selected local sockets with Deliver; it collects the answers.
+type AckBroadcast struct {
+	n        *Namespace
+	from     *Socket
+	name     string
+	args     []byte
+	atts     [][]byte
+	timeout  time.Duration
+	volatile bool
+	cb       func([]AckReply, error)
+
+	mu       sync.Mutex
+	pending  int // emits awaiting their outcome, +1 while delivering
+	replies  []AckReply
+	timedOut bool
+}
+
+// Deliver emits the event to the local sockets with ids (unknown or gone
+// ids are skipped; with Volatile, so are sessions that are not writable),
+// each with its own ack id, and waits for their answers.
+func (b *AckBroadcast) Deliver(ids []string) {
+	for _, s := range b.n.localSockets(ids) {
+		if b.volatile && !s.c.es.Writable() {
+			continue
+		}
+		id := s.id
+		b.mu.Lock()
+		b.pending++
+		b.mu.Unlock()
+		err := s.EmitWithAck(b.name, b.args, b.atts, b.timeout, func(r AckResponse) { b.answer(id, r) })
+		if err != nil {
+			s.c.log.Debug().Err(err).Str("nsp", b.n.name).Msg("broadcast with ack not queued")
+			b.resolve()
+		}
+	}
+}
+
+// answer records one socket's outcome.
+func (b *AckBroadcast) answer(id string, r AckResponse) {
+	b.mu.Lock()
+	switch {
+	case r.Err == nil:
+		b.replies = append(b.replies, AckReply{SocketID: id, Args: r.Args, Attachments: r.Attachments})
+	case errors.Is(r.Err, ErrAckTimeout):
+		b.timedOut = true
+	}
+	b.mu.Unlock()
+	b.resolve()
+}
+
+// resolve ends one pending outcome and calls cb after the last.
+func (b *AckBroadcast) resolve() {
+	b.mu.Lock()
+	b.pending--
+	done := b.pending == 0
+	replies, timedOut := b.replies, b.timedOut
+	b.mu.Unlock()
+	if !done {
+		return
+	}
+	var err error
+	if timedOut {
+		err = ErrAckTimeout
+	}
+	if b.from != nil {
+		b.from.c.call(func() { b.cb(replies, err) })
+		return
+	}
+	b.cb(replies, err)
+}
+
+// BroadcastWithAck implements Adapter.
+func (a *memoryAdapter) BroadcastWithAck(opts BroadcastOptions, b *AckBroadcast) {
+	b.Deliver(a.selectIDs(opts))
+}
+
+// FetchSockets implements Adapter.
+func (a *memoryAdapter) FetchSockets(_ context.Context, opts BroadcastOptions) ([]SocketInfo, error) {
+	a.mu.RLock()
+	ids := a.selectLocked(opts.Rooms, opts.Except)
+	out := make([]SocketInfo, 0, len(ids))
+	for _, id := range ids {
+		rooms := make([]string, 0, len(a.sids[id]))
+		for r := range a.sids[id] {
+			rooms = append(rooms, r)
+		}
+		slices.Sort(rooms)
+		out = append(out, SocketInfo{ID: id, Rooms: rooms})
+	}
+	a.mu.RUnlock()
+	for i := range out {
+		if s := a.n.Socket(out[i].ID); s != nil {
+			out[i].Data = s.Data()
+		}
+	}
+	return out, nil
+}
+
+// AddSockets implements Adapter.
+func (a *memoryAdapter) AddSockets(opts BroadcastOptions, rooms []string) {
+	for _, s := range a.n.localSockets(a.selectIDs(opts)) {
+		s.Join(rooms...)
+	}
+}
+
+// DelSockets implements Adapter.
+func (a *memoryAdapter) DelSockets(opts BroadcastOptions, rooms []string) {
+	for _, s := range a.n.localSockets(a.selectIDs(opts)) {
+		for _, r := range rooms {
+			s.Leave(r)
+		}
+	}
+}
+
+// DisconnectSockets implements Adapter.
+func (a *memoryAdapter) DisconnectSockets(opts BroadcastOptions, closeSession bool) {
+	for _, s := range a.n.localSockets(a.selectIDs(opts)) {
+		s.Disconnect(closeSession)
+	}
+}

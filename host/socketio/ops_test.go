@@ -1,0 +1,291 @@
+package socketio
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sockwasm/sockwasm/host/engineio"
+)
+
+// connectN connects n clients to "/" and returns them with their socket ids.
+func connectN(t *testing.T, e *env, n int) ([]*wsClient, []string) {
+	t.Helper()
+	var ws []*wsClient
+	var ids []string
+	for range n {
+		w := e.dial(t)
+		ws = append(ws, w)
+		ids = append(ids, w.connect("", ""))
+	}
+	return ws, ids
+}
+
+func TestFetchSocketsAndRoomOperations(t *testing.T) {
+	h := newHandler()
+	h.onConnect = func(*Socket) {}
+	e := newEnv(t, Options{}, map[string]NamespaceHandler{"/": h})
+	n := e.srv.Of("/")
+	ws, ids := connectN(t, e, 3)
+	n.Socket(ids[0]).Join("a")
+	n.Socket(ids[1]).Join("a", "b")
+	n.Socket(ids[1]).SetData([]byte(`{"user":"bob"}`))
+
+	got, err := n.FetchSockets(context.Background(), BroadcastOptions{Rooms: []string{"a"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.SortFunc(got, func(x, y SocketInfo) int { return strings.Compare(x.ID, y.ID) })
+	want := sortedCopy(ids[:2])
+	if len(got) != 2 || got[0].ID != want[0] || got[1].ID != want[1] {
+		t.Fatalf("FetchSockets %+v", got)
+	}
+	for _, si := range got {
+		if si.ID == ids[1] {
+			if string(si.Data) != `{"user":"bob"}` || strings.Join(si.Rooms, ",") != strings.Join(sortedCopy([]string{ids[1], "a", "b"}), ",") {
+				t.Fatalf("socket 1: %+v", si)
+			}
+		} else if si.Data != nil {
+			t.Fatalf("socket 0 data %q", si.Data)
+		}
+	}
+	if all, _ := n.FetchSockets(context.Background(), BroadcastOptions{Except: []string{"a"}}); len(all) != 1 || all[0].ID != ids[2] {
+		t.Fatalf("except: %+v", all)
+	}
+
+	// Room a except socket 0 joins c and d; then leaves d.
+	n.SocketsJoin(BroadcastOptions{Rooms: []string{"a"}, Except: []string{ids[0]}}, "c", "d")
+	if n.RoomSize("c") != 1 || n.RoomSize("d") != 1 || !slices.Contains(n.Socket(ids[1]).Rooms(), "c") {
+		t.Fatal("SocketsJoin", n.Socket(ids[1]).Rooms())
+	}
+	n.SocketsJoin(BroadcastOptions{}, "everyone")
+	if n.RoomSize("everyone") != 3 {
+		t.Fatal("SocketsJoin all")
+	}
+	n.SocketsLeave(BroadcastOptions{Rooms: []string{"c"}}, "d", "a")
+	if n.RoomSize("d") != 0 || n.RoomSize("a") != 1 || n.RoomSize("c") != 1 {
+		t.Fatal("SocketsLeave", n.RoomSize("d"), n.RoomSize("a"), n.RoomSize("c"))
+	}
+
+	// Disconnect everyone but socket 2.
+	n.DisconnectSockets(BroadcastOptions{Except: []string{ids[2]}}, false)
+	ws[0].expect("41")
+	ws[1].expect("41")
+	for range 2 {
+		if d := h.waitDisconnect(t); d.reason != ReasonServerNamespaceDisconnect || d.id == ids[2] {
+			t.Fatalf("%+v", d)
+		}
+	}
+	if n.Len() != 1 || n.Socket(ids[2]) == nil {
+		t.Fatal("Len", n.Len())
+	}
+	// With closeSession the session goes too.
+	n.DisconnectSockets(BroadcastOptions{Rooms: []string{ids[2]}}, true)
+	ws[2].expect("41")
+	ws[2].waitClosed()
+}
+
+func TestSocketData(t *testing.T) {
+	h := newHandler()
+	h.authorize = func(s *Socket) *ConnectError {
+		s.SetData([]byte(`{"claims":1}`))
+		return nil
+	}
+	h.onConnect = func(*Socket) {}
+	e := newEnv(t, Options{}, map[string]NamespaceHandler{"/": h})
+	_, ids := connectN(t, e, 1)
+	s := e.srv.Of("/").Socket(ids[0])
+	if string(s.Data()) != `{"claims":1}` {
+		t.Fatalf("data %q", s.Data())
+	}
+	b := []byte(`"x"`)
+	s.SetData(b)
+	b[1] = 'y'
+	if string(s.Data()) != `"x"` {
+		t.Fatal("SetData did not copy")
+	}
+	s.SetData(nil)
+	if s.Data() != nil {
+		t.Fatal("not cleared")
+	}
+}
+
+type ackResult struct {
+	replies []AckReply
+	err     error
+}
+
+func TestBroadcastWithAck(t *testing.T) {
+	h := newHandler()
+	h.onConnect = func(*Socket) {}
+	e := newEnv(t, Options{}, map[string]NamespaceHandler{"/": h})
+	n := e.srv.Of("/")
+	ws, ids := connectN(t, e, 3)
+
+	// Everyone but socket 2; both answer: done before the timeout.
+	res := make(chan ackResult, 1)
+	cb := func(r []AckReply, err error) { res <- ackResult{r, err} }
+	if err := n.BroadcastWithAck(BroadcastOptions{Except: []string{ids[2]}}, "q", []byte(`[1]`), nil, time.Minute, cb); err != nil {
+		t.Fatal(err)
+	}
+	ws[0].expect(`420["q",1]`)
+	ws[1].expect(`420["q",1]`)
+	ws[1].send(`30["b"]`)
+	ws[0].send(`30["a",2]`)
+	select {
+	case r := <-res:
+		// Two connections: either may arrive first.
+		slices.SortFunc(r.replies, func(x, y AckReply) int { return strings.Compare(string(x.Args), string(y.Args)) })
+		if r.err != nil || len(r.replies) != 2 || r.replies[0].SocketID != ids[0] || string(r.replies[0].Args) != `["a",2]` ||
+			r.replies[1].SocketID != ids[1] || string(r.replies[1].Args) != `["b"]` {
+			t.Fatalf("%+v", r)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("no callback")
+	}
+
+	// Timeout with one answer of three.
+	start := time.Now()
+	if err := n.BroadcastWithAck(BroadcastOptions{}, "q2", nil, nil, 200*time.Millisecond, cb); err != nil {
+		t.Fatal(err)
+	}
+	ws[0].expect(`421["q2"]`)
+	ws[1].expect(`421["q2"]`)
+	ws[2].expect(`420["q2"]`)
+	ws[2].send(`30[true]`)
+	select {
+	case r := <-res:
+		if !errors.Is(r.err, ErrAckTimeout) || len(r.replies) != 1 || r.replies[0].SocketID != ids[2] || string(r.replies[0].Args) != `[true]` {
+			t.Fatalf("%+v", r)
+		}
+		if time.Since(start) < 200*time.Millisecond {
+			t.Fatal("callback before the timeout")
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("no callback")
+	}
+
+	// No socket selected: at once, no error.
+	if err := n.BroadcastWithAck(BroadcastOptions{Rooms: []string{"nobody"}}, "q3", nil, nil, time.Second, cb); err != nil {
+		t.Fatal(err)
+	}
+	if r := <-res; r.err != nil || len(r.replies) != 0 {
+		t.Fatalf("%+v", r)
+	}
+	if err := n.BroadcastWithAck(BroadcastOptions{}, "q3", []byte(`{}`), nil, time.Second, cb); !errors.Is(err, ErrInvalidArgs) {
+		t.Fatal(err)
+	}
+
+	// A socket leaving is not waited for.
+	if err := n.BroadcastWithAck(BroadcastOptions{Rooms: []string{ids[0], ids[1]}}, "q4", nil, nil, time.Minute, cb); err != nil {
+		t.Fatal(err)
+	}
+	ws[0].expect(`422["q4"]`)
+	ws[1].expect(`422["q4"]`)
+	ws[0].send(`32["ok"]`)
+	ws[1].send(`1`)
+	if r := <-res; r.err != nil || len(r.replies) != 1 || r.replies[0].SocketID != ids[0] {
+		t.Fatalf("%+v", r)
+	}
+}
+
+// TestSocketBroadcastWithAckSerialized: called from a handler, the
+// callback waits for that handler to return.
+func TestSocketBroadcastWithAckSerialized(t *testing.T) {
+	h := newHandler()
+	h.onConnect = func(*Socket) {}
+	res := make(chan ackResult, 1)
+	var inHandler bool
+	h.onEvent = func(s *Socket, ev *Event) {
+		inHandler = true
+		defer func() { inHandler = false }()
+		err := s.BroadcastWithAck(BroadcastOptions{Rooms: []string{"nobody"}}, "x", nil, nil, time.Second, func(r []AckReply, err error) {
+			if inHandler {
+				t.Error("callback ran inside the handler")
+			}
+			res <- ackResult{r, err}
+		})
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	e := newEnv(t, Options{}, map[string]NamespaceHandler{"/": h})
+	ws, _ := connectN(t, e, 1)
+	ws[0].send(`2["go"]`)
+	select {
+	case r := <-res:
+		if r.err != nil || r.replies != nil {
+			t.Fatalf("%+v", r)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("no callback")
+	}
+}
+
+// pollGet does one polling GET and returns the body.
+func pollGet(t *testing.T, base, sid string) string {
+	t.Helper()
+	resp, err := http.Get(base + "&sid=" + sid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+func TestVolatileBroadcast(t *testing.T) {
+	h := newHandler()
+	h.onConnect = func(*Socket) {}
+	srv := New(Options{})
+	n := srv.Handle("/", h)
+	eng := engineio.New(engineio.Options{Path: "/socket.io/", PingInterval: 10 * time.Second, PingTimeout: 5 * time.Second}, srv)
+	hs := httptest.NewServer(eng)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		_ = eng.Shutdown(ctx)
+		hs.Close()
+	})
+	base := hs.URL + "/socket.io/?EIO=4&transport=polling"
+	resp, err := http.Get(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	open, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	_, rest, _ := strings.Cut(string(open), `"sid":"`)
+	sid, _, _ := strings.Cut(rest, `"`)
+	if sid == "" {
+		t.Fatalf("open %q", open)
+	}
+	post, err := http.Post(base+"&sid="+sid, "text/plain", strings.NewReader("40"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	post.Body.Close()
+	// The CONNECT reply waits for a GET: the session is not writable, so
+	// the volatile packet is dropped and the other one is queued.
+	deadline := time.Now().Add(3 * time.Second)
+	for n.Len() == 0 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	n.Broadcast(BroadcastOptions{Volatile: true}, "dropped", nil, nil)
+	n.Broadcast(BroadcastOptions{}, "kept", nil, nil)
+	body := pollGet(t, base, sid)
+	if strings.Contains(body, "dropped") || !strings.Contains(body, `42["kept"]`) {
+		t.Fatalf("body %q", body)
+	}
+	// Nothing queued now: a volatile packet is sent.
+	n.Broadcast(BroadcastOptions{Volatile: true}, "sent", nil, nil)
+	if body := pollGet(t, base, sid); body != `42["sent"]` {
+		t.Fatalf("body %q", body)
+	}
+}

@@ -1,0 +1,2 @@
+// Package entry for `import … from "@sockwasm/sdk"`.
+export * from "./assembly/index";
