@@ -199,14 +199,8 @@ func kvValue(inst *instance, m api.Module, ptr, n uint64) ([]byte, int32) {
 
 // hostKVGet is kv_get(key_ptr, key_len, buf, limit) -> len | ERR_NOT_FOUND.
 func hostKVGet(ctx context.Context, m api.Module, stack []uint64) {
-	inst := callInstance(ctx)
-	if inst == nil {
-		ret(stack, ErrNotAllowed)
-		return
-	}
-	key, code := kvKey(m, stack[0], stack[1])
-	if code != 0 {
-		ret(stack, code)
+	inst, key, ok := kvCall(ctx, m, stack)
+	if !ok {
 		return
 	}
 	val, ok := inst.v.p.kv.get(key)
@@ -219,14 +213,8 @@ func hostKVGet(ctx context.Context, m api.Module, stack []uint64) {
 
 // hostKVSet is kv_set(key_ptr, key_len, val_ptr, val_len, ttl_ms i64) -> 0.
 func hostKVSet(ctx context.Context, m api.Module, stack []uint64) {
-	inst := callInstance(ctx)
-	if inst == nil {
-		ret(stack, ErrNotAllowed)
-		return
-	}
-	key, code := kvKey(m, stack[0], stack[1])
-	if code != 0 {
-		ret(stack, code)
+	inst, key, ok := kvCall(ctx, m, stack)
+	if !ok {
 		return
 	}
 	val, code := kvValue(inst, m, stack[2], stack[3])
@@ -244,14 +232,8 @@ func hostKVSet(ctx context.Context, m api.Module, stack []uint64) {
 
 // hostKVDelete is kv_delete(key_ptr, key_len) -> 1 if it existed, else 0.
 func hostKVDelete(ctx context.Context, m api.Module, stack []uint64) {
-	inst := callInstance(ctx)
-	if inst == nil {
-		ret(stack, ErrNotAllowed)
-		return
-	}
-	key, code := kvKey(m, stack[0], stack[1])
-	if code != 0 {
-		ret(stack, code)
+	inst, key, ok := kvCall(ctx, m, stack)
+	if !ok {
 		return
 	}
 	if inst.v.p.kv.delete(key) {
@@ -261,17 +243,27 @@ func hostKVDelete(ctx context.Context, m api.Module, stack []uint64) {
 	ret(stack, 0)
 }
 
-// hostKVIncr is kv_incr(key_ptr, key_len, delta i64, out_ptr) -> 0; the
-// new value is written to out_ptr as an i64.
-func hostKVIncr(ctx context.Context, m api.Module, stack []uint64) {
-	inst := callInstance(ctx)
-	if inst == nil {
+// kvCall checks that a KV import runs inside a plugin call and reads its
+// key (the first two parameters); on failure it has already set the
+// result and ok is false.
+func kvCall(ctx context.Context, m api.Module, stack []uint64) (inst *instance, key string, ok bool) {
+	if inst = callInstance(ctx); inst == nil {
 		ret(stack, ErrNotAllowed)
-		return
+		return nil, "", false
 	}
 	key, code := kvKey(m, stack[0], stack[1])
 	if code != 0 {
 		ret(stack, code)
+		return nil, "", false
+	}
+	return inst, key, true
+}
+
+// hostKVIncr is kv_incr(key_ptr, key_len, delta i64, out_ptr) -> 0; the
+// new value is written to out_ptr as an i64.
+func hostKVIncr(ctx context.Context, m api.Module, stack []uint64) {
+	inst, key, ok := kvCall(ctx, m, stack)
+	if !ok {
 		return
 	}
 	out, ok := view(m, stack[3], 8)
@@ -291,14 +283,8 @@ func hostKVIncr(ctx context.Context, m api.Module, stack []uint64) {
 // hostKVCAS is kv_cas(key_ptr, key_len, old_ptr, old_len, new_ptr,
 // new_len, flags, ttl_ms i64) -> 1 swapped | 0 not.
 func hostKVCAS(ctx context.Context, m api.Module, stack []uint64) {
-	inst := callInstance(ctx)
-	if inst == nil {
-		ret(stack, ErrNotAllowed)
-		return
-	}
-	key, code := kvKey(m, stack[0], stack[1])
-	if code != 0 {
-		ret(stack, code)
+	inst, key, ok := kvCall(ctx, m, stack)
+	if !ok {
 		return
 	}
 	flags := uint32(stack[6])
