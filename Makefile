@@ -10,6 +10,10 @@ BIN       := bin/sockwasm
 WASM_ENV  := GOOS=wasip1 GOARCH=wasm
 WASM      := $(GO) build -buildmode=c-shared -trimpath
 PLUGINS   := plugins/chat.wasm plugins/conformance.wasm plugins/engine-echo.wasm plugins/chat-as.wasm
+# The example plugins. A server loads every .wasm of its plugins_dir, so
+# auth-jwt (needs a secret) and presence (needs the kv grant) get folders
+# of their own; ratelimit runs with defaults and shares plugins/.
+EXAMPLE_PLUGINS := plugins/ratelimit.wasm plugins/auth-jwt/auth-jwt.wasm plugins/presence/presence.wasm
 # The AssemblyScript chat: its npm packages (the pinned compiler, the SDK).
 AS_CHAT   := examples/chat-as
 AS_DEPS   := $(AS_CHAT)/node_modules/.package-lock.json
@@ -28,6 +32,9 @@ plugins: $(AS_DEPS)
 	$(WASM_ENV) $(WASM) -o plugins/chat.wasm ./examples/chat/plugin
 	$(WASM_ENV) $(WASM) -o plugins/conformance.wasm ./examples/conformance/sio
 	$(WASM_ENV) $(WASM) -o plugins/engine-echo.wasm ./examples/conformance/engine
+	$(WASM_ENV) $(WASM) -o plugins/ratelimit.wasm ./examples/ratelimit/plugin
+	$(WASM_ENV) $(WASM) -o plugins/auth-jwt/auth-jwt.wasm ./examples/auth-jwt/plugin
+	$(WASM_ENV) $(WASM) -o plugins/presence/presence.wasm ./examples/presence/plugin
 	cd $(AS_CHAT) && npm run --silent build
 
 $(AS_DEPS): $(AS_CHAT)/package-lock.json sdk/assemblyscript/package.json
@@ -65,10 +72,12 @@ deps:
 	@if [ -n "$(strip $(APT_NEEDS))" ]; then echo "apt-get install $(strip $(APT_NEEDS))"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_NEEDS) >/dev/null; fi
 
-# The interop suite runs against the Go chat, then the AssemblyScript chat.
+# The interop suite runs against the Go chat, then the AssemblyScript chat;
+# the example plugins (examples/*/server.toml) once.
 interop: build plugins web
 	cd test/interop && SOCKWASM_BIN=$(CURDIR)/$(BIN) npm test
 	cd test/interop && SOCKWASM_BIN=$(CURDIR)/$(BIN) SOCKWASM_CONFIG=examples/chat-as/server.toml npm test
+	cd test/interop && SOCKWASM_BIN=$(CURDIR)/$(BIN) npm run test:examples
 
 conformance: build plugins
 	bash test/conformance.sh
@@ -77,4 +86,4 @@ bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
 
 clean:
-	rm -rf bin $(PLUGINS) $(CLIENT_JS)
+	rm -rf bin $(PLUGINS) $(EXAMPLE_PLUGINS) $(CLIENT_JS)

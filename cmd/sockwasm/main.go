@@ -29,6 +29,7 @@ commands:
   serve    serve Socket.IO with the plugins of a configuration
   check    validate a configuration and load its plugins, without serving
   plugins  list the plugins of a configuration: hash, exports, imports, grants
+  new      scaffold a plugin: sockwasm new NAME [--lang go|as] [--dir DIR]
   version  print the version
 
 flags (serve, check, plugins):
@@ -57,6 +58,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
+	case "new":
+		return newPlugin(args, stdout, stderr)
 	case "serve", "check", "plugins":
 	default:
 		fmt.Fprintf(stderr, "sockwasm: unknown command %q\n\n%s", cmd, usage)

@@ -52,10 +52,30 @@ func (e Error) Error() string {
 }
 
 func check(rc int32) error {
-	if rc < 0 {
-		return Error(rc)
+	if rc >= 0 {
+		return nil
 	}
-	return nil
+	// Constant conversions: an error result does not allocate.
+	switch e := Error(rc); e {
+	case ErrMemory:
+		return ErrMemory
+	case ErrInvalid:
+		return ErrInvalid
+	case ErrNotFound:
+		return ErrNotFound
+	case ErrNotAllowed:
+		return ErrNotAllowed
+	case ErrDisconnected:
+		return ErrDisconnected
+	case ErrLimit:
+		return ErrLimit
+	case ErrUnknownAck:
+		return ErrUnknownAck
+	case ErrFailed:
+		return ErrFailed
+	default:
+		return e
+	}
 }
 
 // Level is a log level of Log.

@@ -45,6 +45,17 @@
 // can check once per version. KV and timers need the "kv" and "timers"
 // grants in server.toml; all of them survive reloads.
 //
-// Outside GOOS=wasip1 the package compiles (so `go vet ./...` works on any
-// platform) but every host call returns ErrNotAllowed.
+// Outside GOOS=wasip1 the package compiles too, and its host calls go to
+// the in-memory host of package plugintest (sdk/go/plugintest) during a
+// test, or return ErrNotAllowed without one. So a plugin's files need no
+// wasip1 build tag, and its handlers are unit-tested with `go test` in the
+// plugin's own package:
+//
+//	h := plugintest.New(t)
+//	s := h.Socket(plugintest.SocketOptions{})
+//	ack := s.EmitWithAck("echo", `[1]`).Ack() // ack.Args == `[1]`
+//
+// Package github.com/sockwasm/sockwasm/host/wasmtest loads the built .wasm
+// into a real server in a test. `sockwasm new NAME --lang go` scaffolds a
+// plugin with both a build target and a test.
 package sockwasm

@@ -1,5 +1,3 @@
-//go:build wasip1
-
 // Command plugin is the chat example plugin (plugins/chat.wasm). It serves
 // any namespace it is routed to:
 //
@@ -14,4 +12,7 @@
 //     response;
 //   - bye: disconnects the socket;
 //   - on disconnect, the other members of each room get left {room, id, reason}.
+//
+// chat_test.go tests the handlers natively with sdk/go/plugintest;
+// host/wasmtest tests the built module in a real server.
 package main

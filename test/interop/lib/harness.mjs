@@ -63,10 +63,13 @@ function resolveBin(fromEnv) {
  *   (SOCKWASM_BIN defaults to <repo>/bin/sockwasm) and wait until the port
  *   accepts connections.
  *
+ * `config` overrides SOCKWASM_CONFIG for one server (the example tests
+ * serve examples/NAME/server.toml this way).
+ *
  * When the binary is missing the handle has `skip` set (a reason string),
  * except under CI=true, where a missing binary throws.
  */
-export async function startServer({ name = "interop" } = {}) {
+export async function startServer({ name = "interop", config = CHAT_CONFIG } = {}) {
   if (process.env.SOCKWASM_URL) {
     const url = process.env.SOCKWASM_URL.replace(/\/+$/, "");
     return { url, skip: false, spawned: false, stop: async () => {}, assertAlive: () => {}, logTail: () => "" };
@@ -80,7 +83,7 @@ export async function startServer({ name = "interop" } = {}) {
   }
 
   const port = await freePort();
-  const args = ["serve", "--config", CHAT_CONFIG, "--listen", `127.0.0.1:${port}`];
+  const args = ["serve", "--config", config, "--listen", `127.0.0.1:${port}`];
   const child = spawn(bin, args, { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
   const echoLog = process.env.SOCKWASM_TEST_LOG === "1";

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// scaffoldDir returns a fresh folder inside the module (so that the SDK
+// import of a Go plugin resolves), ignored by ./... patterns.
+func scaffoldDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp(".", "_scaffold-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+func goTool(t *testing.T, dir string, env []string, args ...string) {
+	t.Helper()
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("go not in PATH")
+	}
+	cmd := exec.Command(gobin, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+func TestNewGo(t *testing.T) {
+	dir := scaffoldDir(t)
+	code, stdout, stderr := runCmd(t, "new", "hello-go", "--dir", dir)
+	if code != 0 {
+		t.Fatalf("new: code %d, stderr %s", code, stderr)
+	}
+	target := filepath.Join(dir, "hello-go")
+	if !strings.Contains(stdout, "created ") {
+		t.Errorf("stdout %q", stdout)
+	}
+	for _, f := range []string{"main.go", "hello-go_test.go", "Makefile", "README.md", "server.toml.snippet", ".gitignore"} {
+		if _, err := os.Stat(filepath.Join(target, f)); err != nil {
+			t.Errorf("missing %s", f)
+		}
+	}
+	snippet, _ := os.ReadFile(filepath.Join(target, "server.toml.snippet"))
+	if !strings.Contains(string(snippet), `name = "/hello-go"`) || !strings.Contains(string(snippet), `handler = "hello-go"`) {
+		t.Errorf("snippet:\n%s", snippet)
+	}
+	goTool(t, target, nil, "vet", ".")
+	goTool(t, target, nil, "test", "-count=1", ".")
+	goTool(t, target, []string{"GOOS=wasip1", "GOARCH=wasm"}, "build", "-buildmode=c-shared", "-o", "hello-go.wasm", ".")
+	if fi, err := os.Stat(filepath.Join(target, "hello-go.wasm")); err != nil || fi.Size() == 0 {
+		t.Fatalf("no module built: %v", err)
+	}
+
+	// The same name again is refused.
+	if code, _, stderr := runCmd(t, "new", "hello-go", "--dir", dir); code != 1 || !strings.Contains(stderr, "already exists") {
+		t.Errorf("existing folder: code %d, stderr %q", code, stderr)
+	}
+}
+
+func TestNewRefuses(t *testing.T) {
+	dir := scaffoldDir(t)
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"new", "Bad_Name", "--dir", dir}, 1, `invalid plugin name "Bad_Name"`},
+		{[]string{"new", "../x", "--dir", dir}, 1, "invalid plugin name"},
+		{[]string{"new", "ok", "--lang", "rust", "--dir", dir}, 1, `unknown language "rust"`},
+		{[]string{"new", "--dir", dir}, 2, "usage: sockwasm new"},
+		{[]string{"new", "a", "b"}, 2, "usage: sockwasm new"},
+		{[]string{"new", "ok", "--dir", t.TempDir()}, 1, "not inside a Go module"},
+		{[]string{"new", "ok", "--lang", "as", "--dir", t.TempDir()}, 1, "cannot find sdk/assemblyscript"},
+	} {
+		if code, _, stderr := runCmd(t, c.args...); code != c.code || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: code %d, stderr %q; want %d, %q", c.args, code, stderr, c.code, c.want)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("refused scaffolds left %v", entries)
+	}
+}
+
+// TestASVersion keeps the compiler a scaffolded AssemblyScript plugin pins
+// in step with the SDK's.
+func TestASVersion(t *testing.T) {
+	b, err := os.ReadFile("../../sdk/assemblyscript/package.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pkg struct {
+		DevDependencies map[string]string `json:"devDependencies"`
+	}
+	if err := json.Unmarshal(b, &pkg); err != nil {
+		t.Fatal(err)
+	}
+	if v := pkg.DevDependencies["assemblyscript"]; v != asVersion {
+		t.Fatalf("sdk/assemblyscript pins assemblyscript %s, sockwasm new %s", v, asVersion)
+	}
+}
+
+func TestNewAS(t *testing.T) {
+	npm, err := exec.LookPath("npm")
+	if err == nil {
+		_, err = exec.LookPath("node")
+	}
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("node and npm are needed to test the AssemblyScript scaffold")
+		}
+		t.Skip("node or npm not in PATH")
+	}
+	dir := scaffoldDir(t)
+	if code, _, stderr := runCmd(t, "new", "hello-as", "--lang", "as", "--dir", dir); code != 0 {
+		t.Fatalf("new: code %d, stderr %s", code, stderr)
+	}
+	target := filepath.Join(dir, "hello-as")
+	b, err := os.ReadFile(filepath.Join(target, "package.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"@sockwasm/sdk": "file:../../../../sdk/assemblyscript"`) {
+		t.Fatalf("package.json:\n%s", b)
+	}
+	for _, args := range [][]string{{"install", "--no-audit", "--no-fund", "--prefer-offline"}, {"test"}} {
+		cmd := exec.Command(npm, args...)
+		cmd.Dir = target
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("npm %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	if fi, err := os.Stat(filepath.Join(target, "build", "hello-as.wasm")); err != nil || fi.Size() == 0 {
+		t.Fatalf("no module built: %v", err)
+	}
+}
