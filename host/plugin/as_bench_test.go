@@ -449,8 +449,10 @@ func TestASSDKState(t *testing.T) {
 		Settings: map[string]Settings{"sdk-as-state": {Grants: grants, Config: []byte(`{"refuse":true}`)}}}, testCache); err == nil {
 		t.Fatal("INIT refusal: loaded")
 	}
+	srv := socketio.New(socketio.Options{Logger: testLogger(t)})
+	srv.Handle("/", nsHandler{})
 	p := loadASGuest(t, "sdk-as-state", Options{Settings: map[string]Settings{
-		"sdk-as-state": {Grants: grants, Config: []byte(`{"greeting":"hi"}`)}}})
+		"sdk-as-state": {Grants: grants, Config: []byte(`{"greeting":"hi"}`)}}, Namespaces: srv.Of})
 	s := newNS("/").sock("A", "")
 	ack := func(event string) string {
 		t.Helper()
@@ -481,5 +483,9 @@ func TestASSDKState(t *testing.T) {
 			t.Fatalf("timer did not fire: %s", a)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+	// The TIMER call broadcast to "/" and got ERR_NOT_FOUND for "/nope".
+	if a := ack("nsb"); a != `[0,-3]` {
+		t.Fatalf("nsb = %s", a)
 	}
 }

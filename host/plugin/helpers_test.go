@@ -32,6 +32,7 @@ var guests = map[string]string{
 	"state-v2": "-ldflags=-X=main.version=v2 ./testdata/state",
 	"sandbox":  "./testdata/sandbox",
 	"sockapi":  "./testdata/sockapi",
+	"nsbcast":  "./testdata/nsbcast",
 }
 
 // testCache shares compiled guests between the tests of this binary and,

@@ -73,6 +73,8 @@ var hostSigs = map[string]hostSig{
 	fnSocketsLeave:      {rep(6), rep(1), hostSocketsLeave},
 	fnDisconnectSockets: {rep(5), rep(1), hostDisconnectSockets},
 	fnRejectEvent:       {rep(4), rep(1), hostRejectEvent},
+	// Namespace broadcast (hostfuncs_nsp.go).
+	fnNsBroadcast: {rep(13), rep(1), hostNsBroadcast},
 }
 
 func hostModule(rt wazero.Runtime, log *zerolog.Logger) wazero.HostModuleBuilder {

@@ -21,6 +21,8 @@ import (
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 	"github.com/tetratelabs/wazero/sys"
+
+	"github.com/sockwasm/sockwasm/host/socketio"
 )
 
 // Options configures the plugin manager. Zero values mean defaults.
@@ -56,6 +58,11 @@ type Options struct {
 	MaxKVBytes int
 	// MaxTimers bounds the pending timers of one plugin. Default 1000.
 	MaxTimers int
+	// Namespaces finds a namespace of the Socket.IO server by name, nil
+	// when there is none; the ns_broadcast host function emits through
+	// it. Nil: ns_broadcast returns ERR_NOT_ALLOWED. It may be called
+	// from any goroutine (TIMER calls run on their own).
+	Namespaces func(name string) *socketio.Namespace
 }
 
 // withDefaults fills the fields that do not depend on a plugin's Settings.

@@ -59,7 +59,17 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*Server, 
 			return nil, fmt.Errorf("%s: static_dir %q is not a folder", cfgName(cfg), cfg.StaticDir)
 		}
 	}
+	// The Socket.IO server is built after the plugins are loaded (their
+	// routes need them), so ns_broadcast finds namespaces through this
+	// pointer: none until the server is built (INIT gets ERR_NOT_FOUND).
+	var sio atomic.Pointer[socketio.Server]
 	pm, err := plugin.Load(ctx, plugin.Options{
+		Namespaces: func(name string) *socketio.Namespace {
+			if srv := sio.Load(); srv != nil {
+				return srv.Of(name)
+			}
+			return nil
+		},
 		Dir:              cfg.PluginsDir,
 		CallTimeout:      time.Duration(cfg.Limits.CallTimeout),
 		PoolSize:         cfg.Limits.PoolSize,
@@ -77,6 +87,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*Server, 
 		_ = pm.Close(ctx)
 		return nil, err
 	}
+	sio.Store(s.sio)
 	if cfg.Watch && cfg.File != "" {
 		w, err := s.startWatcher(cfg)
 		if err != nil {

@@ -31,6 +31,10 @@ var hotV1, hotV2 string
 // gateWasm is testdata/gate, a per-event middleware.
 var gateWasm string
 
+// nsbWasm is host/plugin/testdata/nsbcast: timers that broadcast to a
+// namespace (ns_broadcast).
+var nsbWasm string
+
 // cacheDir is the compilation cache shared by the tests' servers, so each
 // plugin is compiled once.
 var cacheDir string
@@ -77,6 +81,14 @@ func TestMain(m *testing.M) {
 			os.Stderr.WriteString("building testdata/gate: " + err.Error() + "\n" + string(out))
 			return 1
 		}
+		nsbWasm = filepath.Join(dir, "nsbcast.wasm")
+		cmd = exec.Command(goTool(), "build", "-buildmode=c-shared", "-o", nsbWasm, ".")
+		cmd.Dir = "../plugin/testdata/nsbcast"
+		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			os.Stderr.WriteString("building nsbcast: " + err.Error() + "\n" + string(out))
+			return 1
+		}
 		if err := warmCache(dir); err != nil {
 			os.Stderr.WriteString(err.Error() + "\n")
 			return 1
@@ -103,7 +115,7 @@ func warmCache(dir string) error {
 	if err := os.Mkdir(guests, 0o755); err != nil {
 		return err
 	}
-	for _, f := range []*string{&hotV1, &hotV2, &gateWasm} {
+	for _, f := range []*string{&hotV1, &hotV2, &gateWasm, &nsbWasm} {
 		moved := filepath.Join(guests, filepath.Base(*f))
 		if err := os.Rename(*f, moved); err != nil {
 			return err
@@ -113,6 +125,9 @@ func warmCache(dir string) error {
 	for _, plugins := range []string{pluginsDir, guests} {
 		file := filepath.Join(dir, "check.toml")
 		toml := "plugins_dir = \"" + plugins + "\"\ncache_dir = \"" + cacheDir + "\"\n[log]\nlevel = \"warn\"\n"
+		if plugins == guests {
+			toml += "[plugin.nsbcast]\ngrants = [\"timers\"]\n"
+		}
 		if err := os.WriteFile(file, []byte(toml), 0o644); err != nil {
 			return err
 		}

@@ -37,6 +37,9 @@
 // server-side room operations (Broadcast.FetchSockets, SocketsJoin,
 // SocketsLeave, DisconnectSockets); per-event middleware with
 // OnEventMiddleware, which passes an event or refuses it with a *Rejection.
+// Of(nsp) broadcasts to any namespace of the server without a socket
+// (Socket.IO's io.of(nsp).to(room).emit), so OnInit, OnTimer and the
+// engine handlers can emit too.
 //
 // Plugin state lives in the host too: KV is the plugin's key-value store
 // (Get, Set with a TTL, Delete, Incr, CompareAndSwap), SetTimer and

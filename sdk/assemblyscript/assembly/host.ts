@@ -163,3 +163,12 @@ export declare function timer_set(delayMs: i32, repeat: i32, ctx: usize, ctxLen:
 // @ts-ignore: decorator
 @external("sockwasm_v1", "timer_cancel")
 export declare function timer_cancel(id: i32): i32;
+
+// Namespace broadcast: no socket needed (sdk/ABI.md section 4.4).
+
+// @ts-ignore: decorator
+@external("sockwasm_v1", "ns_broadcast")
+export declare function ns_broadcast(
+  nsp: usize, nspLen: i32, rooms: usize, roomsLen: i32, except: usize, exceptLen: i32, flags: i32,
+  name: usize, nameLen: i32, args: usize, argsLen: i32, atts: usize, attsLen: i32,
+): i32;

@@ -714,6 +714,51 @@ export function inRooms(rooms: string[] = []): Broadcast {
   return b;
 }
 
+/**
+ * A broadcast to a namespace named by the plugin (Socket.IO's
+ * io.of(nsp).to(room).emit(...)): it needs no socket, so it works in
+ * onInit, onTimer, the engine handlers and the socket handlers alike, not
+ * in the middleware ones (Err.NOT_ALLOWED).
+ */
+export class NamespaceBroadcast {
+  private rooms: string[] = [];
+  private excepts: string[] = [];
+  private flags: i32 = 0;
+
+  constructor(private nsp: string) {}
+
+  /** Adds a room to send to (none: every socket of the namespace). */
+  to(room: string): NamespaceBroadcast { this.rooms.push(room); return this; }
+
+  /** Excludes the members of room (a socket id excludes that socket). */
+  except(room: string): NamespaceBroadcast { this.excepts.push(room); return this; }
+
+  /** Drops the packet for receivers whose transport is not writable right now. */
+  volatile(): NamespaceBroadcast { this.flags |= BROADCAST_VOLATILE; return this; }
+
+  /** Socket.IO's compress flag (accepted; this host does not compress). */
+  compress(on: bool): NamespaceBroadcast {
+    if (on) this.flags |= BROADCAST_COMPRESS;
+    else this.flags &= ~BROADCAST_COMPRESS;
+    return this;
+  }
+
+  /**
+   * Sends event name with args and attachments to the selected sockets of
+   * the namespace; encoded once by the host. 0 or an Err code (Err.NOT_FOUND
+   * when the namespace does not exist on the server).
+   */
+  emit<T>(name: string, args: T, atts: Blob[] | null = null): i32 {
+    let r = encodeStrings(this.rooms), e = encodeStrings(this.excepts);
+    let ns = raw(this.nsp), nm = raw(name), a = raw(args), b = encodeBlobs(atts);
+    return min(host.ns_broadcast(ns.ptr, ns.length, r.ptr, r.length, e.ptr, e.length, this.flags,
+      nm.ptr, nm.length, a.ptr, a.length, b.ptr, b.length), 0);
+  }
+}
+
+/** Starts a broadcast to namespace nsp, e.g. "/chat" (Socket.IO's io.of(nsp)). */
+export function ofNamespace(nsp: string): NamespaceBroadcast { return new NamespaceBroadcast(nsp); }
+
 /** A socket described by Broadcast.fetchSockets. */
 export class RemoteSocket {
   constructor(

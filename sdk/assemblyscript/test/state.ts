@@ -2,7 +2,7 @@
 // run by the host's tests (host/plugin/as_bench_test.go, TestASSDKState).
 
 import {
-  Event, Socket, Value, cancelTimer, config, kv, onEvent, onInit, onTimer, quote, setTimer,
+  Event, Socket, Value, cancelTimer, config, kv, ofNamespace, onEvent, onInit, onTimer, quote, setTimer,
 } from "../index";
 
 export { sockwasm_abi_v1, sockwasm_handle } from "../index";
@@ -46,7 +46,16 @@ onEvent("timer", (s: Socket, e: Event): void => {
 });
 
 onTimer((id: i32, ctx: Uint8Array): void => {
+  // A TIMER call has no socket but may broadcast to a namespace.
+  let sent = ofNamespace("/").to("r").except("x").volatile().emit("tick", "[1]");
+  let missing = ofNamespace("/nope").emit("tick", "[1]");
+  kv.set("nsb", "[" + sent.toString() + "," + missing.toString() + "]");
   kv.set("fired", ctx);
+});
+
+onEvent("nsb", (s: Socket, e: Event): void => {
+  let r = kv.getString("nsb");
+  e.ack(r != null ? r : "[null]");
 });
 
 onEvent("fired", (s: Socket, e: Event): void => {

@@ -214,7 +214,11 @@ func (h *host) send(fn string, e Emit, name, args, atts []byte) int32 {
 	if h.cur.sock != nil {
 		e.From = h.cur.sock.id
 	}
-	if e.Broadcast {
+	if e.Namespace != "" {
+		for _, s := range (*Harness)(h).selectedIn(e.Namespace, e.Rooms, e.Except) {
+			e.Receivers = append(e.Receivers, s.id)
+		}
+	} else if e.Broadcast {
 		for _, s := range (*Harness)(h).selected(e.Rooms, e.Except) {
 			e.Receivers = append(e.Receivers, s.id)
 		}
@@ -288,6 +292,36 @@ func (h *host) BroadcastWithAck(rooms, except []byte, flags uint32, name, args, 
 	return h.send("broadcast_with_ack", e, name, args, atts)
 }
 
+// NsBroadcast is ns_broadcast (sockwasm.Of): allowed in every call kind
+// but the middleware ones. The harness knows every namespace whose name
+// starts with "/" (others are ERR_NOT_FOUND); the receivers are its
+// connected sockets of that namespace.
+func (h *host) NsBroadcast(nsp, rooms, except []byte, flags uint32, name, args, atts []byte) int32 {
+	const fn = "ns_broadcast"
+	c := h.cur
+	if c == nil {
+		return errNotAllowed
+	}
+	if k := c.f.kind; k == KindMiddleware || k == KindEventMiddleware {
+		return h.fail(fn, errNotAllowed)
+	}
+	if len(nsp) == 0 {
+		return h.fail(fn, errInvalid)
+	}
+	e, rc := h.selection(fn, rooms, except, flags&^1) // no sender to except
+	if rc < 0 {
+		return rc
+	}
+	if _, rc := h.message(fn, name, args, atts); rc < 0 {
+		return rc
+	}
+	if nsp[0] != '/' {
+		return h.fail(fn, errNotFound)
+	}
+	e.Namespace = string(nsp)
+	return h.send(fn, e, name, args, atts)
+}
+
 // selected returns the connected sockets of the current call's namespace
 // in any of rooms (all when none) and in none of except.
 func (hh *Harness) selected(rooms, except []string) []*Socket {
@@ -295,6 +329,11 @@ func (hh *Harness) selected(rooms, except []string) []*Socket {
 	if hh.cur.sock != nil {
 		nsp = hh.cur.sock.nsp
 	}
+	return hh.selectedIn(nsp, rooms, except)
+}
+
+// selectedIn is selected for namespace nsp.
+func (hh *Harness) selectedIn(nsp string, rooms, except []string) []*Socket {
 	var out []*Socket
 	for _, s := range hh.sockets {
 		if !s.connected || s.nsp != nsp {

@@ -24,6 +24,9 @@ func init() {
 		if err := s.Emit("x", []byte("[]")); err != sockwasm.ErrNotAllowed {
 			sockwasm.Log(sockwasm.LevelError, "emit in middleware: unexpected result")
 		}
+		if err := sockwasm.Of("/").Emit("x", []byte("[]")); err != sockwasm.ErrNotAllowed {
+			sockwasm.Log(sockwasm.LevelError, "ns broadcast in middleware: unexpected result")
+		}
 		s.SetData([]byte(`{"seen":true}`))
 		return nil
 	})
@@ -47,6 +50,9 @@ func init() {
 	sockwasm.OnTimer(func(id sockwasm.TimerID, ctx []byte) {
 		sockwasm.KV.Set("fired", ctx, 0)
 		sockwasm.In("lobby").Emit("tick", []byte(`[1]`))
+		// A namespace broadcast needs no socket.
+		sockwasm.Of("/").To("lobby").Except("quiet").Volatile().Emit("ns-tick", []byte(`[2]`))
+		sockwasm.Of("nope").Emit("ns-tick", []byte(`[3]`))
 	})
 	sockwasm.OnEvent("lease", func(s *sockwasm.Socket, e *sockwasm.Event) {
 		ok, err := sockwasm.KV.CompareAndSwapTTL("lease", nil, []byte(s.ID()), time.Minute)
@@ -98,9 +104,20 @@ func TestStateAndTimers(t *testing.T) {
 		t.Fatalf("timers %+v", h.Timers())
 	}
 	c = h.FireTimer(1)
-	// A TIMER call is not about a socket: broadcasting is not allowed.
-	if v, _ := h.KV("fired"); v != "ctx" || len(h.Timers()) != 0 || c.Emitted("tick") != nil || len(c.Errors) != 1 || c.Errors[0].Func != "broadcast" {
+	// A TIMER call is not about a socket: broadcasting is not allowed,
+	// broadcasting to a namespace is (ERR_NOT_FOUND for a bad name).
+	if v, _ := h.KV("fired"); v != "ctx" || len(h.Timers()) != 0 || c.Emitted("tick") != nil || len(c.Errors) != 2 || c.Errors[0].Func != "broadcast" ||
+		c.Errors[1].Func != "ns_broadcast" || c.Errors[1].Err != sockwasm.ErrNotFound {
 		t.Fatalf("fired %q, timers %v, call %+v", v, h.Timers(), c)
+	}
+	e := c.Emitted("ns-tick")
+	if e == nil || e.Namespace != "/" || e.From != "" || !e.Broadcast || !e.Volatile || e.Args != "[2]" ||
+		len(e.Rooms) != 1 || e.Rooms[0] != "lobby" || len(e.Except) != 1 || e.Except[0] != "quiet" ||
+		len(e.Receivers) != 1 || e.Receivers[0] != s.ID() || len(c.Emits) != 1 {
+		t.Fatalf("ns-tick = %+v, emits %+v", e, c.Emits)
+	}
+	if got := s.Received(); len(got) != 1 || got[0].Name != "ns-tick" {
+		t.Fatalf("received %+v", got)
 	}
 }
 
@@ -115,7 +132,8 @@ func TestEventMiddleware(t *testing.T) {
 	if c.Rejection != nil || s.Data() != `{"seen":true}` || len(c.Logs) != 0 {
 		t.Fatalf("pass: %+v", c)
 	}
-	if len(c.Errors) != 1 || c.Errors[0].Func != "emit" || c.Errors[0].Err != sockwasm.ErrNotAllowed {
+	if len(c.Errors) != 2 || c.Errors[0].Func != "emit" || c.Errors[0].Err != sockwasm.ErrNotAllowed ||
+		c.Errors[1].Func != "ns_broadcast" || c.Errors[1].Err != sockwasm.ErrNotAllowed {
 		t.Fatalf("errors = %+v", c.Errors)
 	}
 }

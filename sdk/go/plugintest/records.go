@@ -101,8 +101,11 @@ type Emit struct {
 	// Attachments are its binary attachments (references resolved).
 	Attachments [][]byte
 	// Broadcast is false for Socket.Emit / EmitWithAck (to From only) and
-	// true for a broadcast (Socket.To, Broadcast, In, Volatile).
+	// true for a broadcast (Socket.To, Broadcast, In, Volatile, Of).
 	Broadcast bool
+	// Namespace is the namespace of a broadcast made with sockwasm.Of,
+	// empty for the others (they go to the calling socket's namespace).
+	Namespace string
 	// Rooms are the broadcast's rooms (empty: the whole namespace) and
 	// Except its excluded rooms and socket ids.
 	Rooms, Except []string

@@ -32,6 +32,7 @@ type Host interface {
 	EmitWithAck(name, args, atts []byte, timeoutMs uint32, ctx []byte) int32
 	Broadcast(rooms, except []byte, flags uint32, name, args, atts []byte) int32
 	BroadcastWithAck(rooms, except []byte, flags uint32, name, args, atts []byte, timeoutMs uint32, ctx []byte) int32
+	NsBroadcast(nsp, rooms, except []byte, flags uint32, name, args, atts []byte) int32
 	Join(room []byte) int32
 	Leave(room []byte) int32
 	Disconnect(closeSession uint32) int32

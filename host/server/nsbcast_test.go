@@ -1,0 +1,38 @@
+package server
+
+import "testing"
+
+// TestNsBroadcastFromTimer: the server gives the plugins its namespaces,
+// so a TIMER call (no socket) reaches a room of another namespace.
+func TestNsBroadcastFromTimer(t *testing.T) {
+	routes := `
+[plugin.nsbcast]
+grants = ["timers"]
+[[namespace]]
+name = "/"
+handler = "nsbcast"
+[[namespace]]
+name = "/chat"
+handler = "nsbcast"
+`
+	e := startHot(t, false, routes, nsbWasm)
+	a := dialNsp(t, e.addr, "/")
+	b := dialNsp(t, e.addr, "/chat")
+	b.send(t, `42/chat,1["join","room1"]`)
+	if m := b.next(t); m != `43/chat,1[0]` {
+		t.Fatalf("join ack %q", m)
+	}
+	a.send(t, `421["go","/chat","room1",10]`)
+	if m := a.next(t); m != `431[0]` {
+		t.Fatalf("go ack %q", m)
+	}
+	if m := b.next(t); m != `451-/chat,["tick","from timer",{"_placeholder":true,"num":0}]` {
+		t.Fatalf("tick %q", m)
+	}
+	if m := b.next(t); m != "\x01\x02\x03" {
+		t.Fatalf("attachment %q", m)
+	}
+	if m := a.next(t); m != `42["result",0,-3]` {
+		t.Fatalf("result %q", m)
+	}
+}
