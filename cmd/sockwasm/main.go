@@ -175,13 +175,15 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, stderr i
 		_ = srv.Shutdown(context.Background())
 		return 1
 	}
+	// Take SIGHUP before saying "serving": a reload sent as soon as the
+	// server is up must not hit the default action (exit).
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	log.Info().Str("addr", ln.Addr().String()).Str("path", cfg.Path).Strs("plugins", srv.Plugins().Names()).
 		Str("config", cfg.File).Msg("serving")
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 wait:
 	for {
 		select {

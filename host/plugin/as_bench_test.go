@@ -155,56 +155,7 @@ func TestASGuestChat(t *testing.T) {
 		t.Fatalf("echo-back = %+v", got)
 	}
 
-	tests := []struct {
-		s    *fakeSock
-		name string
-		args string
-		want string
-	}{
-		{a, "join", `[{"room":"r1"}]`, `[{"ok":true,"room":"r1","size":1}]`},
-		{b, "join", `[{"room":"r1"}]`, `[{"ok":true,"room":"r1","size":2}]`},
-		{a, "join", `[{"room":"b\"q"}]`, `[{"ok":true,"room":"b\"q","size":1}]`},
-		{a, "join", `[{"room":""}]`, `[{"ok":false,"error":"bad request"}]`},
-		{a, "join", `[{"room":"` + strings.Repeat("é", 129) + `"}]`, `[{"ok":false,"error":"bad request"}]`},
-		{a, "join", `[{"room":"` + strings.Repeat("é", 128) + `"}]`, `[{"ok":true,"room":"` + strings.Repeat("é", 128) + `","size":1}]`},
-		{a, "join", `[{"room":"\ud83d\ude00\u00e9"}]`, `[{"ok":true,"room":"😀é","size":1}]`},
-		{a, "leave", `[{"room":"😀é"}]`, `[{"ok":true,"room":"😀é","size":0}]`},
-		{a, "join", `[5]`, `[{"ok":false,"error":"bad request"}]`},
-		{a, "leave", `[{"room":"` + strings.Repeat("é", 128) + `"}]`, `[{"ok":true,"room":"` + strings.Repeat("é", 128) + `","size":0}]`},
-		{a, "rooms", `[]`, `[["b\"q","r1"]]`},
-		{a, "say", `[{"room":"r1","text":5}]`, `[{"ok":false,"error":"bad request"}]`},
-		{a, "say", `[{"room":"r1","text":"hi\n"}]`, `[{"ok":true}]`},
-		{a, "whoami", `[]`, `[{"id":"A","nsp":"/","auth":{"name":"a"},"transport":"websocket"}]`},
-		{b, "whoami", `[]`, `[{"id":"B","nsp":"/","auth":{},"transport":"websocket"}]`},
-		{a, "stats", `[]`, `[{"clients":2}]`},
-		{b, "leave", `[{"room":"r1"}]`, `[{"ok":true,"room":"r1","size":1}]`},
-	}
-	for i, tt := range tests {
-		p.event(tt.s, ev(tt.name, tt.args, uint64(i+100)))
-		got := one(t, tt.s.take())
-		if got.kind != "ack" || got.args != tt.want {
-			t.Errorf("%d %s %s: got %+v, want %s", i, tt.name, tt.args, got, tt.want)
-		}
-	}
-	bc := one(t, ns.take())
-	if bc.name != "said" || bc.args != `[{"room":"r1","from":"A","text":"hi\n"}]` ||
-		len(bc.rooms) != 1 || bc.rooms[0] != "r1" || len(bc.except) != 1 || bc.except[0] != "A" {
-		t.Fatalf("said broadcast = %+v", bc)
-	}
-
-	p.disconnect(a, "client namespace disconnect", []string{"r1", "b\"q"})
-	out := ns.take()
-	if len(out) != 2 || out[0].name != "left" || out[0].args != `[{"room":"r1","id":"A","reason":"client namespace disconnect"}]` ||
-		out[0].except[0] != "A" || out[1].rooms[0] != "b\"q" {
-		t.Fatalf("left broadcasts = %+v", out)
-	}
-
-	p.event(b, ev("bye", `[]`, 0))
-	select {
-	case <-b.disc:
-	case <-time.After(5 * time.Second):
-		t.Fatal("bye did not disconnect")
-	}
+	chatRoomScenario(t, p, ns, a, b, 100)
 	if st := p.Stats(); st.Faults != 0 {
 		t.Fatalf("faults: %+v", st)
 	}

@@ -373,24 +373,31 @@ func hostAck(ctx context.Context, m api.Module, stack []uint64) {
 	ret(stack, errCode(c, err))
 }
 
-func hostEmit(ctx context.Context, m api.Module, stack []uint64) {
-	c := socketCall(ctx)
-	if c == nil {
+// emitParams checks that an emit import may run in this call and reads its
+// first six parameters: event name, args and attachments. On failure it
+// has set the result and ok is false.
+func emitParams(ctx context.Context, m api.Module, stack []uint64) (c *call, name string, args []byte, atts [][]byte, ok bool) {
+	if c = socketCall(ctx); c == nil {
 		ret(stack, ErrNotAllowed)
-		return
+		return nil, "", nil, nil, false
 	}
-	if code := emitting(c); code != 0 {
-		ret(stack, code)
-		return
+	code := emitting(c)
+	if code == 0 {
+		name, code = readName(m, stack[0], stack[1])
 	}
-	name, code := readName(m, stack[0], stack[1])
+	if code == 0 {
+		args, atts, code = payload(c, m, stack[2], stack[3], stack[4], stack[5])
+	}
 	if code != 0 {
 		ret(stack, code)
-		return
+		return nil, "", nil, nil, false
 	}
-	args, atts, code := payload(c, m, stack[2], stack[3], stack[4], stack[5])
-	if code != 0 {
-		ret(stack, code)
+	return c, name, args, atts, true
+}
+
+func hostEmit(ctx context.Context, m api.Module, stack []uint64) {
+	c, name, args, atts, ok := emitParams(ctx, m, stack)
+	if !ok {
 		return
 	}
 	ret(stack, errCode(c, c.sock.Emit(name, args, atts)))
@@ -398,69 +405,41 @@ func hostEmit(ctx context.Context, m api.Module, stack []uint64) {
 
 func hostBroadcast(ctx context.Context, m api.Module, stack []uint64) {
 	c := socketCall(ctx)
-	if c == nil {
+	if c == nil || c.kind == KindMiddleware || observing(c) {
 		ret(stack, ErrNotAllowed)
 		return
 	}
-	if c.kind == KindMiddleware || observing(c) {
-		ret(stack, ErrNotAllowed)
-		return
-	}
-	rb, ok := view(m, stack[0], stack[1])
-	if !ok {
-		ret(stack, ErrMemory)
-		return
-	}
-	rooms, code := decodeList(rb)
+	opts, name, args, atts, code := broadcastParams(c, m, stack, c.sock.ID())
 	if code != 0 {
 		ret(stack, code)
 		return
 	}
-	eb, ok := view(m, stack[2], stack[3])
-	if !ok {
-		ret(stack, ErrMemory)
+	ret(stack, errCode(c, c.sock.Broadcast(opts, name, args, atts)))
+}
+
+// broadcastParams reads the eleven parameters every broadcast import
+// shares, from p: rooms and except (lists), flags, event name, args and
+// attachments. sender, when not empty, is excluded under
+// BROADCAST_EXCEPT_SENDER.
+func broadcastParams(c *call, m api.Module, p []uint64, sender string) (opts socketio.BroadcastOptions, name string, args []byte, atts [][]byte, code int32) {
+	if opts, code = selection(m, p[0], p[1], p[2], p[3]); code != 0 {
 		return
 	}
-	except, code := decodeList(eb)
-	if code != 0 {
-		ret(stack, code)
+	flags := uint32(p[4])
+	if sender != "" && flags&BroadcastExceptSender != 0 {
+		opts.Except = append(opts.Except, sender)
+	}
+	opts.Volatile = flags&BroadcastVolatile != 0
+	if name, code = readName(m, p[5], p[6]); code != 0 {
 		return
 	}
-	if uint32(stack[4])&BroadcastExceptSender != 0 {
-		except = append(except, c.sock.ID())
-	}
-	volatile := uint32(stack[4])&BroadcastVolatile != 0
-	name, code := readName(m, stack[5], stack[6])
-	if code != 0 {
-		ret(stack, code)
-		return
-	}
-	args, atts, code := payload(c, m, stack[7], stack[8], stack[9], stack[10])
-	if code != 0 {
-		ret(stack, code)
-		return
-	}
-	ret(stack, errCode(c, c.sock.Broadcast(socketio.BroadcastOptions{Rooms: rooms, Except: except, Volatile: volatile}, name, args, atts)))
+	args, atts, code = payload(c, m, p[7], p[8], p[9], p[10])
+	return
 }
 
 func hostEmitWithAck(ctx context.Context, m api.Module, stack []uint64) {
-	c := socketCall(ctx)
-	if c == nil {
-		ret(stack, ErrNotAllowed)
-		return
-	}
-	if code := emitting(c); code != 0 {
-		ret(stack, code)
-		return
-	}
-	name, code := readName(m, stack[0], stack[1])
-	if code != 0 {
-		ret(stack, code)
-		return
-	}
-	args, atts, code := payload(c, m, stack[2], stack[3], stack[4], stack[5])
-	if code != 0 {
-		ret(stack, code)
+	c, name, args, atts, ok := emitParams(ctx, m, stack)
+	if !ok {
 		return
 	}
 	ms := uint32(stack[6])
@@ -551,30 +530,42 @@ func hostDisconnect(ctx context.Context, m api.Module, stack []uint64) {
 	}
 }
 
-func hostReject(ctx context.Context, m api.Module, stack []uint64) {
-	c := socketCall(ctx)
-	if c == nil || c.kind != KindMiddleware {
-		ret(stack, ErrNotAllowed)
-		return
+// hostReject is reject(msg, msg_len, data, data_len) in MIDDLEWARE calls;
+// hostRejectEvent is reject_event with the same parameters in
+// EVENT_MIDDLEWARE calls.
+var (
+	hostReject      = rejectIn(KindMiddleware)
+	hostRejectEvent = rejectIn(KindEventMiddleware)
+)
+
+// rejectIn returns the host function that records the guest's refusal
+// (message and optional JSON data) in calls of kind.
+func rejectIn(kind uint32) func(context.Context, api.Module, []uint64) {
+	return func(ctx context.Context, m api.Module, stack []uint64) {
+		c := socketCall(ctx)
+		if c == nil || c.kind != kind {
+			ret(stack, ErrNotAllowed)
+			return
+		}
+		msg, ok := copyIn(m, stack[0], stack[1])
+		if !ok {
+			ret(stack, ErrMemory)
+			return
+		}
+		data, ok := copyIn(m, stack[2], stack[3])
+		if !ok {
+			ret(stack, ErrMemory)
+			return
+		}
+		if len(data) == 0 {
+			data = nil
+		} else if !json.Valid(data) {
+			ret(stack, ErrInvalid)
+			return
+		}
+		c.reject = &socketio.ConnectError{Message: string(msg), Data: data}
+		ret(stack, 0)
 	}
-	msg, ok := copyIn(m, stack[0], stack[1])
-	if !ok {
-		ret(stack, ErrMemory)
-		return
-	}
-	data, ok := copyIn(m, stack[2], stack[3])
-	if !ok {
-		ret(stack, ErrMemory)
-		return
-	}
-	if len(data) == 0 {
-		data = nil
-	} else if !json.Valid(data) {
-		ret(stack, ErrInvalid)
-		return
-	}
-	c.reject = &socketio.ConnectError{Message: string(msg), Data: data}
-	ret(stack, 0)
 }
 
 func hostEngineSend(ctx context.Context, m api.Module, stack []uint64) {

@@ -36,18 +36,8 @@ func hostNsBroadcast(ctx context.Context, m api.Module, stack []uint64) {
 		ret(stack, code)
 		return
 	}
-	opts, code := selection(m, stack[2], stack[3], stack[4], stack[5])
-	if code != 0 {
-		ret(stack, code)
-		return
-	}
-	opts.Volatile = uint32(stack[6])&BroadcastVolatile != 0
-	name, code := readName(m, stack[7], stack[8])
-	if code != 0 {
-		ret(stack, code)
-		return
-	}
-	args, atts, code := payload(c, m, stack[9], stack[10], stack[11], stack[12])
+	// BROADCAST_EXCEPT_SENDER is ignored: there may be no sender.
+	opts, name, args, atts, code := broadcastParams(c, m, stack[2:], "")
 	if code != 0 {
 		ret(stack, code)
 		return

@@ -183,22 +183,7 @@ func hostBroadcastWithAck(ctx context.Context, m api.Module, stack []uint64) {
 		ret(stack, ErrNotAllowed)
 		return
 	}
-	opts, code := selection(m, stack[0], stack[1], stack[2], stack[3])
-	if code != 0 {
-		ret(stack, code)
-		return
-	}
-	flags := uint32(stack[4])
-	if flags&BroadcastExceptSender != 0 {
-		opts.Except = append(opts.Except, c.sock.ID())
-	}
-	opts.Volatile = flags&BroadcastVolatile != 0
-	name, code := readName(m, stack[5], stack[6])
-	if code != 0 {
-		ret(stack, code)
-		return
-	}
-	args, atts, code := payload(c, m, stack[7], stack[8], stack[9], stack[10])
+	opts, name, args, atts, code := broadcastParams(c, m, stack, c.sock.ID())
 	if code != 0 {
 		ret(stack, code)
 		return
@@ -399,31 +384,5 @@ func hostDisconnectSockets(ctx context.Context, m api.Module, stack []uint64) {
 		return
 	}
 	c.sock.DisconnectSockets(opts, uint32(stack[4]) != 0)
-	ret(stack, 0)
-}
-
-func hostRejectEvent(ctx context.Context, m api.Module, stack []uint64) {
-	c := socketCall(ctx)
-	if c == nil || c.kind != KindEventMiddleware {
-		ret(stack, ErrNotAllowed)
-		return
-	}
-	msg, ok := copyIn(m, stack[0], stack[1])
-	if !ok {
-		ret(stack, ErrMemory)
-		return
-	}
-	data, ok := copyIn(m, stack[2], stack[3])
-	if !ok {
-		ret(stack, ErrMemory)
-		return
-	}
-	if len(data) == 0 {
-		data = nil
-	} else if !json.Valid(data) {
-		ret(stack, ErrInvalid)
-		return
-	}
-	c.reject = &socketio.ConnectError{Message: string(msg), Data: data}
 	ret(stack, 0)
 }
