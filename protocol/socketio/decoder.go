@@ -1,8 +1,10 @@
 package socketio
 
-// Default limits, used where a Limits field is zero.
+// Default limits, used where a Limits field is zero. DefaultMaxAttachments
+// is socket.io-parser's own bound (its decoder, in the server and in every
+// JavaScript client, refuses more).
 const (
-	DefaultMaxAttachments = 64
+	DefaultMaxAttachments = 10
 	DefaultMaxDepth       = 64
 )
 

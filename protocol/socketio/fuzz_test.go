@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
+	"unicode/utf8"
 )
 
 // FuzzDecoder feeds a text packet then its attachments, split into
@@ -100,8 +101,9 @@ func FuzzValidate(f *testing.F) {
 		if errors.Is(err, ErrTooDeep) {
 			return
 		}
-		if (err == nil) != json.Valid(data) {
-			t.Fatalf("Validate(%q) = %v, json.Valid = %v", data, err, json.Valid(data))
+		// encoding/json accepts invalid UTF-8 in strings; Validate does not.
+		if want := json.Valid(data) && utf8.Valid(data); (err == nil) != want {
+			t.Fatalf("Validate(%q) = %v, want valid %v", data, err, want)
 		}
 	})
 }

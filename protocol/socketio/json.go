@@ -1,5 +1,7 @@
 package socketio
 
+import "unicode/utf8"
+
 // scanner validates JSON without allocating (errors aside): syntax, a
 // nesting limit and, when placeholders is set, binary placeholders.
 type scanner struct {
@@ -134,8 +136,14 @@ func (s *scanner) str() error {
 			}
 		case c < 0x20:
 			return s.syntax("control character in string")
-		default:
+		case c < utf8.RuneSelf:
 			s.pos++
+		default:
+			r, size := utf8.DecodeRune(d[s.pos:])
+			if r == utf8.RuneError && size == 1 {
+				return s.syntax("invalid UTF-8 in string")
+			}
+			s.pos += size
 		}
 	}
 	return s.syntax("unexpected end of input in string")
@@ -264,7 +272,9 @@ func (s *scanner) whole() error {
 }
 
 // Validate reports whether data is exactly one JSON value nested at most
-// maxDepth arrays or objects deep. It does not allocate unless it fails.
+// maxDepth arrays or objects deep, its strings valid UTF-8 (JavaScript
+// clients drop a connection that delivers invalid UTF-8). It does not
+// allocate unless it fails.
 func Validate(data []byte, maxDepth int) error {
 	s := scanner{data: data, maxDepth: maxDepth}
 	return s.whole()

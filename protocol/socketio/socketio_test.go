@@ -51,6 +51,7 @@ func TestParse(t *testing.T) {
 		{in: `5-["a"]`, err: ErrBadAttachments},
 		{in: `51["a"]`, err: ErrBadAttachments},
 		{in: `5x-["a"]`, err: ErrBadAttachments},
+		{in: `511-["a"]`, err: ErrTooManyAttachments}, // socket.io-parser's bound is 10
 		{in: `565-["a"]`, err: ErrTooManyAttachments},
 		{in: `599999999999999999999999999-["a"]`, err: ErrTooManyAttachments},
 		{in: `51-["a",{"_placeholder":true,"num":1}]`, err: ErrBadPlaceholder},
@@ -232,6 +233,25 @@ func TestValidateMatchesEncodingJSON(t *testing.T) {
 		got := Validate([]byte(s), 64) == nil
 		if want := json.Valid([]byte(s)); got != want {
 			t.Errorf("Validate(%q) = %v, json.Valid = %v", s, got, want)
+		}
+	}
+}
+
+// Invalid UTF-8 inside a JSON string is refused: JavaScript clients drop
+// a connection that delivers it. Valid multi-byte text passes.
+func TestValidateUTF8(t *testing.T) {
+	for _, tt := range []struct {
+		in string
+		ok bool
+	}{
+		{`["say","caf\u00e9 café 日本 🎉"]`, true},
+		{"[\"say\",{\"text\":\"bad \xff\xfe\"}]", false},
+		{"[\"\xc3\"]", false},         // truncated sequence
+		{"[\"\xed\xa0\x80\"]", false}, // encoded surrogate
+		{"[\"\xf4\x90\x80\x80\"]", false}, // above U+10FFFF
+	} {
+		if err := Validate([]byte(tt.in), 64); (err == nil) != tt.ok {
+			t.Errorf("Validate(%q) = %v, want ok %v", tt.in, err, tt.ok)
 		}
 	}
 }
