@@ -246,8 +246,8 @@ func TestValidateUTF8(t *testing.T) {
 	}{
 		{`["say","caf\u00e9 café 日本 🎉"]`, true},
 		{"[\"say\",{\"text\":\"bad \xff\xfe\"}]", false},
-		{"[\"\xc3\"]", false},         // truncated sequence
-		{"[\"\xed\xa0\x80\"]", false}, // encoded surrogate
+		{"[\"\xc3\"]", false},             // truncated sequence
+		{"[\"\xed\xa0\x80\"]", false},     // encoded surrogate
 		{"[\"\xf4\x90\x80\x80\"]", false}, // above U+10FFFF
 	} {
 		if err := Validate([]byte(tt.in), 64); (err == nil) != tt.ok {
