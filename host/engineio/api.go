@@ -65,29 +65,72 @@ type Receiver interface {
 
 // CORSOptions configures the Access-Control-* headers on polling responses.
 type CORSOptions struct {
-	// Origins lists allowed origins; "*" allows any. Empty disables CORS headers.
+	// Origins lists allowed origins. "*" allows any origin without
+	// credentials: the literal "*" is sent and never
+	// Access-Control-Allow-Credentials. An origin listed by name is echoed
+	// back (with Vary: Origin), and with Credentials set it may make
+	// credentialed requests. Empty disables CORS headers.
 	Origins []string
-	// Credentials sets Access-Control-Allow-Credentials (the request's origin
-	// is then echoed instead of "*").
+	// Credentials sets Access-Control-Allow-Credentials for the origins
+	// listed by name; it never applies through "*", or any site could make
+	// requests with the user's cookies.
 	Credentials bool
 }
 
 // Options configures a Server. Zero values mean the documented defaults.
+//
+// Every resource a client can make the server hold has a limit here:
+// memory (MaxPayload, WriteQueueSize, WriteQueueBytes, MaxHeaderBytes),
+// time and goroutines (PingInterval + PingTimeout for a silent client,
+// UpgradeTimeout, ReadTimeout, WriteTimeout, and IdleTimeout and
+// ReadHeaderTimeout through ConfigureHTTPServer).
 type Options struct {
 	// Path the server answers on. Default "/engine.io/".
 	Path string
 	// PingInterval between server pings. Default 25s.
 	PingInterval time.Duration
-	// PingTimeout is how long to wait for a pong. Default 20s.
+	// PingTimeout is how long to wait for a pong. Default 20s. A client
+	// that stops polling or reading is gone within PingInterval +
+	// PingTimeout: a pong only counts once its ping has left the queue.
 	PingTimeout time.Duration
 	// MaxPayload is maxHttpBufferSize: the largest POST body or WebSocket
 	// message accepted, in bytes. Default 1e6.
 	MaxPayload int64
 	// UpgradeTimeout bounds the polling→websocket upgrade. Default 10s.
 	UpgradeTimeout time.Duration
-	// WriteQueueSize bounds each session's queue of outgoing packets; a
-	// session whose queue overflows is closed. Default 1024.
+	// WriteQueueSize bounds each session's outgoing packets, queued or
+	// taken by a transport and not yet written; a session whose queue
+	// overflows is closed with ReasonWriteQueueFull. Default 1024.
 	WriteQueueSize int
+	// WriteQueueBytes bounds the bytes each session holds for its client:
+	// packets queued plus those taken by the WebSocket writer or by a poll
+	// response and not yet written, each counted by the length of its text
+	// encoding. A Send that would go over it closes the session at once
+	// with ReasonWriteQueueFull, so a client that stops reading costs at
+	// most this much memory. It should be at least MaxPayload. Default
+	// 8 MiB.
+	WriteQueueBytes int64
+	// WriteTimeout bounds every write to a client: each batch of WebSocket
+	// messages, each HTTP response (a poll's answer from when it is
+	// written), and the flush of a graceful close. A write that times out
+	// closes the session with ReasonTransportError; a graceful close that
+	// has not finished by then drops the transport. Default 10s.
+	WriteTimeout time.Duration
+	// ReadTimeout bounds reading a polling POST body. A body is also cut
+	// short when its session closes. Default 30s.
+	ReadTimeout time.Duration
+	// MaxHeaderBytes bounds a request's target and headers: the length of
+	// the request URI and Host plus every header name and value. Larger
+	// requests are answered 431 Request Header Fields Too Large, like the
+	// reference server's 16 KB limit. Default 16 KiB.
+	MaxHeaderBytes int
+	// IdleTimeout is how long an idle keep-alive connection stays open,
+	// for http.Server.IdleTimeout (see ConfigureHTTPServer). Default 5s,
+	// Node's keepAliveTimeout.
+	IdleTimeout time.Duration
+	// ReadHeaderTimeout bounds reading a request's headers, for
+	// http.Server.ReadHeaderTimeout (see ConfigureHTTPServer). Default 10s.
+	ReadHeaderTimeout time.Duration
 	// CORS headers for polling requests.
 	CORS CORSOptions
 	// Logger receives the server's logs. Default: disabled.

@@ -3,12 +3,17 @@ package engineio
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 )
 
 type nopReceiver struct{}
@@ -88,5 +93,51 @@ func BenchmarkIdleWebSocketMemory(b *testing.B) {
 		for srv.Len() > 0 {
 			time.Sleep(10 * time.Millisecond)
 		}
+	}
+}
+
+// BenchmarkWebSocketSend measures Send to one WebSocket session until its
+// client has read the message, one message at a time (each Send starts the
+// writer: the cost of arming and clearing the write deadline shows) and in
+// batches of 64.
+func BenchmarkWebSocketSend(b *testing.B) {
+	for _, n := range []int{1, 64} {
+		b.Run(fmt.Sprintf("batch=%d", n), func(b *testing.B) {
+			sessions := make(chan *Session, 1)
+			srv := New(Options{PingInterval: time.Hour, PingTimeout: time.Hour},
+				openFunc(func(s *Session) Receiver { sessions <- s; return nopReceiver{} }))
+			ts := httptest.NewServer(srv)
+			defer func() {
+				_ = srv.Shutdown(context.Background())
+				ts.Close()
+			}()
+			ctx := context.Background()
+			c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(ts.URL, "http")+DefaultPath+"?EIO=4&transport=websocket", nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.CloseNow()
+			if _, _, err := c.Read(ctx); err != nil {
+				b.Fatal(err)
+			}
+			s := <-sessions
+			msg := Message{Data: []byte(`2["message",{"text":"hello world"}]`)}
+			msgs := make([]Message, n)
+			for i := range msgs {
+				msgs[i] = msg
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := s.Send(msgs...); err != nil {
+					b.Fatal(err)
+				}
+				for range n {
+					if _, _, err := c.Read(ctx); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/msg")
+		})
 	}
 }

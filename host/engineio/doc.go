@@ -10,7 +10,31 @@
 // a session whose queue overflows is closed with ReasonWriteQueueFull, so a
 // slow client can never stall a broadcast. Over WebSocket a writer goroutine
 // runs only while the queue is non-empty; over polling the pending GET takes
-// everything queued as one payload.
+// everything queued as one payload. What a transport has taken and not yet
+// written still counts against the queue's limits.
+//
+// # Limits
+//
+// Every client is treated as hostile: whatever it can make the server hold
+// has a limit in Options, with a default, and breaking it closes the
+// session with one log line that names the reason.
+//
+//   - Memory: MaxPayload per incoming message or POST body,
+//     WriteQueueSize and WriteQueueBytes per session for outgoing packets,
+//     MaxHeaderBytes per request (431 above it; a session keeps its
+//     handshake's headers and query, so they are bounded too).
+//   - Time and goroutines: a client that stops polling or answering pings
+//     is gone within PingInterval + PingTimeout (a pong counts only once its
+//     ping has left the queue); every write has a WriteTimeout, including
+//     a graceful close's flush; a POST body is read under ReadTimeout and
+//     cut short when its session closes; an upgrade must finish within
+//     UpgradeTimeout; ConfigureHTTPServer gives net/http the idle and
+//     header timeouts.
+//   - Requests: one POST at a time per session and one pending GET; an
+//     overlapping request closes the session, as the reference server does.
+//   - Text: WebSocket text frames and polling text packets must be UTF-8;
+//     otherwise the session is closed with ReasonParseError (a WebSocket
+//     with close status 1007, a POST with 400).
 //
 // # Ordering
 //
@@ -31,8 +55,11 @@
 // Session.Close flushes what is queued before closing the transport: a
 // pending poll is answered with the queued packets followed by a close
 // packet, a WebSocket is closed with a close handshake after its queue has
-// been written. Errors (parse errors, ping timeouts, overflowing queues)
-// close at once.
+// been written. The flush is bounded by WriteTimeout (a polling client's
+// next GET also by PingInterval + PingTimeout); past it the transport is
+// dropped. Errors (parse errors, ping timeouts, overflowing queues, failed
+// writes) close at once: the queue is dropped, and a poll response or POST
+// body under way is cut short.
 //
 // # Errors
 //

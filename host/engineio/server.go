@@ -21,12 +21,18 @@ import (
 
 // Defaults applied by New to zero Options fields.
 const (
-	DefaultPath           = "/engine.io/"
-	DefaultPingInterval   = 25 * time.Second
-	DefaultPingTimeout    = 20 * time.Second
-	DefaultMaxPayload     = 1_000_000
-	DefaultUpgradeTimeout = 10 * time.Second
-	DefaultWriteQueueSize = 1024
+	DefaultPath              = "/engine.io/"
+	DefaultPingInterval      = 25 * time.Second
+	DefaultPingTimeout       = 20 * time.Second
+	DefaultMaxPayload        = 1_000_000
+	DefaultUpgradeTimeout    = 10 * time.Second
+	DefaultWriteQueueSize    = 1024
+	DefaultWriteQueueBytes   = 8 << 20
+	DefaultWriteTimeout      = 10 * time.Second
+	DefaultReadTimeout       = 30 * time.Second
+	DefaultMaxHeaderBytes    = 16 << 10
+	DefaultIdleTimeout       = 5 * time.Second
+	DefaultReadHeaderTimeout = 10 * time.Second
 )
 
 // ErrSessionClosed is returned by Send on a closed session.
@@ -88,29 +94,62 @@ type Server struct {
 	// readBuffers holds the buffers WebSocket messages are read into;
 	// messages are copied out before they reach the Receiver.
 	readBuffers sync.Pool
+
+	// afterLookup, when set (by tests), runs in ServeHTTP between finding
+	// a request's session and serving it.
+	afterLookup func(sid string)
+}
+
+// withDefaults returns o with its zero fields set to the defaults.
+func (o Options) withDefaults() Options {
+	setDur := func(p *time.Duration, v time.Duration) {
+		if *p <= 0 {
+			*p = v
+		}
+	}
+	if o.Path == "" {
+		o.Path = DefaultPath
+	}
+	setDur(&o.PingInterval, DefaultPingInterval)
+	setDur(&o.PingTimeout, DefaultPingTimeout)
+	setDur(&o.UpgradeTimeout, DefaultUpgradeTimeout)
+	setDur(&o.WriteTimeout, DefaultWriteTimeout)
+	setDur(&o.ReadTimeout, DefaultReadTimeout)
+	setDur(&o.IdleTimeout, DefaultIdleTimeout)
+	setDur(&o.ReadHeaderTimeout, DefaultReadHeaderTimeout)
+	if o.MaxPayload <= 0 {
+		o.MaxPayload = DefaultMaxPayload
+	}
+	if o.WriteQueueSize <= 0 {
+		o.WriteQueueSize = DefaultWriteQueueSize
+	}
+	if o.WriteQueueBytes <= 0 {
+		o.WriteQueueBytes = DefaultWriteQueueBytes
+	}
+	if o.MaxHeaderBytes <= 0 {
+		o.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
+	return o
+}
+
+// ConfigureHTTPServer sets the fields of hs that back opts' limits and that
+// only net/http can enforce: IdleTimeout, ReadHeaderTimeout and
+// MaxHeaderBytes (a backstop: ServeHTTP answers 431 itself, net/http only
+// past MaxHeaderBytes + 4 KiB). Zero fields of opts take the defaults.
+// hs.ReadTimeout and hs.WriteTimeout are left alone and should stay zero:
+// they would cut long polls and WebSockets, which get deadlines of their
+// own (Options.ReadTimeout, Options.WriteTimeout).
+func ConfigureHTTPServer(hs *http.Server, opts Options) {
+	opts = opts.withDefaults()
+	hs.IdleTimeout = opts.IdleTimeout
+	hs.ReadHeaderTimeout = opts.ReadHeaderTimeout
+	hs.MaxHeaderBytes = opts.MaxHeaderBytes
 }
 
 // New returns a server that hands sessions to h. Zero Options fields take
 // the documented defaults.
 func New(opts Options, h Handler) *Server {
-	if opts.Path == "" {
-		opts.Path = DefaultPath
-	}
-	if opts.PingInterval <= 0 {
-		opts.PingInterval = DefaultPingInterval
-	}
-	if opts.PingTimeout <= 0 {
-		opts.PingTimeout = DefaultPingTimeout
-	}
-	if opts.MaxPayload <= 0 {
-		opts.MaxPayload = DefaultMaxPayload
-	}
-	if opts.UpgradeTimeout <= 0 {
-		opts.UpgradeTimeout = DefaultUpgradeTimeout
-	}
-	if opts.WriteQueueSize <= 0 {
-		opts.WriteQueueSize = DefaultWriteQueueSize
-	}
+	opts = opts.withDefaults()
 	log := zerolog.Nop()
 	if opts.Logger != nil {
 		log = *opts.Logger
@@ -142,6 +181,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	// Every response is written under WriteTimeout; a long poll and a POST
+	// answer set it again when they write. net/http clears it after the
+	// response, and a hijacked WebSocket clears it once the 101 is out.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(s.opts.WriteTimeout))
+	if n := headerBytes(r); n > s.opts.MaxHeaderBytes {
+		s.log.Debug().Int("bytes", n).Int("limit", s.opts.MaxHeaderBytes).Str("remote", r.RemoteAddr).
+			Msg("request headers too large")
+		w.Header().Set("Connection", "close")
+		w.WriteHeader(http.StatusRequestHeaderFieldsTooLarge)
+		return
+	}
 	isWS := isWebSocketRequest(r)
 	if !isWS {
 		s.setCORS(w, r)
@@ -165,6 +215,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 			writeError(w, ErrorUnknownSID)
 			return
+		}
+		if s.afterLookup != nil {
+			s.afterLookup(sid)
 		}
 		switch {
 		case isWS && transport == TransportWebSocket:
@@ -265,13 +318,17 @@ func (s *Server) openSessions() []*Session {
 	return all
 }
 
-// closeWebSocket closes c with a close handshake, which Shutdown may cut
-// short by closing raw.
-func (s *Server) closeWebSocket(c *websocket.Conn, raw net.Conn) {
+// closeWebSocket closes c with a close handshake and status code, which
+// Shutdown may cut short by closing raw. The close frame is written under
+// WriteTimeout; coder/websocket waits at most 5s for the peer's.
+func (s *Server) closeWebSocket(c *websocket.Conn, raw net.Conn, code websocket.StatusCode, reason string) {
 	s.mu.Lock()
 	s.closingConns[c] = raw
 	s.mu.Unlock()
-	_ = c.Close(websocket.StatusNormalClosure, "")
+	if raw != nil {
+		_ = raw.SetWriteDeadline(time.Now().Add(s.opts.WriteTimeout))
+	}
+	_ = c.Close(code, reason)
 	s.mu.Lock()
 	delete(s.closingConns, c)
 	s.mu.Unlock()
@@ -327,6 +384,7 @@ func (s *Server) open(r *http.Request, transport string, ws *websocket.Conn, raw
 	open = append(open, upgrades...)
 	open = append(open, s.handshakeTail...)
 	sess.queue = append(sess.queue, eio.Packet{Type: eio.PacketOpen, Data: open})
+	sess.queueBytes = int64(eio.TextLen(sess.queue[0]))
 	sess.mu.Lock()
 	sess.startHeartbeatLocked()
 	sess.mu.Unlock()
@@ -355,6 +413,18 @@ func newSID() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
+// headerBytes is the size of what a request made the server parse and a
+// session may keep: its target, Host, and every header name and value.
+func headerBytes(r *http.Request) int {
+	n := len(r.RequestURI) + len(r.Host)
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + len(v)
+		}
+	}
+	return n
+}
+
 func isWebSocketRequest(r *http.Request) bool {
 	return headerHasToken(r.Header, "Connection", "upgrade") && headerHasToken(r.Header, "Upgrade", "websocket")
 }
@@ -381,26 +451,38 @@ func writeError(w http.ResponseWriter, code ErrorCode) {
 	_, _ = w.Write([]byte(`{"code":` + strconv.Itoa(int(code)) + `,"message":"` + code.String() + `"}`))
 }
 
+// setCORS sets the Access-Control-Allow-* headers of a polling response. An
+// origin listed by name is echoed back, with credentials when configured;
+// "*" only ever gives the literal "*", without credentials, so that no
+// site gets credentialed access through a wildcard. Neither echoes "null"
+// unless it is listed by name.
 func (s *Server) setCORS(w http.ResponseWriter, r *http.Request) {
 	c := &s.opts.CORS
 	if len(c.Origins) == 0 {
 		return
 	}
-	origin := r.Header.Get("Origin")
 	h := w.Header()
-	switch {
-	case slices.Contains(c.Origins, "*") && !c.Credentials:
-		h.Set("Access-Control-Allow-Origin", "*")
-	case origin == "":
-		return
-	case slices.Contains(c.Origins, "*") || slices.Contains(c.Origins, origin):
-		h.Set("Access-Control-Allow-Origin", origin)
-		h.Add("Vary", "Origin")
-	default:
-		return
+	anyOrigin, named := false, false
+	for _, o := range c.Origins {
+		if o == "*" {
+			anyOrigin = true
+		} else {
+			named = true
+		}
 	}
-	if c.Credentials {
-		h.Set("Access-Control-Allow-Credentials", "true")
+	if named {
+		// The answer depends on Origin: caches must keep one per origin.
+		h.Add("Vary", "Origin")
+	}
+	origin := r.Header.Get("Origin")
+	switch {
+	case origin != "" && origin != "*" && named && slices.Contains(c.Origins, origin):
+		h.Set("Access-Control-Allow-Origin", origin)
+		if c.Credentials {
+			h.Set("Access-Control-Allow-Credentials", "true")
+		}
+	case anyOrigin:
+		h.Set("Access-Control-Allow-Origin", "*")
 	}
 }
 

@@ -69,13 +69,21 @@ type openFunc func(s *Session) Receiver
 func (f openFunc) Open(s *Session) Receiver { return f(s) }
 
 type fixture struct {
-	t   *testing.T
-	srv *Server
-	url string // http://127.0.0.1:port/engine.io/
-	h   *testHandler
+	t    *testing.T
+	srv  *Server
+	url  string // http://127.0.0.1:port/engine.io/
+	addr string // 127.0.0.1:port
+	h    *testHandler
 }
 
 func newFixture(t *testing.T, opts Options) *fixture {
+	t.Helper()
+	return newFixtureWith(t, opts, nil)
+}
+
+// newFixtureWith is newFixture with setup run on the server and the
+// unstarted test server before it starts.
+func newFixtureWith(t *testing.T, opts Options, setup func(*Server, *httptest.Server)) *fixture {
 	t.Helper()
 	h := &testHandler{echo: true, sessions: make(chan *Session, 100), closed: make(chan closeEvent, 100)}
 	if opts.PingInterval == 0 {
@@ -88,7 +96,11 @@ func newFixture(t *testing.T, opts Options) *fixture {
 		h.sessions <- s
 		return &testReceiver{h: h, s: s, t: t}
 	}))
-	ts := httptest.NewServer(srv)
+	ts := httptest.NewUnstartedServer(srv)
+	if setup != nil {
+		setup(srv, ts)
+	}
+	ts.Start()
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
@@ -97,7 +109,7 @@ func newFixture(t *testing.T, opts Options) *fixture {
 		}
 		ts.Close()
 	})
-	return &fixture{t: t, srv: srv, url: ts.URL + DefaultPath, h: h}
+	return &fixture{t: t, srv: srv, url: ts.URL + DefaultPath, addr: ts.Listener.Addr().String(), h: h}
 }
 
 func (f *fixture) do(method, query, body string) (int, string, http.Header) {

@@ -38,9 +38,19 @@ type Session struct {
 	transport string
 	ws        *websocket.Conn // live WebSocket transport
 	wsRaw     net.Conn        // the connection under ws
-	queue     []eio.Packet    // packets waiting for the transport
-	writing   bool            // a writeLoop goroutine owns ws writes
-	poll      *pollWait       // the pending GET, if any
+	// wsClose is the status ws gets when the session closes at once; zero
+	// cuts the connection without a close handshake.
+	wsClose    websocket.StatusCode
+	queue      []eio.Packet // packets waiting for the transport
+	queueBytes int64        // the text-encoded length of queue
+	// held is what the WebSocket writer or poll responses took from the
+	// queue and have not written yet; it counts against the queue's limits.
+	held       held
+	pingQueued bool      // the last ping is still queued: no pong can answer it yet
+	writing    bool      // a writeLoop goroutine owns ws writes
+	poll       *pollWait // the pending GET, if any
+	post       *ioCut    // the POST being read or processed, if any
+	pollWrites []*ioCut  // poll responses with queued packets being written
 
 	hbTimer      *time.Timer // one timer for ping interval and ping timeout
 	hbDue        time.Time   // earlier firings of hbTimer are stale
@@ -51,8 +61,18 @@ type Session struct {
 	probeRaw     net.Conn
 	probedAt     time.Time // when the probe was answered
 	upgradeTimer *time.Timer
-	closeTimer   *time.Timer // bounds a graceful polling close
+	closeTimer   *time.Timer // bounds a graceful close
 }
+
+// held counts packets and bytes taken out of a session's queue by a
+// transport and not yet written.
+type held struct {
+	packets int
+	bytes   int64
+}
+
+func (h *held) add(o held) { h.packets += o.packets; h.bytes += o.bytes }
+func (h *held) sub(o held) { h.packets -= o.packets; h.bytes -= o.bytes }
 
 func newSession(srv *Server, sid, transport string, r *http.Request, ws *websocket.Conn) *Session {
 	return &Session{
@@ -88,17 +108,22 @@ func (s *Session) Handshake() *Handshake { return s.hs }
 
 // Send queues messages atomically (in order, contiguous) and never blocks.
 // It returns ErrSessionClosed once the session is closing or closed. When
-// the messages do not fit in the write queue the session is closed with
-// ReasonWriteQueueFull and ErrWriteQueueFull is returned.
+// the messages do not fit in the write queue (Options.WriteQueueSize and
+// WriteQueueBytes, counting what the transport holds unwritten) the
+// session is closed at once with ReasonWriteQueueFull, its queue dropped,
+// and ErrWriteQueueFull is returned.
 func (s *Session) Send(msgs ...Message) error {
+	var n int64
+	for _, m := range msgs {
+		n += int64(eio.TextLen(eio.Packet{Type: eio.PacketMessage, Data: m.Data, Binary: m.Binary}))
+	}
 	s.mu.Lock()
 	if s.state != stateOpen {
 		s.mu.Unlock()
 		return ErrSessionClosed
 	}
-	if len(s.queue)+len(msgs) > s.srv.opts.WriteQueueSize {
-		s.log.Warn().Int("queued", len(s.queue)).Int("adding", len(msgs)).Msg("write queue full, closing session")
-		after := s.closeLocked(ReasonWriteQueueFull, false)
+	if !s.fitsLocked(len(msgs), n) {
+		after := s.queueFullLocked(len(msgs), n)
 		s.mu.Unlock()
 		after()
 		return ErrWriteQueueFull
@@ -106,9 +131,30 @@ func (s *Session) Send(msgs ...Message) error {
 	for _, m := range msgs {
 		s.queue = append(s.queue, eio.Packet{Type: eio.PacketMessage, Data: m.Data, Binary: m.Binary})
 	}
+	s.queueBytes += n
 	s.flushLocked()
 	s.mu.Unlock()
 	return nil
+}
+
+// fitsLocked reports whether packets more packets of bytes more bytes fit
+// in the write queue's limits, counting what the transport holds.
+func (s *Session) fitsLocked(packets int, bytes int64) bool {
+	o := &s.srv.opts
+	return len(s.queue)+s.held.packets+packets <= o.WriteQueueSize &&
+		s.queueBytes+s.held.bytes+bytes <= o.WriteQueueBytes
+}
+
+// queueFullLocked closes an open session whose client does not keep up;
+// like closeLocked it returns what to run once s.mu is released.
+func (s *Session) queueFullLocked(packets int, bytes int64) func() {
+	o := &s.srv.opts
+	s.log.Warn().
+		Int("queued_packets", len(s.queue)+s.held.packets).Int64("queued_bytes", s.queueBytes+s.held.bytes).
+		Int("adding_packets", packets).Int64("adding_bytes", bytes).
+		Int("limit_packets", o.WriteQueueSize).Int64("limit_bytes", o.WriteQueueBytes).
+		Msg("write queue full, closing session")
+	return s.closeLocked(ReasonWriteQueueFull, false)
 }
 
 // Close flushes what is queued, then closes the transport. Idempotent.
@@ -125,9 +171,10 @@ func (s *Session) closeWith(reason CloseReason, graceful bool) {
 func noop() {}
 
 // closeLocked moves the session towards closed. A graceful close flushes
-// the queue first; otherwise the transport is dropped at once, which also
-// ends a graceful close already under way. The returned function must be
-// called after s.mu is released.
+// the queue first, within WriteTimeout; otherwise the transport is dropped
+// at once (a poll response or POST body under way is cut short), which
+// also ends a graceful close already under way. The returned function must
+// be called after s.mu is released.
 func (s *Session) closeLocked(reason CloseReason, graceful bool) func() {
 	switch {
 	case s.state == stateClosed:
@@ -151,16 +198,19 @@ func (s *Session) closeLocked(reason CloseReason, graceful bool) func() {
 	if graceful {
 		s.state = stateClosing
 		s.hbTimer.Stop()
+		wait := s.srv.opts.WriteTimeout
 		if s.transport == TransportWebSocket {
 			if !s.writing {
 				s.writing = true
 				ws := s.ws
 				s.srv.goRun(func() { s.writeLoop(ws) })
 			}
+			s.closeTimer = time.AfterFunc(wait, func() { s.closeTimedOut(wait) })
 			return after
 		}
 		if s.poll != nil {
-			s.answerPollLocked(http.StatusOK, s.drainLocked(true))
+			body, h := s.drainLocked(true)
+			s.answerPollLocked(http.StatusOK, body, h)
 			s.finalizeLocked()
 			return after
 		}
@@ -170,14 +220,15 @@ func (s *Session) closeLocked(reason CloseReason, graceful bool) func() {
 			s.finalizeLocked()
 			return after
 		}
-		// Wait for the client's next GET to deliver the rest.
-		r := s.reason
-		s.closeTimer = time.AfterFunc(s.srv.opts.PingInterval+s.srv.opts.PingTimeout, func() {
-			s.closeWith(r, false)
-		})
+		// Wait for the client's next GET to deliver the rest, no longer
+		// than a write may take nor than the heartbeat would have waited.
+		wait = min(wait, s.srv.opts.PingInterval+s.srv.opts.PingTimeout)
+		s.closeTimer = time.AfterFunc(wait, func() { s.closeTimedOut(wait) })
 		return after
 	}
-	ws := s.ws
+	ws, raw, code := s.ws, s.wsRaw, s.wsClose
+	cuts := s.pollWrites
+	s.pollWrites = nil
 	if s.transport == TransportPolling && s.poll == nil && reason == ReasonTransportClose {
 		s.srv.linger(s.id)
 	}
@@ -187,18 +238,44 @@ func (s *Session) closeLocked(reason CloseReason, graceful bool) func() {
 			// The client asked to close: release its poll with a noop.
 			body[0] = eio.PacketNoop.Char()
 		}
-		s.answerPollLocked(http.StatusOK, body)
+		s.answerPollLocked(http.StatusOK, body, held{})
 	}
 	s.finalizeLocked()
 	return func() {
 		after()
-		if ws != nil {
+		for _, c := range cuts {
+			c.stop()
+		}
+		switch {
+		case ws == nil:
+		case code != 0:
+			s.srv.closeWebSocket(ws, raw, code, string(reason))
+		default:
 			_ = ws.CloseNow()
 		}
 	}
 }
 
+// closeTimedOut drops the transport of a session whose graceful close
+// did not finish within wait.
+func (s *Session) closeTimedOut(wait time.Duration) {
+	s.mu.Lock()
+	after := noop
+	if s.state == stateClosing {
+		if s.transport == TransportWebSocket {
+			s.log.Warn().Dur("timeout", wait).Int64("unwritten_bytes", s.queueBytes+s.held.bytes).
+				Msg("flush before close did not finish in time, dropping the connection")
+		} else {
+			s.log.Debug().Dur("timeout", wait).Msg("client did not poll for the rest before the close deadline")
+		}
+		after = s.closeLocked(s.reason, false)
+	}
+	s.mu.Unlock()
+	after()
+}
+
 // finalizeLocked marks the session closed, forgets it and schedules OnClose.
+// A POST body still being read is cut short: it can no longer be used.
 func (s *Session) finalizeLocked() {
 	if s.state == stateClosed {
 		return
@@ -206,6 +283,7 @@ func (s *Session) finalizeLocked() {
 	s.state = stateClosed
 	clear(s.queue)
 	s.queue = nil
+	s.queueBytes = 0
 	s.hbTimer.Stop()
 	if s.upgradeTimer != nil {
 		s.upgradeTimer.Stop()
@@ -214,12 +292,16 @@ func (s *Session) finalizeLocked() {
 		s.closeTimer.Stop()
 	}
 	if s.poll != nil {
-		s.answerPollLocked(http.StatusBadRequest, nil)
+		s.answerPollLocked(http.StatusBadRequest, nil, held{})
 	}
+	post := s.post
 	s.srv.remove(s)
 	reason := s.reason
 	s.log.Debug().Str("reason", string(reason)).Msg("session closed")
 	s.srv.goRun(func() {
+		if post != nil {
+			post.stop()
+		}
 		s.recvMu.Lock()
 		defer s.recvMu.Unlock()
 		if s.recv != nil {
@@ -242,13 +324,15 @@ func (s *Session) flushLocked() {
 			s.srv.goRun(func() { s.writeLoop(ws) })
 		}
 	case s.poll != nil:
-		s.answerPollLocked(http.StatusOK, s.drainLocked(false))
+		body, h := s.drainLocked(false)
+		s.answerPollLocked(http.StatusOK, body, h)
 	}
 }
 
 // drainLocked empties the queue into one polling payload, followed by a
-// close packet when withClose is set.
-func (s *Session) drainLocked(withClose bool) []byte {
+// close packet when withClose is set. The body counts as held until the
+// response is written: its writer subtracts the returned held then.
+func (s *Session) drainLocked(withClose bool) ([]byte, held) {
 	n := 0
 	for _, p := range s.queue {
 		n += eio.TextLen(p) + 1
@@ -260,13 +344,17 @@ func (s *Session) drainLocked(withClose bool) []byte {
 		}
 		body = append(body, eio.PacketClose.Char())
 	}
+	h := held{packets: len(s.queue), bytes: int64(len(body))}
+	s.held.add(h)
+	s.queueBytes = 0
+	s.pingQueued = false
 	clear(s.queue)
 	if cap(s.queue) > 64 {
 		s.queue = nil
 	} else {
 		s.queue = s.queue[:0]
 	}
-	return body
+	return body, h
 }
 
 // startHeartbeatLocked arms the ping timer; it runs when the handshake is
@@ -292,9 +380,8 @@ func (s *Session) onHeartbeat() {
 		after()
 		return
 	}
-	if len(s.queue) >= s.srv.opts.WriteQueueSize {
-		s.log.Warn().Int("queued", len(s.queue)).Msg("write queue full, closing session")
-		after := s.closeLocked(ReasonWriteQueueFull, false)
+	if !s.fitsLocked(1, 1) {
+		after := s.queueFullLocked(1, 1)
 		s.mu.Unlock()
 		after()
 		return
@@ -305,6 +392,8 @@ func (s *Session) onHeartbeat() {
 	s.hbDue = s.hbDue.Add(s.srv.opts.PingTimeout)
 	s.hbTimer.Reset(s.hbDue.Sub(now))
 	s.queue = append(s.queue, eio.Packet{Type: eio.PacketPing})
+	s.queueBytes++
+	s.pingQueued = true
 	s.flushLocked()
 	s.mu.Unlock()
 }
@@ -330,9 +419,12 @@ func (s *Session) pingTimeoutLocked() func() {
 	return s.closeLocked(ReasonPingTimeout, false)
 }
 
+// onPong takes a pong as the answer to the last ping, unless that ping is
+// still queued: a client that never polls or reads cannot keep its session
+// (and its queue) alive by sending pongs blindly.
 func (s *Session) onPong() {
 	s.mu.Lock()
-	if s.state == stateOpen && s.awaitingPong {
+	if s.state == stateOpen && s.awaitingPong && !s.pingQueued {
 		s.awaitingPong = false
 		d := s.srv.opts.PingInterval
 		s.hbDue = time.Now().Add(d)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/coder/websocket"
@@ -38,7 +39,12 @@ func (h *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		return nil, nil, err
 	}
 	h.conn = c
+	// The 101 goes out under the deadline ServeHTTP set; from then on the
+	// session's writer sets its own.
 	if err := brw.Writer.Flush(); err != nil {
+		return nil, nil, err
+	}
+	if err := c.SetWriteDeadline(time.Time{}); err != nil {
 		return nil, nil, err
 	}
 	if brw.Reader.Buffered() > 0 {
@@ -181,7 +187,7 @@ func (s *Session) completeUpgrade(conn *websocket.Conn) bool {
 	s.wsRaw = s.probeRaw
 	s.probeRaw = nil
 	if s.poll != nil {
-		s.answerPollLocked(http.StatusBadRequest, nil)
+		s.answerPollLocked(http.StatusBadRequest, nil, held{})
 	}
 	s.flushLocked()
 	s.log.Debug().Msg("upgraded to websocket")
@@ -219,8 +225,7 @@ func (s *Session) readLoop(conn *websocket.Conn, probing bool) {
 				s.abortUpgrade(conn)
 				return
 			}
-			s.log.Debug().Err(err).Msg("malformed packet, closing session")
-			s.closeIfTransport(conn, ReasonParseError)
+			s.parseError(conn, err)
 			return
 		}
 		if probing {
@@ -310,6 +315,27 @@ func (s *Session) readFailed(conn *websocket.Conn, err error) {
 	s.closeIfTransport(conn, reason)
 }
 
+// parseError closes the session at once with ReasonParseError when conn,
+// its transport, sent a malformed packet. A text frame that is not UTF-8
+// gets the close status 1007 (RFC 6455 §8.1), any other error a cut
+// connection.
+func (s *Session) parseError(conn *websocket.Conn, err error) {
+	s.mu.Lock()
+	after := noop
+	if s.ws == conn {
+		if s.state != stateClosed {
+			s.log.Info().Err(err).Str("reason", string(ReasonParseError)).Msg("malformed packet, closing session")
+		}
+		if errors.Is(err, eio.ErrInvalidUTF8) {
+			s.wsClose = websocket.StatusInvalidFramePayloadData
+		}
+		after = s.closeLocked(ReasonParseError, false)
+	}
+	s.mu.Unlock()
+	after()
+	_ = conn.CloseNow()
+}
+
 // closeIfTransport closes the session at once if conn is its transport.
 func (s *Session) closeIfTransport(conn *websocket.Conn, reason CloseReason) {
 	s.mu.Lock()
@@ -323,34 +349,58 @@ func (s *Session) closeIfTransport(conn *websocket.Conn, reason CloseReason) {
 }
 
 // writeLoop writes the queue to conn until it is empty, then exits; it is
-// started again by the next Send. No lock is held while writing. When the
-// session is closing gracefully it closes conn once the queue is written.
+// started again by the next Send. No lock is held while writing. Each batch
+// it takes from the queue is written under WriteTimeout (one deadline on
+// the raw connection per batch, cheaper than a context per message), and
+// counts against the queue's limits until it is written. When the session
+// is closing gracefully it closes conn once the queue is written.
 func (s *Session) writeLoop(conn *websocket.Conn) {
 	ctx := context.Background()
 	var batch []eio.Packet
 	var text []byte
+	var h held        // what batch holds of the queue
+	var deadline bool // the raw connection has a write deadline set
 	for {
 		s.mu.Lock()
+		s.held.sub(h)
+		h = held{}
 		if s.ws != conn || s.state == stateClosed {
 			s.writing = false
 			s.mu.Unlock()
 			return
 		}
+		raw := s.wsRaw
 		if len(s.queue) == 0 {
+			if deadline {
+				// Clear the deadline while this loop still owns the
+				// writes: coder/websocket writes pongs and close frames
+				// on its own.
+				s.mu.Unlock()
+				_ = raw.SetWriteDeadline(time.Time{})
+				deadline = false
+				continue
+			}
 			s.writing = false
 			closing := s.state == stateClosing
-			raw := s.wsRaw
 			if closing {
 				s.finalizeLocked()
 			}
 			s.mu.Unlock()
 			if closing {
-				s.srv.closeWebSocket(conn, raw)
+				s.srv.closeWebSocket(conn, raw, websocket.StatusNormalClosure, "")
 			}
 			return
 		}
 		batch, s.queue = s.queue, batch[:0]
+		h = held{packets: len(batch), bytes: s.queueBytes}
+		s.held.add(h)
+		s.queueBytes = 0
+		s.pingQueued = false
 		s.mu.Unlock()
+		if raw != nil {
+			_ = raw.SetWriteDeadline(time.Now().Add(s.srv.opts.WriteTimeout))
+			deadline = true
+		}
 		for _, p := range batch {
 			var err error
 			if p.Binary && p.Type == eio.PacketMessage {
@@ -360,11 +410,29 @@ func (s *Session) writeLoop(conn *websocket.Conn) {
 				err = conn.Write(ctx, websocket.MessageText, text)
 			}
 			if err != nil {
-				s.log.Debug().Err(err).Msg("websocket write failed")
-				s.closeIfTransport(conn, ReasonTransportError)
+				s.writeFailed(conn, err)
 				return
 			}
 		}
 		clear(batch)
 	}
+}
+
+// writeFailed closes the session at once when a write to conn, its
+// transport, failed or timed out.
+func (s *Session) writeFailed(conn *websocket.Conn, err error) {
+	s.mu.Lock()
+	after := noop
+	if s.ws == conn && s.state != stateClosed {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			s.log.Warn().Dur("timeout", s.srv.opts.WriteTimeout).Int64("unwritten_bytes", s.queueBytes+s.held.bytes).
+				Msg("websocket write timed out, closing session")
+		} else {
+			s.log.Debug().Err(err).Msg("websocket write failed, closing session")
+		}
+		after = s.closeLocked(ReasonTransportError, false)
+	}
+	s.mu.Unlock()
+	after()
+	_ = conn.CloseNow()
 }

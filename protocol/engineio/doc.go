@@ -6,7 +6,8 @@
 // encoding, a binary frame is a binary message whose bytes are sent raw.
 // Over HTTP long-polling a body is a payload: packets joined by the record
 // separator 0x1e, binary messages written as 'b' followed by their standard
-// base64 encoding.
+// base64 encoding. The data of a text packet must be valid UTF-8
+// (ErrInvalidUTF8); binary messages carry any bytes.
 //
 // The package does no I/O, starts no goroutines and does not log. Decoders
 // return packets whose Data aliases the input where possible; encoders append

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"strconv"
+	"unicode/utf8"
 )
 
 // PacketType is the type of an Engine.IO packet.
@@ -58,6 +59,10 @@ var (
 	ErrUnknownType = errors.New("engineio: unknown packet type")
 	// ErrBadBase64 is returned when a 'b' packet does not hold valid base64.
 	ErrBadBase64 = errors.New("engineio: bad base64 in binary packet")
+	// ErrInvalidUTF8 is returned when a text packet is not valid UTF-8: a
+	// WebSocket text frame and a polling payload must be UTF-8 text
+	// (RFC 6455 §5.6; the reference server decodes payloads as UTF-8).
+	ErrInvalidUTF8 = errors.New("engineio: text packet is not valid UTF-8")
 )
 
 // DecodeError says where in its input a decoder failed. It wraps one of the
@@ -65,7 +70,8 @@ var (
 type DecodeError struct {
 	// Offset is the byte offset of the failing packet in the input.
 	Offset int
-	// Err is the sentinel error: ErrEmptyPacket, ErrUnknownType or ErrBadBase64.
+	// Err is the sentinel error: ErrEmptyPacket, ErrUnknownType,
+	// ErrBadBase64 or ErrInvalidUTF8.
 	Err error
 }
 
@@ -79,8 +85,19 @@ func (e *DecodeError) Unwrap() error { return e.Err }
 
 // DecodeText decodes one text packet: a WebSocket text frame or one element
 // of a polling payload. A packet starting with 'b' is a base64 binary message.
-// For text packets Data aliases frame; for binary ones it is newly allocated.
+// A text packet's data must be valid UTF-8. For text packets Data aliases
+// frame; for binary ones it is newly allocated. Errors are *DecodeError with
+// Offset 0.
 func DecodeText(frame []byte) (Packet, error) {
+	p, err := decodeText(frame)
+	if err != nil {
+		return Packet{}, &DecodeError{Err: err}
+	}
+	return p, nil
+}
+
+// decodeText is DecodeText returning the bare sentinel error.
+func decodeText(frame []byte) (Packet, error) {
 	if len(frame) == 0 {
 		return Packet{}, ErrEmptyPacket
 	}
@@ -100,6 +117,11 @@ func DecodeText(frame []byte) (Packet, error) {
 	}
 	p := Packet{Type: t}
 	if len(frame) > 1 {
+		// utf8.Valid checks eight ASCII bytes at a time: cheap for the
+		// JSON that Socket.IO sends.
+		if !utf8.Valid(frame[1:]) {
+			return Packet{}, ErrInvalidUTF8
+		}
 		p.Data = frame[1:]
 	}
 	return p, nil
@@ -112,7 +134,8 @@ func DecodeBinary(frame []byte) Packet {
 }
 
 // DecodePayload decodes a long-polling payload and calls fn with each packet
-// in order. It stops at the first malformed packet, returning a *DecodeError,
+// in order. It stops at the first malformed packet (including a text packet
+// that is not valid UTF-8), returning a *DecodeError,
 // or at the first error fn returns, returning it unchanged. Packets already
 // handed to fn stay delivered. Text Data aliases payload.
 func DecodePayload(payload []byte, fn func(Packet) error) error {
@@ -122,7 +145,7 @@ func DecodePayload(payload []byte, fn func(Packet) error) error {
 		for end < len(payload) && payload[end] != Separator {
 			end++
 		}
-		p, err := DecodeText(payload[off:end])
+		p, err := decodeText(payload[off:end])
 		if err != nil {
 			return &DecodeError{Offset: off, Err: err}
 		}

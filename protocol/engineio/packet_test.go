@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestDecodeText(t *testing.T) {
@@ -30,6 +31,13 @@ func TestDecodeText(t *testing.T) {
 		{in: "b!!!", err: ErrBadBase64},
 		{in: "bAQI", err: ErrBadBase64},
 		{in: "bAQ", err: ErrBadBase64},
+		{in: "4€ and ✓", want: Packet{Type: PacketMessage, Data: []byte("€ and ✓")}},
+		{in: "4bad \xff\xfe", err: ErrInvalidUTF8},
+		{in: "4\xe2\x82", err: ErrInvalidUTF8},                                             // truncated sequence
+		{in: "4\xed\xa0\x80", err: ErrInvalidUTF8},                                         // surrogate half
+		{in: "4\xc0\xaf", err: ErrInvalidUTF8},                                             // overlong encoding
+		{in: "2\xff", err: ErrInvalidUTF8},                                                 // any text packet, not only messages
+		{in: "b/w==", want: Packet{Type: PacketMessage, Data: []byte{0xff}, Binary: true}}, // binary is exempt
 	}
 	for _, tt := range tests {
 		got, err := DecodeText([]byte(tt.in))
@@ -38,6 +46,10 @@ func TestDecodeText(t *testing.T) {
 			continue
 		}
 		if err != nil {
+			var de *DecodeError
+			if !errors.As(err, &de) || de.Offset != 0 {
+				t.Errorf("DecodeText(%q) error %v is not a *DecodeError at offset 0", tt.in, err)
+			}
 			continue
 		}
 		if got.Type != tt.want.Type || got.Binary != tt.want.Binary || !bytes.Equal(got.Data, tt.want.Data) {
@@ -61,6 +73,8 @@ func TestDecodePayload(t *testing.T) {
 		{in: "4a\x1e\x1e4b", want: []string{"4a"}, err: ErrEmptyPacket, offset: 3},
 		{in: "4a\x1e", want: []string{"4a"}, err: ErrEmptyPacket, offset: 3},
 		{in: "4a\x1e9", want: []string{"4a"}, err: ErrUnknownType, offset: 3},
+		{in: "4a\x1e4bad \xff\xfe\x1e4c", want: []string{"4a"}, err: ErrInvalidUTF8, offset: 3},
+		{in: "4é\x1eb/w==\x1e4ok", want: []string{"4é", "b/w==", "4ok"}},
 	}
 	for _, tt := range tests {
 		var got []string
@@ -128,17 +142,24 @@ func TestDecodeBinary(t *testing.T) {
 	if p.Type != PacketMessage || !p.Binary || len(p.Data) != 2 {
 		t.Fatalf("DecodeBinary = %+v", p)
 	}
+	if p := DecodeBinary([]byte{0xff, 0xfe}); !p.Binary || len(p.Data) != 2 {
+		t.Fatalf("DecodeBinary of non-UTF-8 bytes = %+v", p)
+	}
 }
 
-// FuzzDecodePayload checks that arbitrary payloads never panic, and that
-// whatever decodes re-encodes to a payload that decodes to the same packets.
+// FuzzDecodePayload checks that arbitrary payloads never panic, that no
+// text packet with invalid UTF-8 is delivered, and that whatever decodes
+// re-encodes to a payload that decodes to the same packets.
 func FuzzDecodePayload(f *testing.F) {
-	for _, s := range []string{"4hello", "4a\x1ebAQIDBA==\x1e2probe", "", "abc", "b!!", "6\x1e", "0{}"} {
+	for _, s := range []string{"4hello", "4a\x1ebAQIDBA==\x1e2probe", "", "abc", "b!!", "6\x1e", "0{}", "4a\x1e4\xff\xfe"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
 		var got []Packet
 		err := DecodePayload(in, func(p Packet) error {
+			if !p.Binary && !utf8.Valid(p.Data) {
+				t.Fatalf("text packet with invalid UTF-8 delivered: %q", p.Data)
+			}
 			got = append(got, Packet{Type: p.Type, Data: bytes.Clone(p.Data), Binary: p.Binary})
 			return nil
 		})
@@ -175,6 +196,7 @@ func FuzzRoundTrip(f *testing.F) {
 	f.Add(byte(4), []byte("hello"), false, 2)
 	f.Add(byte(4), []byte{0, 1, 2, 0x1e}, true, 1)
 	f.Add(byte(3), []byte("probe"), false, 0)
+	f.Add(byte(4), []byte("bad \xff\xfe"), false, 3)
 	f.Fuzz(func(t *testing.T, typ byte, data []byte, binary bool, split int) {
 		p := Packet{Type: PacketType(typ % 7), Data: data, Binary: binary}
 		if !p.Binary && bytes.IndexByte(data, Separator) >= 0 {
@@ -188,6 +210,13 @@ func FuzzRoundTrip(f *testing.F) {
 			t.Fatalf("TextLen = %d, encoding %d", TextLen(p), len(enc))
 		}
 		got, err := DecodeText(enc)
+		if !p.Binary && !utf8.Valid(data) {
+			// Text packets must be UTF-8: the decoder refuses the rest.
+			if !errors.Is(err, ErrInvalidUTF8) {
+				t.Fatalf("DecodeText(%q) = %v, want ErrInvalidUTF8", enc, err)
+			}
+			return
+		}
 		if err != nil {
 			t.Fatalf("DecodeText(%q): %v", enc, err)
 		}
