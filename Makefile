@@ -58,10 +58,13 @@ vet:
 	$(GO) vet ./...
 	$(WASM_ENV) $(GO) vet ./sdk/... ./examples/...
 
-# The hot-reload test's 1 s bound applies to real builds, so it runs once more without -race.
+# Then, without -race: the hot-reload test (its 1 s bound applies to real
+# builds) and the table-grow test (it runs under an address-space cap,
+# which the race detector's reservations exceed).
 unit:
 	$(GO) test -race -count=1 ./...
 	$(GO) test -count=1 -run '^TestHotReloadUnderLoad$$' ./host/server
+	$(GO) test -count=1 -run '^TestTableGrowHugeUnderAddressSpaceCap$$' ./host/plugin
 
 fuzz:
 	FUZZTIME=$(FUZZTIME) bash test/fuzz.sh

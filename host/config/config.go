@@ -8,12 +8,15 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/sockwasm/sockwasm/sdk/abi"
 )
 
 // Defaults of every setting a server.toml may leave out. They match the
@@ -28,17 +31,31 @@ const (
 	DefaultUpgradeTimeout = 10 * time.Second
 	DefaultWriteQueue     = 1024
 	DefaultConnectTimeout = 45 * time.Second
-	DefaultCallTimeout    = time.Second
-	DefaultMemoryPages    = 1024
 	DefaultShutdown       = 10 * time.Second
-	// DefaultMaxSocketData bounds the data a plugin keeps per socket, bytes.
-	DefaultMaxSocketData = 64 << 10
-	// DefaultMaxKVValue bounds one value of a plugin's key-value store, bytes.
-	DefaultMaxKVValue = 64 << 10
+)
+
+// Defaults of the limits that bound what one client can make the server
+// hold: [engine] write_queue_bytes and write_timeout, and the [http] table.
+const (
+	// DefaultWriteQueueBytes bounds the bytes held for one client.
+	DefaultWriteQueueBytes = 8 << 20
+	// DefaultWriteTimeout bounds each write to a client.
+	DefaultWriteTimeout = 10 * time.Second
+	// DefaultMaxHeaderBytes bounds a request's target and headers, like
+	// the reference server's 16 KB.
+	DefaultMaxHeaderBytes = 16 << 10
+	// DefaultIdleTimeout closes idle keep-alive connections, like Node's
+	// keepAliveTimeout.
+	DefaultIdleTimeout = 5 * time.Second
+	// DefaultReadTimeout bounds reading a polling POST body.
+	DefaultReadTimeout = 30 * time.Second
+	// DefaultReadHeaderTimeout bounds reading a request's headers.
+	DefaultReadHeaderTimeout = 10 * time.Second
 )
 
 // Grants a [plugin.NAME] table may list: the host capabilities a plugin
-// must be granted before it may import them.
+// must be granted before it may import them. A grant "emit:/nsp" (or
+// "emit:/prefix-*") lets a plugin send into a namespace it does not serve.
 const (
 	// GrantKV is the per-plugin key-value store.
 	GrantKV = "kv"
@@ -103,6 +120,7 @@ type Config struct {
 	ListenOverride string `toml:"-"`
 
 	Engine    Engine            `toml:"engine"`
+	HTTP      HTTP              `toml:"http"`
 	SocketIO  SocketIO          `toml:"socketio"`
 	CORS      CORS              `toml:"cors"`
 	Limits    PluginLimits      `toml:"plugins"`
@@ -119,6 +137,28 @@ type Engine struct {
 	MaxPayload     int64    `toml:"max_payload"`
 	UpgradeTimeout Duration `toml:"upgrade_timeout"`
 	WriteQueue     int      `toml:"write_queue"`
+	// WriteQueueBytes bounds the bytes held for one client: packets
+	// queued plus those taken by its transport and not yet written. A
+	// client that does not keep up is disconnected ("write queue full").
+	// At least max_payload. Default 8 MiB.
+	WriteQueueBytes int64 `toml:"write_queue_bytes"`
+	// WriteTimeout bounds each write to a client (a WebSocket batch, an
+	// HTTP response) and the flush of a graceful close. Default 10s.
+	WriteTimeout Duration `toml:"write_timeout"`
+}
+
+// HTTP, the [http] table, holds the limits of the HTTP server every
+// endpoint shares.
+type HTTP struct {
+	// MaxHeaderBytes bounds a request's target and headers; larger
+	// requests get 431. Default 16384.
+	MaxHeaderBytes int `toml:"max_header_bytes"`
+	// IdleTimeout closes a keep-alive connection idle this long. Default 5s.
+	IdleTimeout Duration `toml:"idle_timeout"`
+	// ReadTimeout bounds reading a polling POST body. Default 30s.
+	ReadTimeout Duration `toml:"read_timeout"`
+	// ReadHeaderTimeout bounds reading a request's headers. Default 10s.
+	ReadHeaderTimeout Duration `toml:"read_header_timeout"`
 }
 
 // SocketIO holds the Socket.IO settings.
@@ -132,86 +172,78 @@ type CORS struct {
 	Credentials bool     `toml:"credentials"`
 }
 
-// PluginLimits, the [plugins] table, are the defaults of every plugin; a
-// [plugin.NAME] table overrides them for one plugin.
+// PluginLimits, the [plugins] table, are the limits of every plugin; a
+// [plugin.NAME] table overrides them for one plugin with the same keys.
+// Zero (left out) means the plugin host's default (host/plugin.Limits,
+// where each is described; docs/SECURITY.md lists them all).
 type PluginLimits struct {
-	// CallTimeout is the deadline of one plugin call. Default 1s.
-	CallTimeout Duration `toml:"call_timeout"`
-	// MemoryPages bounds an instance's linear memory, in 64 KiB pages.
-	// Default 1024 (64 MiB).
-	MemoryPages uint32 `toml:"memory_pages"`
-	// PoolSize is the number of idle instances kept per plugin. Default 0:
-	// the plugin host's own default (2×CPUs).
-	PoolSize int `toml:"pool_size"`
-	// MaxSocketData bounds the data a plugin keeps per socket, bytes.
-	// Default 65536.
-	MaxSocketData int `toml:"max_socket_data"`
-	// MaxKVValue bounds one value of the plugin's key-value store, bytes.
-	// Default 65536.
-	MaxKVValue int `toml:"max_kv_value"`
+	CallTimeout        Duration `toml:"call_timeout"`           // 1s
+	MemoryPages        uint32   `toml:"memory_pages"`           // 1024 (64 MiB)
+	MaxConcurrency     int      `toml:"max_concurrency"`        // max(1, CPUs−1)
+	PoolSize           int      `toml:"pool_size"`              // max_concurrency+1
+	MaxSocketData      int      `toml:"max_socket_data"`        // 65536
+	MaxKVValue         int      `toml:"max_kv_value"`           // 65536
+	MaxKVEntries       int      `toml:"max_kv_entries"`         // 100000
+	MaxKVBytes         int      `toml:"max_kv_bytes"`           // 64 MiB
+	MaxTimers          int      `toml:"max_timers"`             // 1000
+	MaxSendsPerCall    int      `toml:"max_sends_per_call"`     // 1024
+	MaxDeferredPerCall int      `toml:"max_deferred_per_call"`  // 64
+	MaxCallChain       int      `toml:"max_call_chain"`         // 16
+	MaxAckContext      int      `toml:"max_ack_context"`        // 65536
+	MaxPendingAckBytes int      `toml:"max_pending_ack_bytes"`  // 16 MiB
+	MaxLogBytesPerCall int      `toml:"max_log_bytes_per_call"` // 65536
+	LogLinesPerSecond  int      `toml:"log_lines_per_second"`   // 100
+	MaxModuleBytes     int      `toml:"max_module_bytes"`       // 32 MiB
+	MaxFunctions       int      `toml:"max_functions"`          // 100000
+	MaxGlobals         int      `toml:"max_globals"`            // 100000
+	MaxLocals          int      `toml:"max_locals"`             // 1000000
+	MaxFunctionBytes   int      `toml:"max_function_bytes"`     // 1 MiB
+	MaxTableElements   int      `toml:"max_table_elements"`     // 100000
+	CompileTimeout     Duration `toml:"compile_timeout"`        // 30s
+}
+
+// over returns l with the non-zero values of o.
+func (l PluginLimits) over(o PluginLimits) PluginLimits {
+	lv, ov := reflect.ValueOf(&l).Elem(), reflect.ValueOf(o)
+	for i := range lv.NumField() {
+		if f := ov.Field(i); !f.IsZero() {
+			lv.Field(i).Set(f)
+		}
+	}
+	return l
 }
 
 // Plugin is a [plugin.NAME] table: the grants, limits and configuration
 // of one plugin. Limits left out (zero) take the [plugins] value.
 type Plugin struct {
-	// Grants lists the capabilities the plugin may import (KnownGrants).
+	// Grants lists the capabilities the plugin may import (KnownGrants),
+	// and "emit:/nsp" grants to send into namespaces it does not serve.
 	Grants []string `toml:"grants"`
-	// CallTimeout overrides [plugins] call_timeout.
-	CallTimeout Duration `toml:"call_timeout"`
-	// MemoryPages overrides [plugins] memory_pages.
-	MemoryPages uint32 `toml:"memory_pages"`
-	// PoolSize overrides [plugins] pool_size.
-	PoolSize int `toml:"pool_size"`
-	// MaxSocketData overrides [plugins] max_socket_data.
-	MaxSocketData int `toml:"max_socket_data"`
-	// MaxKVValue overrides [plugins] max_kv_value.
-	MaxKVValue int `toml:"max_kv_value"`
+	// PluginLimits override [plugins] for this plugin.
+	PluginLimits
 	// Config is the [plugin.NAME.config] table, handed to the plugin as
 	// JSON by its init export.
 	Config map[string]any `toml:"config"`
 }
 
 // PluginSettings are the settings one plugin runs with: its [plugin.NAME]
-// table completed from [plugins] and the built-in defaults.
+// table completed from [plugins].
 type PluginSettings struct {
-	Grants        []string
-	Config        []byte // the [plugin.NAME.config] table as a JSON object; nil when absent
-	CallTimeout   time.Duration
-	MemoryPages   uint32
-	PoolSize      int // 0: the plugin host's default
-	MaxSocketData int
-	MaxKVValue    int
+	Grants []string
+	Config []byte // the [plugin.NAME.config] table as a JSON object; nil when absent
+	// Limits are [plugins] overridden by [plugin.NAME]; zero fields take
+	// the plugin host's defaults.
+	Limits PluginLimits
 }
 
 // PluginSettings returns the settings of plugin name. A plugin without a
-// [plugin.NAME] table gets the [plugins] defaults and no grants.
+// [plugin.NAME] table gets the [plugins] limits and no grants.
 func (c *Config) PluginSettings(name string) PluginSettings {
 	p := c.Plugins[name]
-	s := PluginSettings{
-		CallTimeout:   time.Duration(c.Limits.CallTimeout),
-		MemoryPages:   c.Limits.MemoryPages,
-		PoolSize:      c.Limits.PoolSize,
-		MaxSocketData: c.Limits.MaxSocketData,
-		MaxKVValue:    c.Limits.MaxKVValue,
-	}
+	s := PluginSettings{Limits: c.Limits.over(p.PluginLimits)}
 	if len(p.Grants) > 0 {
 		s.Grants = append([]string(nil), p.Grants...)
 		sort.Strings(s.Grants)
-	}
-	if p.CallTimeout != 0 {
-		s.CallTimeout = time.Duration(p.CallTimeout)
-	}
-	if p.MemoryPages != 0 {
-		s.MemoryPages = p.MemoryPages
-	}
-	if p.PoolSize != 0 {
-		s.PoolSize = p.PoolSize
-	}
-	if p.MaxSocketData != 0 {
-		s.MaxSocketData = p.MaxSocketData
-	}
-	if p.MaxKVValue != 0 {
-		s.MaxKVValue = p.MaxKVValue
 	}
 	if p.Config != nil {
 		s.Config, _ = json.Marshal(p.Config) // validated by Parse
@@ -362,22 +394,22 @@ func (c *Config) applyDefaults() {
 	setDur(&c.Engine.PingInterval, DefaultPingInterval)
 	setDur(&c.Engine.PingTimeout, DefaultPingTimeout)
 	setDur(&c.Engine.UpgradeTimeout, DefaultUpgradeTimeout)
+	setDur(&c.Engine.WriteTimeout, DefaultWriteTimeout)
+	setDur(&c.HTTP.IdleTimeout, DefaultIdleTimeout)
+	setDur(&c.HTTP.ReadTimeout, DefaultReadTimeout)
+	setDur(&c.HTTP.ReadHeaderTimeout, DefaultReadHeaderTimeout)
+	if c.Engine.WriteQueueBytes == 0 {
+		c.Engine.WriteQueueBytes = DefaultWriteQueueBytes
+	}
+	if c.HTTP.MaxHeaderBytes == 0 {
+		c.HTTP.MaxHeaderBytes = DefaultMaxHeaderBytes
+	}
 	setDur(&c.SocketIO.ConnectTimeout, DefaultConnectTimeout)
-	setDur(&c.Limits.CallTimeout, DefaultCallTimeout)
 	if c.Engine.MaxPayload == 0 {
 		c.Engine.MaxPayload = DefaultMaxPayload
 	}
 	if c.Engine.WriteQueue == 0 {
 		c.Engine.WriteQueue = DefaultWriteQueue
-	}
-	if c.Limits.MemoryPages == 0 {
-		c.Limits.MemoryPages = DefaultMemoryPages
-	}
-	if c.Limits.MaxSocketData == 0 {
-		c.Limits.MaxSocketData = DefaultMaxSocketData
-	}
-	if c.Limits.MaxKVValue == 0 {
-		c.Limits.MaxKVValue = DefaultMaxKVValue
 	}
 	dir := "."
 	if c.File != "" {
@@ -434,8 +466,25 @@ func (c *Config) validate(data []byte) Errors {
 	pos("engine.ping_interval", c.Engine.PingInterval)
 	pos("engine.ping_timeout", c.Engine.PingTimeout)
 	pos("engine.upgrade_timeout", c.Engine.UpgradeTimeout)
+	pos("engine.write_timeout", c.Engine.WriteTimeout)
+	pos("http.idle_timeout", c.HTTP.IdleTimeout)
+	pos("http.read_timeout", c.HTTP.ReadTimeout)
+	pos("http.read_header_timeout", c.HTTP.ReadHeaderTimeout)
+	if c.HTTP.MaxHeaderBytes < 0 {
+		bad("http.max_header_bytes", "must be positive, got %d", c.HTTP.MaxHeaderBytes)
+	}
+	switch {
+	case c.Engine.WriteQueueBytes < 0:
+		bad("engine.write_queue_bytes", "must be positive, got %d", c.Engine.WriteQueueBytes)
+	case c.Engine.WriteQueueBytes < c.Engine.MaxPayload:
+		bad("engine.write_queue_bytes", "must be at least engine.max_payload (%d), got %d: a message of the largest size must fit",
+			c.Engine.MaxPayload, c.Engine.WriteQueueBytes)
+	}
+	if c.CORS.Credentials && slicesContains(c.CORS.Origins, "*") {
+		bad("cors.credentials", `cannot be true while cors.origins allows "*": any site could then make credentialed `+
+			`requests (with its visitors' cookies) to this server; list the allowed origins instead`)
+	}
 	pos("socketio.connect_timeout", c.SocketIO.ConnectTimeout)
-	pos("plugins.call_timeout", c.Limits.CallTimeout)
 	pos("shutdown_timeout", c.ShutdownTimeout)
 	if c.Engine.MaxPayload < 0 {
 		bad("engine.max_payload", "must be positive, got %d", c.Engine.MaxPayload)
@@ -443,18 +492,7 @@ func (c *Config) validate(data []byte) Errors {
 	if c.Engine.WriteQueue < 0 || c.Engine.WriteQueue > maxWriteQueue {
 		bad("engine.write_queue", "must be between 1 and %d, got %d", maxWriteQueue, c.Engine.WriteQueue)
 	}
-	if c.Limits.MemoryPages > maxMemoryPages {
-		bad("plugins.memory_pages", "must be at most %d (4 GiB), got %d", maxMemoryPages, c.Limits.MemoryPages)
-	}
-	if c.Limits.PoolSize < 0 || c.Limits.PoolSize > maxPoolSize {
-		bad("plugins.pool_size", "must be between 0 (default) and %d, got %d", maxPoolSize, c.Limits.PoolSize)
-	}
-	if c.Limits.MaxSocketData < 0 {
-		bad("plugins.max_socket_data", "must be positive, got %d", c.Limits.MaxSocketData)
-	}
-	if c.Limits.MaxKVValue < 0 {
-		bad("plugins.max_kv_value", "must be positive, got %d", c.Limits.MaxKVValue)
-	}
+	checkLimits(c.Limits, func(key, format string, args ...any) { bad("plugins."+key, format, args...) })
 	names := make([]string, 0, len(c.Plugins))
 	for name := range c.Plugins {
 		names = append(names, name)
@@ -472,29 +510,14 @@ func (c *Config) validate(data []byte) Errors {
 		}
 		seenGrant := map[string]bool{}
 		for _, g := range p.Grants {
-			switch {
-			case !slicesContains(KnownGrants(), g):
-				at("grants", "unknown capability %q (known: %s)", g, strings.Join(KnownGrants(), ", "))
-			case seenGrant[g]:
+			if err := abi.CheckGrant(g); err != nil {
+				at("grants", "%v", err)
+			} else if seenGrant[g] {
 				at("grants", "capability %q is granted twice", g)
 			}
 			seenGrant[g] = true
 		}
-		if p.CallTimeout < 0 {
-			at("call_timeout", "must not be negative, got %s", time.Duration(p.CallTimeout))
-		}
-		if p.MemoryPages > maxMemoryPages {
-			at("memory_pages", "must be at most %d (4 GiB), got %d", maxMemoryPages, p.MemoryPages)
-		}
-		if p.PoolSize < 0 || p.PoolSize > maxPoolSize {
-			at("pool_size", "must be between 0 (default) and %d, got %d", maxPoolSize, p.PoolSize)
-		}
-		if p.MaxSocketData < 0 {
-			at("max_socket_data", "must be positive, got %d", p.MaxSocketData)
-		}
-		if p.MaxKVValue < 0 {
-			at("max_kv_value", "must be positive, got %d", p.MaxKVValue)
-		}
+		checkLimits(p.PluginLimits, at)
 		if p.Config != nil {
 			if _, err := json.Marshal(p.Config); err != nil {
 				errs = append(errs, &Error{File: c.File, Line: findTableLine(data, table+".config"), Key: table + ".config",
@@ -599,6 +622,34 @@ func (c *Config) validate(data []byte) Errors {
 		checkPlugin(key+".plugin", e.Plugin)
 	}
 	return errs
+}
+
+// checkLimits reports, through bad, the limits of l that are out of range:
+// negative, or above what the host can give.
+func checkLimits(l PluginLimits, bad func(key, format string, args ...any)) {
+	v := reflect.ValueOf(l)
+	for i := range v.NumField() {
+		key := strings.TrimSuffix(v.Type().Field(i).Tag.Get("toml"), ",omitempty")
+		switch f := v.Field(i); f.Kind() {
+		case reflect.Int, reflect.Int64:
+			if f.Int() < 0 {
+				if d, ok := f.Interface().(Duration); ok {
+					bad(key, "must not be negative, got %s", time.Duration(d))
+				} else {
+					bad(key, "must not be negative, got %d", f.Int())
+				}
+			}
+		}
+	}
+	if l.MemoryPages > maxMemoryPages {
+		bad("memory_pages", "must be at most %d (4 GiB), got %d", maxMemoryPages, l.MemoryPages)
+	}
+	if l.PoolSize > maxPoolSize {
+		bad("pool_size", "must be at most %d, got %d", maxPoolSize, l.PoolSize)
+	}
+	if l.MaxConcurrency > maxPoolSize {
+		bad("max_concurrency", "must be at most %d, got %d", maxPoolSize, l.MaxConcurrency)
+	}
 }
 
 // PluginNames returns the names of every plugin the configuration routes to,

@@ -175,15 +175,16 @@ handler = "ratelimit"
 		t.Fatal(err)
 	}
 	rl := c.PluginSettings("ratelimit")
-	if strings.Join(rl.Grants, ",") != "kv,timers" || rl.CallTimeout != 50*time.Millisecond || rl.PoolSize != 2 ||
-		rl.MemoryPages != 64 || rl.MaxSocketData != 128 || rl.MaxKVValue != 4096 {
+	if l := rl.Limits; strings.Join(rl.Grants, ",") != "kv,timers" || time.Duration(l.CallTimeout) != 50*time.Millisecond || l.PoolSize != 2 ||
+		l.MemoryPages != 64 || l.MaxSocketData != 128 || l.MaxKVValue != 4096 {
 		t.Errorf("ratelimit settings %+v", rl)
 	}
 	if got, want := string(rl.Config), `{"burst":10.5,"name":"bucket","nested":{"list":[1,"two"],"on":true},"rate":5}`; got != want {
 		t.Errorf("config JSON %s, want %s", got, want)
 	}
 	other := c.PluginSettings("other")
-	if other.Grants != nil || other.Config != nil || other.CallTimeout != 2*time.Second || other.MaxSocketData != DefaultMaxSocketData {
+	// Left out: the [plugins] value, else zero (the plugin host's default).
+	if other.Grants != nil || other.Config != nil || time.Duration(other.Limits.CallTimeout) != 2*time.Second || other.Limits.MaxSocketData != 0 {
 		t.Errorf("defaults %+v", other)
 	}
 	if string(c.PluginSettings("auth").Config) != `{"secret":"s3"}` {
@@ -222,6 +223,31 @@ ping = "echo"
 	}
 }
 
+// Every plugin limit is a key of [plugins] and of [plugin.NAME]; the
+// plugin's own table wins, keys left out inherit.
+func TestPluginLimitKeys(t *testing.T) {
+	c, err := Parse("server.toml", []byte(`
+[plugins]
+max_concurrency = 3
+max_sends_per_call = 10
+compile_timeout = "5s"
+max_table_elements = 500
+[plugin.p]
+max_sends_per_call = 20
+log_lines_per_second = 7
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := c.PluginSettings("p").Limits
+	if l.MaxConcurrency != 3 || l.MaxSendsPerCall != 20 || l.LogLinesPerSecond != 7 || time.Duration(l.CompileTimeout) != 5*time.Second || l.MaxTableElements != 500 {
+		t.Fatalf("limits of p: %+v", l)
+	}
+	if o := c.PluginSettings("other").Limits; o.MaxSendsPerCall != 10 || o.LogLinesPerSecond != 0 {
+		t.Fatalf("limits of other: %+v", o)
+	}
+}
+
 func TestPluginTableErrors(t *testing.T) {
 	tests := []struct {
 		name, toml string
@@ -229,12 +255,14 @@ func TestPluginTableErrors(t *testing.T) {
 	}{
 		{"unknown grant", "[plugin.p]\n\ngrants = [\"fs\"]\n", []string{`server.toml:3: plugin.p.grants: unknown capability "fs"`}},
 		{"duplicate grant", "[plugin.p]\ngrants = [\"kv\", \"kv\"]\n", []string{"server.toml:2: plugin.p.grants: capability \"kv\" is granted twice"}},
+		{"bad emit grant", "[plugin.p]\ngrants = [\"emit:/ok\", \"emit:/t-*\", \"emit:nope\"]\n", []string{`server.toml:2: plugin.p.grants: grant "emit:nope": want "emit:" and a namespace`}},
+		{"negative limit", "[plugins]\nmax_sends_per_call = -1\ncompile_timeout = \"-1s\"\n", []string{"server.toml:2: plugins.max_sends_per_call: must not be negative", "server.toml:3: plugins.compile_timeout: must not be negative, got -1s"}},
 		{"unknown plugin key", "[plugin.p]\ngrant = [\"kv\"]\n", []string{"server.toml:2: plugin.p.grant: unknown key"}},
-		{"bad limit", "[plugin.a]\npool_size = 1\n[plugin.p]\npool_size = -1\n", []string{"server.toml:4: plugin.p.pool_size: must be between"}},
+		{"bad limit", "[plugin.a]\npool_size = 1\n[plugin.p]\npool_size = -1\n", []string{"server.toml:4: plugin.p.pool_size: must not be negative"}},
 		{"bad memory", "[plugin.p]\nmemory_pages = 70000\n", []string{"server.toml:2: plugin.p.memory_pages"}},
 		{"bad name", "[plugin.\"../x\"]\npool_size = 1\n", []string{`plugin.../x: invalid plugin name`}},
 		{"nan config", "[plugin.p.config]\nx = nan\n", []string{"server.toml:1: plugin.p.config: cannot be handed to the plugin as JSON"}},
-		{"bad default", "[plugins]\nmax_kv_value = -5\n", []string{"plugins.max_kv_value: must be positive"}},
+		{"bad default", "[plugins]\nmax_kv_value = -5\n", []string{"plugins.max_kv_value: must not be negative"}},
 		{"star inside namespace", "[[namespace]]\nname = \"/a*b\"\nhandler = \"c\"\n", []string{"server.toml:2: namespace[0].name: invalid namespace \"/a*b\""}},
 		{"second namespace line", "[[namespace]]\nname = \"/\"\nhandler = \"c\"\n[[namespace]]\nname = \"x\"\nhandler = \"c\"\n", []string{"server.toml:5: namespace[1].name"}},
 		{"star inside event", "[[namespace]]\nname = \"/\"\n[namespace.events]\n\"a*b\" = \"c\"\n", []string{"server.toml:4: namespace[0].events.a*b: invalid event pattern"}},
@@ -283,5 +311,102 @@ func TestFixedChanges(t *testing.T) {
 	n.ListenOverride = "127.0.0.1:9"
 	if got := FixedChanges(&o, &n); len(got) != 0 {
 		t.Errorf("override: %v", got)
+	}
+}
+
+func TestClientLimits(t *testing.T) {
+	c, err := Parse("server.toml", []byte("[[namespace]]\nname = \"/\"\nhandler = \"c\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Engine.WriteQueueBytes != DefaultWriteQueueBytes || time.Duration(c.Engine.WriteTimeout) != DefaultWriteTimeout {
+		t.Errorf("engine defaults: %+v", c.Engine)
+	}
+	if c.HTTP.MaxHeaderBytes != DefaultMaxHeaderBytes || time.Duration(c.HTTP.IdleTimeout) != DefaultIdleTimeout ||
+		time.Duration(c.HTTP.ReadTimeout) != DefaultReadTimeout || time.Duration(c.HTTP.ReadHeaderTimeout) != DefaultReadHeaderTimeout {
+		t.Errorf("http defaults: %+v", c.HTTP)
+	}
+	c, err = Parse("server.toml", []byte(`
+[engine]
+max_payload = 1000
+write_queue_bytes = 4096
+write_timeout = "2s"
+[http]
+max_header_bytes = 8192
+idle_timeout = "1s"
+read_timeout = "3s"
+read_header_timeout = "4s"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Engine.WriteQueueBytes != 4096 || time.Duration(c.Engine.WriteTimeout) != 2*time.Second {
+		t.Errorf("engine: %+v", c.Engine)
+	}
+	if c.HTTP != (HTTP{MaxHeaderBytes: 8192, IdleTimeout: Duration(time.Second), ReadTimeout: Duration(3 * time.Second),
+		ReadHeaderTimeout: Duration(4 * time.Second)}) {
+		t.Errorf("http: %+v", c.HTTP)
+	}
+}
+
+func TestClientLimitErrors(t *testing.T) {
+	tests := []struct {
+		name, toml string
+		want       []string
+	}{
+		{"queue below payload", "[engine]\nmax_payload = 5000\nwrite_queue_bytes = 4000\n",
+			[]string{"server.toml:3: engine.write_queue_bytes: must be at least engine.max_payload (5000), got 4000"}},
+		{"queue below default payload", "[engine]\nwrite_queue_bytes = 4000\n",
+			[]string{"server.toml:2: engine.write_queue_bytes: must be at least engine.max_payload (1000000)"}},
+		{"negative queue", "[engine]\nwrite_queue_bytes = -1\n", []string{"server.toml:2: engine.write_queue_bytes: must be positive"}},
+		{"negative write timeout", "[engine]\nwrite_timeout = \"-1s\"\n", []string{"server.toml:2: engine.write_timeout: must not be negative"}},
+		{"negative header bytes", "[http]\nmax_header_bytes = -5\n", []string{"server.toml:2: http.max_header_bytes: must be positive"}},
+		{"negative idle", "[http]\n\nidle_timeout = \"-2s\"\n", []string{"server.toml:3: http.idle_timeout: must not be negative"}},
+		{"negative read", "[http]\nread_timeout = \"-2s\"\n", []string{"http.read_timeout: must not be negative"}},
+		{"negative read header", "[http]\nread_header_timeout = \"-2s\"\n", []string{"http.read_header_timeout: must not be negative"}},
+		{"unknown http key", "[http]\nwrite_timeout = \"1s\"\n", []string{"server.toml:2: http.write_timeout: unknown key"}},
+		{"wildcard with credentials", "[cors]\norigins = [\"https://a.example\", \"*\"]\ncredentials = true\n",
+			[]string{`server.toml:3: cors.credentials: cannot be true while cors.origins allows "*": any site could then make credentialed requests`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("server.toml", []byte(tt.toml))
+			if err == nil {
+				t.Fatal("no error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %q", err, w)
+				}
+			}
+		})
+	}
+	// Credentials for origins listed by name are fine.
+	if _, err := Parse("server.toml", []byte("[cors]\norigins = [\"https://a.example\"]\ncredentials = true\n")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestFixedChangesClientLimits(t *testing.T) {
+	old, err := Parse("server.toml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	next, err := Parse("server.toml", []byte(`
+[engine]
+write_queue_bytes = 2000000
+write_timeout = "1s"
+[http]
+max_header_bytes = 1024
+idle_timeout = "1s"
+read_timeout = "1s"
+read_header_timeout = "1s"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "engine.write_queue_bytes,engine.write_timeout,http.max_header_bytes,http.idle_timeout,http.read_timeout,http.read_header_timeout"
+	if got := strings.Join(FixedChanges(old, next), ","); got != want {
+		t.Errorf("FixedChanges = %q, want %q", got, want)
 	}
 }

@@ -4,8 +4,9 @@ import "reflect"
 
 // FixedChanges lists the keys whose value differs between the running
 // configuration old and a reloaded next, among the settings that cannot
-// change while serving: the listener, the endpoints and their Engine.IO
-// and Socket.IO settings, CORS, the folders, logging and watching. A
+// change while serving: the listener and its [http] limits, the endpoints
+// and their Engine.IO and Socket.IO settings, CORS, the folders, logging
+// and watching. A
 // reload that changes any of them is refused whole; a restart applies it.
 //
 // What a reload does apply: [[namespace]] (routes, middleware, new and
@@ -35,6 +36,12 @@ func FixedChanges(old, next *Config) []string {
 	diff("engine.max_payload", old.Engine.MaxPayload, next.Engine.MaxPayload)
 	diff("engine.upgrade_timeout", old.Engine.UpgradeTimeout, next.Engine.UpgradeTimeout)
 	diff("engine.write_queue", old.Engine.WriteQueue, next.Engine.WriteQueue)
+	diff("engine.write_queue_bytes", old.Engine.WriteQueueBytes, next.Engine.WriteQueueBytes)
+	diff("engine.write_timeout", old.Engine.WriteTimeout, next.Engine.WriteTimeout)
+	diff("http.max_header_bytes", old.HTTP.MaxHeaderBytes, next.HTTP.MaxHeaderBytes)
+	diff("http.idle_timeout", old.HTTP.IdleTimeout, next.HTTP.IdleTimeout)
+	diff("http.read_timeout", old.HTTP.ReadTimeout, next.HTTP.ReadTimeout)
+	diff("http.read_header_timeout", old.HTTP.ReadHeaderTimeout, next.HTTP.ReadHeaderTimeout)
 	diff("socketio.connect_timeout", old.SocketIO.ConnectTimeout, next.SocketIO.ConnectTimeout)
 	diff("cors.origins", old.CORS.Origins, next.CORS.Origins)
 	diff("cors.credentials", old.CORS.Credentials, next.CORS.Credentials)

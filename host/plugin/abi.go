@@ -1,25 +1,28 @@
 package plugin
 
-// This file is the single place where the names, numbers and packed layouts
-// of plugin ABI version 1 are defined on the host side. sdk/ABI.md is the
-// normative description; sdk/go mirrors these values for Go guests.
+import "github.com/sockwasm/sockwasm/sdk/abi"
+
+// The names, numbers and packed layouts of plugin ABI version 1 that the
+// host uses. Call kinds, host function names, result codes and the
+// permission table are defined once, in package sdk/abi; sdk/ABI.md is
+// the normative description.
 
 // ABIVersion is the plugin ABI version this host implements.
-const ABIVersion = 1
+const ABIVersion = abi.Version
 
 // Module and export names of ABI version 1.
 const (
 	// ImportModule is the module name of every host function of ABI v1.
-	ImportModule = "sockwasm_v1"
+	ImportModule = abi.ImportModule
 	// WASIModule is the only other import module a guest may use.
-	WASIModule = "wasi_snapshot_preview1"
+	WASIModule = abi.WASIModule
 	// ExportMarker is the function a guest exports to declare ABI v1.
-	ExportMarker = "sockwasm_abi_v1"
+	ExportMarker = abi.ExportMarker
 	// ExportHandle is the guest's single entry point:
 	// sockwasm_handle(kind i32, input_len i32) -> i32.
-	ExportHandle = "sockwasm_handle"
+	ExportHandle = abi.ExportHandle
 	// ExportMemory is the guest's linear memory.
-	ExportMemory = "memory"
+	ExportMemory = abi.ExportMemory
 	// exportInitialize is run once per instance when present (reactor
 	// modules, Go c-shared guests).
 	exportInitialize = "_initialize"
@@ -32,32 +35,18 @@ const (
 // Call kinds: the first parameter of sockwasm_handle and byte 1 of the
 // input frame.
 const (
-	KindMiddleware    = 1
-	KindConnect       = 2
-	KindEvent         = 3
-	KindAckResponse   = 4
-	KindDisconnect    = 5
-	KindEngineOpen    = 6
-	KindEngineMessage = 7
-	KindEngineClose   = 8
-	// KindEventMiddleware runs a per-event middleware (socket.use) before
-	// the event's handler; see Plugin.EventMiddleware.
-	KindEventMiddleware = 9
-	// KindInit validates the plugin config: made once per new version,
-	// before it serves; a failing INIT refuses the version.
-	KindInit = 10
-	// KindTimer fires a timer set with timer_set; no socket.
-	KindTimer = 11
+	KindMiddleware      = abi.Middleware
+	KindConnect         = abi.Connect
+	KindEvent           = abi.Event
+	KindAckResponse     = abi.AckResponse
+	KindDisconnect      = abi.Disconnect
+	KindEngineOpen      = abi.EngineOpen
+	KindEngineMessage   = abi.EngineMessage
+	KindEngineClose     = abi.EngineClose
+	KindEventMiddleware = abi.EventMiddleware
+	KindInit            = abi.Init
+	KindTimer           = abi.Timer
 )
-
-var kindNames = [...]string{"", "middleware", "connect", "event", "ack-response", "disconnect", "engine-open", "engine-message", "engine-close", "event-middleware", "init", "timer"}
-
-func kindName(k uint32) string {
-	if int(k) < len(kindNames) {
-		return kindNames[k]
-	}
-	return "unknown"
-}
 
 // Input frame flags (u16 at offset 2).
 const (
@@ -97,46 +86,27 @@ const (
 )
 
 // Result codes of host functions. Non-negative results are success (a
-// length or a count); negative results are these errors.
+// length or a count); negative results are these errors (abi.Code).
 const (
-	ErrMemory       = -1 // a pointer/length pair is outside guest memory
-	ErrInvalid      = -2 // malformed argument: not a JSON array, bad list, empty name…
-	ErrNotFound     = -3 // attachment index out of range, unknown room…
-	ErrNotAllowed   = -4 // the import is not available in this call kind
-	ErrDisconnected = -5 // the socket or session is gone
-	ErrLimit        = -6 // a bound was hit: too many attachments, pending acks…
-	ErrUnknownAck   = -7 // no unanswered client ack with that id
-	ErrFailed       = -8 // the host refused for another reason (logged)
-)
-
-// Host function names of module sockwasm_v1.
-const (
-	fnReadInput      = "read_input"
-	fnReadAttachment = "read_attachment"
-	fnAck            = "ack"
-	fnEmit           = "emit"
-	fnBroadcast      = "broadcast"
-	fnEmitWithAck    = "emit_with_ack"
-	fnJoin           = "join"
-	fnLeave          = "leave"
-	fnDisconnect     = "disconnect"
-	fnSocketID       = "socket_id"
-	fnNamespace      = "namespace"
-	fnAuth           = "auth"
-	fnTransport      = "transport"
-	fnRooms          = "rooms"
-	fnRoomSize       = "room_size"
-	fnClientCount    = "client_count"
-	fnReject         = "reject"
-	fnEngineSend     = "engine_send"
-	fnLog            = "log"
+	ErrMemory       = int32(abi.ErrMemory)
+	ErrInvalid      = int32(abi.ErrInvalid)
+	ErrNotFound     = int32(abi.ErrNotFound)
+	ErrNotAllowed   = int32(abi.ErrNotAllowed)
+	ErrDisconnected = int32(abi.ErrDisconnected)
+	ErrLimit        = int32(abi.ErrLimit)
+	ErrUnknownAck   = int32(abi.ErrUnknownAck)
+	ErrFailed       = int32(abi.ErrFailed)
 )
 
 // Bounds applied to what a guest hands the host.
 const (
-	maxAttachments = 64
-	maxRooms       = 1024
-	maxAckTimeout  = 10 * 60 * 1000 // ms
+	// maxAttachments bounds an attachment list: socket.io-parser's bound,
+	// which every JavaScript client's decoder enforces.
+	maxAttachments = 10
+	// maxRooms bounds a room list.
+	maxRooms = 1024
+	// maxAckTimeout bounds the timeout of an emit or broadcast with acks.
+	maxAckTimeout = 10 * 60 * 1000 // ms
 )
 
 // handlerFailedAck is sent to a client whose ack is unanswered when the

@@ -30,7 +30,3 @@ const (
 // FlagBroadcastAck marks the ACK_RESPONSE call of a broadcast_with_ack:
 // args holds [[socketId, arg...], ...] (input frame flag).
 const FlagBroadcastAck = 1 << 2
-
-// DefaultMaxSocketData bounds a socket's data set by a guest when the
-// plugin's Settings.MaxSocketData is zero: 64 KiB.
-const DefaultMaxSocketData = 64 << 10

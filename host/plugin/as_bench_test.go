@@ -200,7 +200,7 @@ func TestASGuestPingMe(t *testing.T) {
 // discards each call's allocations when it returns. 200 echoes of 1 MiB
 // (each allocates over 2 MiB in the guest) must fit in a 16 MiB instance.
 func TestASGuestHeapReset(t *testing.T) {
-	p := loadASGuest(t, "chat-as", Options{MemoryLimitPages: 256, MaxInstances: 1})
+	p := loadASGuest(t, "chat-as", Options{Limits: Limits{MemoryPages: 256, MaxConcurrency: 1, PoolSize: 1}})
 	s := newNS("/").sock("A", "")
 	args := `["` + strings.Repeat("x", 1<<20) + `"]`
 	for i := range 200 {
@@ -403,7 +403,8 @@ func TestASSDKState(t *testing.T) {
 	srv := socketio.New(socketio.Options{Logger: testLogger(t)})
 	srv.Handle("/", nsHandler{})
 	p := loadASGuest(t, "sdk-as-state", Options{Settings: map[string]Settings{
-		"sdk-as-state": {Grants: grants, Config: []byte(`{"greeting":"hi"}`)}}, Namespaces: srv.Of})
+		"sdk-as-state": {Grants: append(grants, "emit:/nope"), Config: []byte(`{"greeting":"hi"}`)}},
+		Namespaces: srv.Of, Serves: func(_, nsp string) bool { return nsp == "/" }})
 	s := newNS("/").sock("A", "")
 	ack := func(event string) string {
 		t.Helper()

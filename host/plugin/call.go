@@ -8,6 +8,7 @@ import (
 
 	"github.com/sockwasm/sockwasm/host/engineio"
 	"github.com/sockwasm/sockwasm/host/socketio"
+	"github.com/sockwasm/sockwasm/sdk/abi"
 )
 
 // target is what a socket call acts on. *socketio.Socket is adapted by
@@ -18,7 +19,9 @@ type target interface {
 	Auth() []byte
 	Transport() string
 	Rooms() []string
-	Join(room string)
+	// Connected reports whether the socket is accepted and has not left.
+	Connected() bool
+	Join(room string) error
 	Leave(room string)
 	Emit(name string, args []byte, atts [][]byte) error
 	EmitWithAck(name string, args []byte, atts [][]byte, timeout time.Duration, cb func(socketio.AckResponse)) error
@@ -38,9 +41,11 @@ type engineSession interface {
 }
 
 // call is the state of one guest call, reachable from host functions
-// through the call's context.
+// through the instance running it. It also carries the call's budget:
+// what it sent, deferred and logged, and how deep in a chain of calls it
+// is.
 type call struct {
-	kind   uint32
+	kind   abi.Kind
 	frame  []byte
 	atts   [][]byte
 	event  string
@@ -51,11 +56,33 @@ type call struct {
 	acked  bool
 	reject *socketio.ConnectError
 	p      *Plugin
+	v      *version // the version running the call, set by invoke
+
+	// depth counts the calls before this one in a chain of calls that
+	// followed one another at once (Limits.MaxCallChain).
+	depth int
+	// Budget used so far (Limits.MaxSendsPerCall, MaxDeferredPerCall,
+	// MaxLogBytesPerCall).
+	sends, deferred, logBytes int
+	// logDropped counts log bytes over the budget, refused the host
+	// calls refused after the first (which is logged at once).
+	logDropped, refused int
+	// firstRefusal is set once a host call was refused (that one is
+	// logged when it happens); why is the reason a host function gives
+	// for the refusal it is returning.
+	firstRefusal bool
+	why          string
+	// lastError is the last error-level message logged, which names the
+	// reason when an INIT call refuses its version.
+	lastError string
+	// stage holds what an INIT call does to the plugin's state: applied
+	// when the version is accepted, dropped when it is refused.
+	stage *stage
 }
 
 var callPool = sync.Pool{New: func() any { return new(call) }}
 
-func (p *Plugin) newCall(kind uint32) *call {
+func (p *Plugin) newCall(kind abi.Kind) *call {
 	c := callPool.Get().(*call)
 	c.kind = kind
 	c.p = p
@@ -88,7 +115,7 @@ type frameFields struct {
 }
 
 // encodeFrame appends the input frame of kind with f to dst.
-func encodeFrame(dst []byte, kind uint32, f *frameFields) []byte {
+func encodeFrame(dst []byte, kind abi.Kind, f *frameFields) []byte {
 	dst = append(dst, ABIVersion, byte(kind))
 	dst = binary.LittleEndian.AppendUint16(dst, f.flags)
 	dst = binary.LittleEndian.AppendUint32(dst, f.natts)
@@ -119,20 +146,24 @@ func appendBytes(dst []byte, b []byte) []byte {
 	return append(dst, b...)
 }
 
-// socketTarget adapts *socketio.Socket to target. The socketio layer
-// serializes every handler call and ack callback of one client, so the
-// calls of one socket never overlap and need no lock here.
-type socketTarget struct{ s *socketio.Socket }
+// socketTarget adapts *socketio.Socket to target for plugin p. The
+// socketio layer serializes every handler call and ack callback of one
+// client, so the calls of one socket never overlap and need no lock here.
+type socketTarget struct {
+	s     *socketio.Socket
+	owner string // the plugin: its socket data slot
+}
 
-func adapt(s *socketio.Socket) socketTarget { return socketTarget{s} }
+func (p *Plugin) adapt(s *socketio.Socket) socketTarget { return socketTarget{s, p.name} }
 
-func (t socketTarget) ID() string        { return t.s.ID() }
-func (t socketTarget) Namespace() string { return t.s.Namespace().Name() }
-func (t socketTarget) Auth() []byte      { return t.s.Auth() }
-func (t socketTarget) Transport() string { return t.s.Transport() }
-func (t socketTarget) Rooms() []string   { return t.s.Rooms() }
-func (t socketTarget) Join(room string)  { t.s.Join(room) }
-func (t socketTarget) Leave(room string) { t.s.Leave(room) }
+func (t socketTarget) ID() string             { return t.s.ID() }
+func (t socketTarget) Namespace() string      { return t.s.Namespace().Name() }
+func (t socketTarget) Auth() []byte           { return t.s.Auth() }
+func (t socketTarget) Transport() string      { return t.s.Transport() }
+func (t socketTarget) Rooms() []string        { return t.s.Rooms() }
+func (t socketTarget) Connected() bool        { return t.s.Connected() }
+func (t socketTarget) Join(room string) error { return t.s.Join(room) }
+func (t socketTarget) Leave(room string)      { t.s.Leave(room) }
 func (t socketTarget) Emit(name string, args []byte, atts [][]byte) error {
 	return t.s.Emit(name, args, atts)
 }
@@ -153,20 +184,20 @@ func (t socketTarget) ClientCount() int         { return t.s.Namespace().Len() }
 // The guest rejects with the reject host function. A guest fault rejects
 // with {"message":"internal error"}.
 func (p *Plugin) Middleware(s *socketio.Socket) *socketio.ConnectError {
-	return p.middleware(adapt(s))
+	return p.middleware(p.adapt(s))
 }
 
 // Connect tells the guest that s connected.
-func (p *Plugin) Connect(s *socketio.Socket) { p.connect(adapt(s)) }
+func (p *Plugin) Connect(s *socketio.Socket) { p.connect(p.adapt(s)) }
 
 // Event hands ev to the guest. On a guest fault the event is acked with
 // [{"error":"handler failed"}] when the client asked for an ack that the
 // guest has not answered.
-func (p *Plugin) Event(s *socketio.Socket, ev *socketio.Event) { p.event(adapt(s), ev) }
+func (p *Plugin) Event(s *socketio.Socket, ev *socketio.Event) { p.event(p.adapt(s), ev) }
 
 // Disconnect tells the guest that s left with reason and its rooms.
 func (p *Plugin) Disconnect(s *socketio.Socket, reason socketio.Reason, rooms []string) {
-	p.disconnect(adapt(s), string(reason), rooms)
+	p.disconnect(p.adapt(s), string(reason), rooms)
 }
 
 var internalError = &socketio.ConnectError{Message: "internal error"}
@@ -217,7 +248,10 @@ func (p *Plugin) event(t target, ev *socketio.Event) {
 	}
 }
 
+// ackResponse makes the ACK_RESPONSE call of an emit_with_ack, releasing
+// the context bytes it held.
 func (p *Plugin) ackResponse(t target, ctx []byte, r socketio.AckResponse) {
+	p.releaseAckContext(len(ctx))
 	c := p.newCall(KindAckResponse)
 	defer freeCall(c)
 	c.sock = t
@@ -287,7 +321,7 @@ func (r *engineReceiver) OnClose(reason engineio.CloseReason) {
 }
 
 // run makes one engine call; the Receiver contract already serializes them.
-func (r *engineReceiver) run(kind uint32, ff *frameFields) {
+func (r *engineReceiver) run(kind abi.Kind, ff *frameFields) {
 	c := r.p.newCall(kind)
 	defer freeCall(c)
 	c.eng = r.s

@@ -6,46 +6,26 @@ import (
 	"strings"
 
 	"github.com/tetratelabs/wazero"
+
+	"github.com/sockwasm/sockwasm/sdk/abi"
 )
 
 // Capability groups: host functions a plugin may import only when its
-// Settings grant the group.
+// Settings grant the group (abi.Func.Capability).
 const (
 	// CapKV is the key-value store: kv_get, kv_set, kv_delete, kv_incr,
 	// kv_cas.
-	CapKV = "kv"
+	CapKV = abi.CapKV
 	// CapTimers are the timers: timer_set, timer_cancel.
-	CapTimers = "timers"
+	CapTimers = abi.CapTimers
 )
-
-// Host function names of the plugin-state additions to sockwasm_v1.
-const (
-	fnConfig      = "config"
-	fnKVGet       = "kv_get"
-	fnKVSet       = "kv_set"
-	fnKVDelete    = "kv_delete"
-	fnKVIncr      = "kv_incr"
-	fnKVCAS       = "kv_cas"
-	fnTimerSet    = "timer_set"
-	fnTimerCancel = "timer_cancel"
-)
-
-// capabilityOf maps a host function to its capability group; functions
-// not listed need no grant.
-var capabilityOf = map[string]string{
-	fnKVGet: CapKV, fnKVSet: CapKV, fnKVDelete: CapKV, fnKVIncr: CapKV, fnKVCAS: CapKV,
-	fnTimerSet: CapTimers, fnTimerCancel: CapTimers,
-}
-
-// knownCapability reports whether c names a capability group.
-func knownCapability(c string) bool { return c == CapKV || c == CapTimers }
 
 // checkGrants refuses a module that imports a host function of a group not
-// in grants, or a grant naming no group.
+// in grants, or a grant that names nothing.
 func checkGrants(m wazero.CompiledModule, name string, grants []string) error {
 	for _, g := range grants {
-		if !knownCapability(g) {
-			return fmt.Errorf("granted unknown capability %q (known: %q, %q)", g, CapKV, CapTimers)
+		if err := abi.CheckGrant(g); err != nil {
+			return fmt.Errorf("granted %w", err)
 		}
 	}
 	var imports []string
@@ -57,8 +37,8 @@ func checkGrants(m wazero.CompiledModule, name string, grants []string) error {
 	}
 	need := capabilitiesOf(imports)
 	for _, imp := range imports {
-		c, ok := capabilityOf[strings.TrimPrefix(imp, ImportModule+".")]
-		if !ok || slices.Contains(grants, c) {
+		c := capabilityOf(strings.TrimPrefix(imp, ImportModule+"."))
+		if c == "" || slices.Contains(grants, c) {
 			continue
 		}
 		all := slices.Clone(grants)
@@ -77,6 +57,15 @@ func checkGrants(m wazero.CompiledModule, name string, grants []string) error {
 	return nil
 }
 
+// capabilityOf returns the group of host function name, "" when it needs
+// no grant.
+func capabilityOf(name string) string {
+	if f, ok := abi.FuncByName(name); ok {
+		return f.Capability()
+	}
+	return ""
+}
+
 // capabilitiesOf returns the sorted capability groups of imports
 // ("module.name").
 func capabilitiesOf(imports []string) []string {
@@ -86,7 +75,7 @@ func capabilitiesOf(imports []string) []string {
 		if !ok {
 			continue
 		}
-		if c, ok := capabilityOf[n]; ok && !slices.Contains(out, c) {
+		if c := capabilityOf(n); c != "" && !slices.Contains(out, c) {
 			out = append(out, c)
 		}
 	}

@@ -104,7 +104,7 @@ func (c *wsClient) connect(nsp, auth string) string {
 
 func TestEndToEndChat(t *testing.T) {
 	chat := loadGuest(t, "chat", Options{})
-	faults := loadGuest(t, "faults", Options{CallTimeout: 300 * time.Millisecond})
+	faults := loadGuest(t, "faults", Options{Limits: Limits{CallTimeout: 300 * time.Millisecond}})
 	srv := socketio.New(socketio.Options{Logger: testLogger(t)})
 	srv.Handle("/", nsHandler{chat})
 	srv.Handle("/faults", nsHandler{faults})

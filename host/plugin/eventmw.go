@@ -42,7 +42,7 @@ var eventInternalError = &EventRejection{Message: "internal error"}
 // the event with "internal error". The caller acks a rejected event (with
 // EventRejection.AckArgs) when ev.HasAck.
 func (p *Plugin) EventMiddleware(s *socketio.Socket, ev *socketio.Event) *EventRejection {
-	return p.eventMiddleware(adapt(s), ev)
+	return p.eventMiddleware(p.adapt(s), ev)
 }
 
 func (p *Plugin) eventMiddleware(t target, ev *socketio.Event) *EventRejection {

@@ -28,12 +28,12 @@ func (s *fakeSock) SetData(b []byte) {
 	s.mu.Unlock()
 }
 
-func (s *fakeSock) BroadcastWithAck(opts socketio.BroadcastOptions, name string, args []byte, atts [][]byte, timeout time.Duration, cb func([]socketio.AckReply, error)) error {
+func (s *fakeSock) BroadcastWithAck(opts socketio.BroadcastOptions, name string, args []byte, atts [][]byte, timeout time.Duration, cb func([]socketio.AckReply, error)) (bool, error) {
 	s.ns.mu.Lock()
 	s.ns.out = append(s.ns.out, sent{kind: "broadcastack", name: name, args: string(args), atts: atts, rooms: opts.Rooms, except: opts.Except})
 	s.ns.bcastAck = cb
 	s.ns.mu.Unlock()
-	return nil
+	return false, nil
 }
 
 // selectLocked returns the sorted ids opts selects; ns.mu must be held.
@@ -55,7 +55,7 @@ func (ns *fakeNS) selectLocked(opts socketio.BroadcastOptions) []string {
 	return ids
 }
 
-func (s *fakeSock) FetchSockets(opts socketio.BroadcastOptions) ([]socketio.SocketInfo, error) {
+func (s *fakeSock) FetchSockets(opts socketio.BroadcastOptions) ([]socketInfo, error) {
 	s.ns.mu.Lock()
 	ids := s.ns.selectLocked(opts)
 	socks := make([]*fakeSock, len(ids))
@@ -63,22 +63,23 @@ func (s *fakeSock) FetchSockets(opts socketio.BroadcastOptions) ([]socketio.Sock
 		socks[i] = s.ns.socks[id]
 	}
 	s.ns.mu.Unlock()
-	out := make([]socketio.SocketInfo, len(socks))
+	out := make([]socketInfo, len(socks))
 	for i, fs := range socks {
-		out[i] = socketio.SocketInfo{ID: fs.id, Rooms: fs.Rooms(), Data: fs.Data()}
+		out[i] = socketInfo{ID: fs.id, Rooms: fs.Rooms(), Data: fs.Data()}
 	}
 	return out, nil
 }
 
-func (s *fakeSock) SocketsJoin(opts socketio.BroadcastOptions, rooms []string) {
+func (s *fakeSock) SocketsJoin(opts socketio.BroadcastOptions, rooms []string) error {
 	s.ns.mu.Lock()
 	ids := s.ns.selectLocked(opts)
 	s.ns.mu.Unlock()
 	for _, id := range ids {
 		for _, r := range rooms {
-			s.ns.socks[id].Join(r)
+			_ = s.ns.socks[id].Join(r)
 		}
 	}
+	return nil
 }
 
 func (s *fakeSock) SocketsLeave(opts socketio.BroadcastOptions, rooms []string) {

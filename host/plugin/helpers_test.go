@@ -33,6 +33,7 @@ var guests = map[string]string{
 	"sandbox":  "./testdata/sandbox",
 	"sockapi":  "./testdata/sockapi",
 	"nsbcast":  "./testdata/nsbcast",
+	"hostile":  "./testdata/hostile",
 }
 
 // testCache shares compiled guests between the tests of this binary and,
@@ -160,7 +161,7 @@ func (ns *fakeNS) sock(id string, auth string) *fakeSock {
 	ns.mu.Lock()
 	ns.socks[id] = s
 	ns.mu.Unlock()
-	s.Join(id)
+	_ = s.Join(id)
 	return s
 }
 
@@ -185,13 +186,19 @@ func (s *fakeSock) Rooms() []string {
 	sort.Strings(out)
 	return out
 }
-func (s *fakeSock) Join(room string) {
+func (s *fakeSock) Connected() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.gone
+}
+func (s *fakeSock) Join(room string) error {
 	s.ns.mu.Lock()
 	defer s.ns.mu.Unlock()
 	if s.ns.rooms[room] == nil {
 		s.ns.rooms[room] = map[string]bool{}
 	}
 	s.ns.rooms[room][s.id] = true
+	return nil
 }
 func (s *fakeSock) Leave(room string) {
 	s.ns.mu.Lock()

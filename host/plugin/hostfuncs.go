@@ -3,9 +3,9 @@ package plugin
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"time"
+	"unicode/utf8"
 
 	"github.com/rs/zerolog"
 	"github.com/tetratelabs/wazero"
@@ -13,6 +13,8 @@ import (
 
 	"github.com/sockwasm/sockwasm/host/engineio"
 	"github.com/sockwasm/sockwasm/host/socketio"
+	sp "github.com/sockwasm/sockwasm/protocol/socketio"
+	"github.com/sockwasm/sockwasm/sdk/abi"
 )
 
 const (
@@ -33,60 +35,131 @@ func rep(n int) []api.ValueType {
 	return ts
 }
 
-// hostSigs lists the host functions of ABI v1 with their signatures.
-var hostSigs = map[string]hostSig{
-	fnReadInput:      {rep(2), rep(1), readInput},
-	fnReadAttachment: {rep(3), rep(1), readAttachment},
-	fnAck:            {[]api.ValueType{i64, i32, i32, i32, i32}, rep(1), hostAck},
-	fnEmit:           {rep(6), rep(1), hostEmit},
-	fnBroadcast:      {rep(11), rep(1), hostBroadcast},
-	fnEmitWithAck:    {rep(9), rep(1), hostEmitWithAck},
-	fnJoin:           {rep(2), rep(1), hostJoin},
-	fnLeave:          {rep(2), rep(1), hostLeave},
-	fnDisconnect:     {rep(1), rep(1), hostDisconnect},
-	fnSocketID:       {rep(2), rep(1), getter(func(c *call) []byte { return []byte(c.id()) })},
-	fnNamespace:      {rep(2), rep(1), sockGetter(func(t target) []byte { return []byte(t.Namespace()) })},
-	fnAuth:           {rep(2), rep(1), sockGetter(func(t target) []byte { return t.Auth() })},
-	fnTransport:      {rep(2), rep(1), getter(func(c *call) []byte { return []byte(c.transport()) })},
-	fnRooms:          {rep(2), rep(1), sockGetter(func(t target) []byte { return encodeList(nil, t.Rooms()) })},
-	fnRoomSize:       {rep(2), rep(1), hostRoomSize},
-	fnClientCount:    {nil, rep(1), hostClientCount},
-	fnReject:         {rep(4), rep(1), hostReject},
-	fnEngineSend:     {rep(3), rep(1), hostEngineSend},
-	fnLog:            {rep(3), nil, nil}, // bound per plugin in hostModule
-	// Plugin-state additions (caps.go, kv.go, timers.go, state.go).
-	fnConfig:      {rep(2), rep(1), hostConfig},
-	fnKVGet:       {rep(4), rep(1), hostKVGet},
-	fnKVSet:       {[]api.ValueType{i32, i32, i32, i32, i64}, rep(1), hostKVSet},
-	fnKVDelete:    {rep(2), rep(1), hostKVDelete},
-	fnKVIncr:      {[]api.ValueType{i32, i32, i64, i32}, rep(1), hostKVIncr},
-	fnKVCAS:       {[]api.ValueType{i32, i32, i32, i32, i32, i32, i32, i64}, rep(1), hostKVCAS},
-	fnTimerSet:    {rep(4), rep(1), hostTimerSet},
-	fnTimerCancel: {rep(1), rep(1), hostTimerCancel},
-	// Socket-facing additions (hostfuncs_socket.go).
-	fnHandshake:         {rep(2), rep(1), hostHandshake},
-	fnSocketData:        {rep(2), rep(1), hostSocketData},
-	fnSetSocketData:     {rep(2), rep(1), hostSetSocketData},
-	fnBroadcastWithAck:  {rep(14), rep(1), hostBroadcastWithAck},
-	fnFetchSockets:      {rep(6), rep(1), hostFetchSockets},
-	fnSocketsJoin:       {rep(6), rep(1), hostSocketsJoin},
-	fnSocketsLeave:      {rep(6), rep(1), hostSocketsLeave},
-	fnDisconnectSockets: {rep(5), rep(1), hostDisconnectSockets},
-	fnRejectEvent:       {rep(4), rep(1), hostRejectEvent},
-	// Namespace broadcast (hostfuncs_nsp.go).
-	fnNsBroadcast: {rep(13), rep(1), hostNsBroadcast},
+// hostFuncs are the host functions of ABI v1 with their signatures.
+var hostFuncs = [abi.NumFuncs]hostSig{
+	abi.ReadInput:         {rep(2), rep(1), readInput},
+	abi.ReadAttachment:    {rep(3), rep(1), readAttachment},
+	abi.Ack:               {[]api.ValueType{i64, i32, i32, i32, i32}, rep(1), hostAck},
+	abi.Emit:              {rep(6), rep(1), hostEmit},
+	abi.Broadcast:         {rep(11), rep(1), hostBroadcast},
+	abi.EmitWithAck:       {rep(9), rep(1), hostEmitWithAck},
+	abi.Join:              {rep(2), rep(1), hostJoin},
+	abi.Leave:             {rep(2), rep(1), hostLeave},
+	abi.DisconnectSocket:  {rep(1), rep(1), hostDisconnect},
+	abi.SocketID:          {rep(2), rep(1), getter(func(c *call) []byte { return []byte(c.id()) })},
+	abi.Namespace:         {rep(2), rep(1), getter(func(c *call) []byte { return []byte(c.sock.Namespace()) })},
+	abi.Auth:              {rep(2), rep(1), getter(func(c *call) []byte { return c.sock.Auth() })},
+	abi.Transport:         {rep(2), rep(1), getter(func(c *call) []byte { return []byte(c.transport()) })},
+	abi.Rooms:             {rep(2), rep(1), getter(func(c *call) []byte { return encodeList(nil, c.sock.Rooms()) })},
+	abi.RoomSize:          {rep(2), rep(1), hostRoomSize},
+	abi.ClientCount:       {nil, rep(1), hostClientCount},
+	abi.Reject:            {rep(4), rep(1), hostReject},
+	abi.EngineSend:        {rep(3), rep(1), hostEngineSend},
+	abi.Log:               {rep(3), nil, hostLog},
+	abi.Handshake:         {rep(2), rep(1), getter(func(c *call) []byte { return c.sock.Handshake() })},
+	abi.SocketData:        {rep(2), rep(1), getter(func(c *call) []byte { return c.sock.Data() })},
+	abi.SetSocketData:     {rep(2), rep(1), hostSetSocketData},
+	abi.BroadcastWithAck:  {rep(14), rep(1), hostBroadcastWithAck},
+	abi.FetchSockets:      {rep(6), rep(1), hostFetchSockets},
+	abi.SocketsJoin:       {rep(6), rep(1), hostSocketsJoin},
+	abi.SocketsLeave:      {rep(6), rep(1), hostSocketsLeave},
+	abi.DisconnectSockets: {rep(5), rep(1), hostDisconnectSockets},
+	abi.RejectEvent:       {rep(4), rep(1), hostReject},
+	abi.Config:            {rep(2), rep(1), getter(func(c *call) []byte { return c.v.config })},
+	abi.KVGet:             {rep(4), rep(1), hostKVGet},
+	abi.KVSet:             {[]api.ValueType{i32, i32, i32, i32, i64}, rep(1), hostKVSet},
+	abi.KVDelete:          {rep(2), rep(1), hostKVDelete},
+	abi.KVIncr:            {[]api.ValueType{i32, i32, i64, i32}, rep(1), hostKVIncr},
+	abi.KVCAS:             {[]api.ValueType{i32, i32, i32, i32, i32, i32, i32, i64}, rep(1), hostKVCAS},
+	abi.TimerSet:          {rep(4), rep(1), hostTimerSet},
+	abi.TimerCancel:       {rep(1), rep(1), hostTimerCancel},
+	abi.NsBroadcast:       {rep(13), rep(1), hostNsBroadcast},
 }
 
-func hostModule(rt wazero.Runtime, log *zerolog.Logger) wazero.HostModuleBuilder {
+// hostModule builds module sockwasm_v1: every host function behind guard.
+func hostModule(rt wazero.Runtime) wazero.HostModuleBuilder {
 	b := rt.NewHostModuleBuilder(ImportModule)
-	for name, s := range hostSigs {
-		fn := s.fn
-		if name == fnLog {
-			fn = hostLog(log)
-		}
-		b.NewFunctionBuilder().WithGoModuleFunction(fn, s.params, s.results).Export(name)
+	for f, s := range hostFuncs {
+		fn := abi.Func(f)
+		b.NewFunctionBuilder().WithGoModuleFunction(guard(fn, s.fn, len(s.results) > 0), s.params, s.results).Export(fn.String())
 	}
 	return b
+}
+
+// guard is the one place that decides whether a host function may run:
+// the permission table of sdk/abi (call kind × function), then, for
+// functions that act for the calling socket, whether it is still there.
+// After the function it accounts for a refusal: counted, the first of the
+// call logged (rate-limited), the rest summed up when the call ends.
+// Inside fn, currentCall is never nil and the call's kind allows fn.
+func guard(f abi.Func, fn api.GoModuleFunc, hasResult bool) api.GoModuleFunc {
+	return func(ctx context.Context, m api.Module, stack []uint64) {
+		c := currentCall(ctx)
+		k := abi.NoCall
+		if c != nil {
+			k = c.kind
+		}
+		code := int32(abi.Permit(k, f))
+		if code == 0 && c != nil && c.sock != nil && c.kind != KindMiddleware && f.NeedsLiveSocket() && !c.sock.Connected() {
+			code = ErrDisconnected
+		}
+		if code == 0 {
+			fn(ctx, m, stack)
+			if !hasResult {
+				return
+			}
+			if code = int32(uint32(stack[0])); code >= 0 {
+				return
+			}
+		} else if hasResult {
+			ret(stack, code)
+		}
+		if c != nil {
+			c.noteRefusal(f, code)
+		}
+	}
+}
+
+// refusal reports whether a result code marks a guest's mistake or a limit
+// (as opposed to an answer such as "not found" or "disconnected").
+func refusal(code int32) bool {
+	switch code {
+	case ErrLimit, ErrNotAllowed, ErrInvalid, ErrMemory, ErrFailed:
+		return true
+	}
+	return false
+}
+
+// noteRefusal accounts for host function f refused with code; c.why, when
+// set by f, says which limit or rule refused it.
+func (c *call) noteRefusal(f abi.Func, code int32) {
+	why := c.why
+	c.why = ""
+	if !refusal(code) {
+		return
+	}
+	p := c.p
+	p.refusals.Add(1)
+	if c.firstRefusal {
+		c.refused++
+		return
+	}
+	c.firstRefusal = true
+	log := &p.log
+	if c.v != nil {
+		log = &c.v.log
+	}
+	if !p.warns.allow(p.limits().LogLinesPerSecond) {
+		return
+	}
+	ev := log.Warn().Stringer("kind", c.kind).Str("func", f.String()).Stringer("code", abi.Code(code))
+	if c.sock != nil {
+		ev = ev.Str("sid", c.sock.ID())
+	}
+	if why != "" {
+		ev = ev.Str("why", why)
+	}
+	ev.Msg("host call refused")
 }
 
 func (c *call) id() string {
@@ -109,6 +182,8 @@ func (c *call) transport() string {
 	return c.eng.Transport()
 }
 
+// currentCall returns the call running on the instance of ctx, nil
+// outside a call (_initialize).
 func currentCall(ctx context.Context) *call {
 	if inst, _ := ctx.Value(instKey{}).(*instance); inst != nil {
 		return inst.cur
@@ -116,15 +191,32 @@ func currentCall(ctx context.Context) *call {
 	return nil
 }
 
-// socketCall returns the current call when it acts on a socket.
-func socketCall(ctx context.Context) *call {
-	if c := currentCall(ctx); c != nil && c.sock != nil {
-		return c
-	}
-	return nil
+func ret(stack []uint64, v int32) { stack[0] = uint64(uint32(v)) }
+
+// limited sets the reason of an ERR_LIMIT result and returns the code.
+func (c *call) limited(why string) int32 {
+	c.why = why
+	return ErrLimit
 }
 
-func ret(stack []uint64, v int32) { stack[0] = uint64(uint32(v)) }
+// spend takes one send from the call's budget (MaxSendsPerCall).
+func (c *call) spend() int32 {
+	if c.sends >= c.v.lim.MaxSendsPerCall {
+		return c.limited("more sends in one call than max_sends_per_call")
+	}
+	c.sends++
+	return 0
+}
+
+// defer_ takes one deferred operation from the call's budget
+// (MaxDeferredPerCall).
+func (c *call) deferOp() int32 {
+	if c.deferred >= c.v.lim.MaxDeferredPerCall {
+		return c.limited("more deferred operations in one call than max_deferred_per_call")
+	}
+	c.deferred++
+	return 0
+}
 
 // view returns guest memory [ptr, ptr+n) without copying.
 func view(m api.Module, ptr, n uint64) ([]byte, bool) {
@@ -152,20 +244,11 @@ func writeOut(m api.Module, buf, limit uint64, data []byte) int32 {
 }
 
 func readInput(ctx context.Context, m api.Module, stack []uint64) {
-	c := currentCall(ctx)
-	if c == nil {
-		ret(stack, ErrNotAllowed)
-		return
-	}
-	ret(stack, writeOut(m, stack[0], stack[1], c.frame))
+	ret(stack, writeOut(m, stack[0], stack[1], currentCall(ctx).frame))
 }
 
 func readAttachment(ctx context.Context, m api.Module, stack []uint64) {
 	c := currentCall(ctx)
-	if c == nil {
-		ret(stack, ErrNotAllowed)
-		return
-	}
 	i := uint32(stack[0])
 	if int(i) >= len(c.atts) {
 		ret(stack, ErrNotFound)
@@ -174,25 +257,11 @@ func readAttachment(ctx context.Context, m api.Module, stack []uint64) {
 	ret(stack, writeOut(m, stack[1], stack[2], c.atts[i]))
 }
 
+// getter makes a host function that copies what f returns to a guest
+// buffer.
 func getter(f func(c *call) []byte) api.GoModuleFunc {
 	return func(ctx context.Context, m api.Module, stack []uint64) {
-		c := currentCall(ctx)
-		if c == nil {
-			ret(stack, ErrNotAllowed)
-			return
-		}
-		ret(stack, writeOut(m, stack[0], stack[1], f(c)))
-	}
-}
-
-func sockGetter(f func(t target) []byte) api.GoModuleFunc {
-	return func(ctx context.Context, m api.Module, stack []uint64) {
-		c := socketCall(ctx)
-		if c == nil {
-			ret(stack, ErrNotAllowed)
-			return
-		}
-		ret(stack, writeOut(m, stack[0], stack[1], f(c.sock)))
+		ret(stack, writeOut(m, stack[0], stack[1], f(currentCall(ctx))))
 	}
 }
 
@@ -249,7 +318,7 @@ func decodeAttachments(c *call, b []byte) ([][]byte, int32) {
 	}
 	n := binary.LittleEndian.Uint32(b)
 	if n > maxAttachments {
-		return nil, ErrLimit
+		return nil, c.limited("more than 10 attachments")
 	}
 	b = b[4:]
 	out := make([][]byte, 0, n)
@@ -279,8 +348,9 @@ func decodeAttachments(c *call, b []byte) ([][]byte, int32) {
 	return out, 0
 }
 
-// payload reads an event name (optional), JSON array args and attachment
-// list from guest memory, copying them.
+// payload reads JSON array args and an attachment list from guest memory,
+// copying them. Args are checked by the socketio layer when sent (a JSON
+// array, valid UTF-8).
 func payload(c *call, m api.Module, argsPtr, argsLen, attsPtr, attsLen uint64) ([]byte, [][]byte, int32) {
 	args, ok := copyIn(m, argsPtr, argsLen)
 	if !ok {
@@ -300,16 +370,23 @@ func payload(c *call, m api.Module, argsPtr, argsLen, attsPtr, attsLen uint64) (
 	return args, atts, 0
 }
 
+// isJSONArray reports whether b is one JSON array, its strings valid
+// UTF-8 (JavaScript clients drop a connection that delivers invalid
+// UTF-8).
 func isJSONArray(b []byte) bool {
 	i := 0
 	for i < len(b) && isSpace(b[i]) {
 		i++
 	}
-	return i < len(b) && b[i] == '[' && json.Valid(b)
+	return i < len(b) && b[i] == '[' && sp.Validate(b, sp.DefaultMaxDepth) == nil
 }
+
+// isJSON reports whether b is one JSON value with valid UTF-8 strings.
+func isJSON(b []byte) bool { return sp.Validate(b, sp.DefaultMaxDepth) == nil }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
+// readName reads a non-empty name (event, room, namespace).
 func readName(m api.Module, ptr, n uint64) (string, int32) {
 	b, ok := view(m, ptr, n)
 	if !ok {
@@ -331,41 +408,29 @@ func errCode(c *call, err error) int32 {
 	case errors.Is(err, socketio.ErrUnknownAck):
 		return ErrUnknownAck
 	case errors.Is(err, socketio.ErrTooManyAcks):
-		return ErrLimit
-	case errors.Is(err, socketio.ErrInvalidArgs):
+		return c.limited("too many pending acks for this socket")
+	case errors.Is(err, socketio.ErrTooManyRooms):
+		return c.limited("the socket is in max_rooms_per_socket rooms")
+	case errors.Is(err, socketio.ErrTooManyAttachments):
+		return c.limited("more than 10 attachments")
+	case errors.Is(err, socketio.ErrInvalidArgs), errors.Is(err, socketio.ErrInvalidRoom):
 		return ErrInvalid
 	}
-	c.p.log.Debug().Err(err).Str("kind", kindName(c.kind)).Msg("host refused guest request")
+	c.why = err.Error()
 	return ErrFailed
 }
 
-// emitting reports whether the call kind may send to its socket.
-func emitting(c *call) int32 {
-	switch c.kind {
-	case KindMiddleware, KindEventMiddleware:
-		return ErrNotAllowed
-	case KindDisconnect:
-		return ErrDisconnected
-	}
-	return 0
-}
-
+// hostAck answers a client's ack. It takes nothing from the call's send
+// budget: each ack id is answered once, so the client's own requests
+// bound it.
 func hostAck(ctx context.Context, m api.Module, stack []uint64) {
-	c := socketCall(ctx)
-	if c == nil {
-		ret(stack, ErrNotAllowed)
-		return
-	}
-	if code := emitting(c); code != 0 {
-		ret(stack, code)
-		return
-	}
-	id := stack[0]
+	c := currentCall(ctx)
 	args, atts, code := payload(c, m, stack[1], stack[2], stack[3], stack[4])
 	if code != 0 {
 		ret(stack, code)
 		return
 	}
+	id := stack[0]
 	err := c.sock.Ack(id, args, atts)
 	if err == nil && c.hasAck && id == c.ackID {
 		c.acked = true
@@ -373,15 +438,12 @@ func hostAck(ctx context.Context, m api.Module, stack []uint64) {
 	ret(stack, errCode(c, err))
 }
 
-// emitParams checks that an emit import may run in this call and reads its
-// first six parameters: event name, args and attachments. On failure it
-// has set the result and ok is false.
+// emitParams reads the first six parameters of an emit import: event
+// name, args and attachments, and takes a send from the call's budget.
+// On failure it has set the result and ok is false.
 func emitParams(ctx context.Context, m api.Module, stack []uint64) (c *call, name string, args []byte, atts [][]byte, ok bool) {
-	if c = socketCall(ctx); c == nil {
-		ret(stack, ErrNotAllowed)
-		return nil, "", nil, nil, false
-	}
-	code := emitting(c)
+	c = currentCall(ctx)
+	code := c.spend()
 	if code == 0 {
 		name, code = readName(m, stack[0], stack[1])
 	}
@@ -404,11 +466,7 @@ func hostEmit(ctx context.Context, m api.Module, stack []uint64) {
 }
 
 func hostBroadcast(ctx context.Context, m api.Module, stack []uint64) {
-	c := socketCall(ctx)
-	if c == nil || c.kind == KindMiddleware || observing(c) {
-		ret(stack, ErrNotAllowed)
-		return
-	}
+	c := currentCall(ctx)
 	opts, name, args, atts, code := broadcastParams(c, m, stack, c.sock.ID())
 	if code != 0 {
 		ret(stack, code)
@@ -417,11 +475,14 @@ func hostBroadcast(ctx context.Context, m api.Module, stack []uint64) {
 	ret(stack, errCode(c, c.sock.Broadcast(opts, name, args, atts)))
 }
 
-// broadcastParams reads the eleven parameters every broadcast import
-// shares, from p: rooms and except (lists), flags, event name, args and
-// attachments. sender, when not empty, is excluded under
-// BROADCAST_EXCEPT_SENDER.
+// broadcastParams takes a send from the call's budget and reads the
+// eleven parameters every broadcast import shares, from p: rooms and
+// except (lists), flags, event name, args and attachments. sender, when
+// not empty, is excluded under BROADCAST_EXCEPT_SENDER.
 func broadcastParams(c *call, m api.Module, p []uint64, sender string) (opts socketio.BroadcastOptions, name string, args []byte, atts [][]byte, code int32) {
+	if code = c.spend(); code != 0 {
+		return
+	}
 	if opts, code = selection(m, p[0], p[1], p[2], p[3]); code != 0 {
 		return
 	}
@@ -437,61 +498,85 @@ func broadcastParams(c *call, m api.Module, p []uint64, sender string) (opts soc
 	return
 }
 
+// ackContext copies the context blob of an emit or broadcast with acks,
+// reserving its bytes against the plugin's MaxPendingAckBytes (released by
+// the ACK_RESPONSE call, or by release when the emit fails).
+func ackContext(c *call, m api.Module, ptr, n uint64) ([]byte, int32) {
+	if int64(uint32(n)) > int64(c.v.lim.MaxAckContext) {
+		return nil, c.limited("ack context over max_ack_context")
+	}
+	b, ok := copyIn(m, ptr, n)
+	if !ok {
+		return nil, ErrMemory
+	}
+	if !c.p.reserveAckContext(len(b), c.v.lim.MaxPendingAckBytes) {
+		return nil, c.limited("pending ack contexts over max_pending_ack_bytes")
+	}
+	return b, 0
+}
+
+// reserveAckContext counts n more context bytes held by pending acks,
+// unless that would pass limit.
+func (p *Plugin) reserveAckContext(n, limit int) bool {
+	if p.pendingAckBytes.Add(int64(n)) > int64(limit) {
+		p.pendingAckBytes.Add(-int64(n))
+		return false
+	}
+	return true
+}
+
+func (p *Plugin) releaseAckContext(n int) { p.pendingAckBytes.Add(-int64(n)) }
+
+// ackTimeout reads the timeout of an emit or broadcast with acks.
+func ackTimeout(ms uint64) (time.Duration, int32) {
+	if uint32(ms) == 0 || uint32(ms) > maxAckTimeout {
+		return 0, ErrInvalid
+	}
+	return time.Duration(uint32(ms)) * time.Millisecond, 0
+}
+
 func hostEmitWithAck(ctx context.Context, m api.Module, stack []uint64) {
 	c, name, args, atts, ok := emitParams(ctx, m, stack)
 	if !ok {
 		return
 	}
-	ms := uint32(stack[6])
-	if ms == 0 || ms > maxAckTimeout {
-		ret(stack, ErrInvalid)
-		return
+	timeout, code := ackTimeout(stack[6])
+	var actx []byte
+	if code == 0 {
+		actx, code = ackContext(c, m, stack[7], stack[8])
 	}
-	actx, ok := copyIn(m, stack[7], stack[8])
-	if !ok {
-		ret(stack, ErrMemory)
+	if code != 0 {
+		ret(stack, code)
 		return
 	}
 	p, t := c.p, c.sock
 	// The socketio layer runs the callback after this call has returned,
 	// serialized with the socket's other calls.
-	err := t.EmitWithAck(name, args, atts, time.Duration(ms)*time.Millisecond, func(r socketio.AckResponse) {
+	err := t.EmitWithAck(name, args, atts, timeout, func(r socketio.AckResponse) {
 		p.ackResponse(t, actx, r)
 	})
+	if err != nil {
+		p.releaseAckContext(len(actx))
+	}
 	ret(stack, errCode(c, err))
 }
 
 func roomArg(ctx context.Context, m api.Module, stack []uint64) (*call, string, int32) {
-	c := socketCall(ctx)
-	if c == nil {
-		return nil, "", ErrNotAllowed
-	}
+	c := currentCall(ctx)
 	room, code := readName(m, stack[0], stack[1])
 	return c, room, code
 }
 
 func hostJoin(ctx context.Context, m api.Module, stack []uint64) {
 	c, room, code := roomArg(ctx, m, stack)
-	if code == 0 && c.kind == KindDisconnect {
-		code = ErrDisconnected
-	}
-	if code == 0 && observing(c) {
-		code = ErrNotAllowed
-	}
 	if code == 0 {
-		c.sock.Join(room)
+		code = errCode(c, c.sock.Join(room))
 	}
 	ret(stack, code)
 }
 
 func hostLeave(ctx context.Context, m api.Module, stack []uint64) {
 	c, room, code := roomArg(ctx, m, stack)
-	if code == 0 && c.kind == KindDisconnect {
-		code = ErrDisconnected
-	}
-	if code == 0 && observing(c) {
-		code = ErrNotAllowed
-	}
 	if code == 0 {
 		c.sock.Leave(room)
 	}
@@ -507,75 +592,51 @@ func hostRoomSize(ctx context.Context, m api.Module, stack []uint64) {
 }
 
 func hostClientCount(ctx context.Context, m api.Module, stack []uint64) {
-	c := socketCall(ctx)
-	if c == nil {
-		ret(stack, ErrNotAllowed)
-		return
-	}
-	ret(stack, int32(min(c.sock.ClientCount(), 1<<31-1)))
+	ret(stack, int32(min(currentCall(ctx).sock.ClientCount(), 1<<31-1)))
 }
 
 func hostDisconnect(ctx context.Context, m api.Module, stack []uint64) {
-	c := socketCall(ctx)
-	switch {
-	case c == nil || c.kind == KindMiddleware || observing(c):
-		ret(stack, ErrNotAllowed)
-	case c.kind == KindDisconnect:
-		ret(stack, ErrDisconnected)
-	default:
-		// The socketio layer defers OnDisconnect (a call into this
-		// plugin) until this call has returned.
-		c.sock.Disconnect(uint32(stack[0]) != 0)
-		ret(stack, 0)
+	c := currentCall(ctx)
+	if code := c.deferOp(); code != 0 {
+		ret(stack, code)
+		return
 	}
+	// The socketio layer defers OnDisconnect (a call into this plugin)
+	// until this call has returned.
+	c.sock.Disconnect(uint32(stack[0]) != 0)
+	ret(stack, 0)
 }
 
-// hostReject is reject(msg, msg_len, data, data_len) in MIDDLEWARE calls;
-// hostRejectEvent is reject_event with the same parameters in
-// EVENT_MIDDLEWARE calls.
-var (
-	hostReject      = rejectIn(KindMiddleware)
-	hostRejectEvent = rejectIn(KindEventMiddleware)
-)
-
-// rejectIn returns the host function that records the guest's refusal
-// (message and optional JSON data) in calls of kind.
-func rejectIn(kind uint32) func(context.Context, api.Module, []uint64) {
-	return func(ctx context.Context, m api.Module, stack []uint64) {
-		c := socketCall(ctx)
-		if c == nil || c.kind != kind {
-			ret(stack, ErrNotAllowed)
-			return
-		}
-		msg, ok := copyIn(m, stack[0], stack[1])
-		if !ok {
-			ret(stack, ErrMemory)
-			return
-		}
-		data, ok := copyIn(m, stack[2], stack[3])
-		if !ok {
-			ret(stack, ErrMemory)
-			return
-		}
-		if len(data) == 0 {
-			data = nil
-		} else if !json.Valid(data) {
-			ret(stack, ErrInvalid)
-			return
-		}
-		c.reject = &socketio.ConnectError{Message: string(msg), Data: data}
-		ret(stack, 0)
+// hostReject is reject(msg, msg_len, data, data_len) in MIDDLEWARE calls
+// and reject_event with the same parameters in EVENT_MIDDLEWARE calls
+// (the permission table keeps each to its kind): it records the guest's
+// refusal, message and optional JSON data.
+func hostReject(ctx context.Context, m api.Module, stack []uint64) {
+	c := currentCall(ctx)
+	msg, ok := copyIn(m, stack[0], stack[1])
+	if !ok {
+		ret(stack, ErrMemory)
+		return
 	}
+	data, ok := copyIn(m, stack[2], stack[3])
+	if !ok {
+		ret(stack, ErrMemory)
+		return
+	}
+	if len(data) == 0 {
+		data = nil
+	} else if !isJSON(data) {
+		ret(stack, ErrInvalid)
+		return
+	}
+	c.reject = &socketio.ConnectError{Message: string(msg), Data: data}
+	ret(stack, 0)
 }
 
 func hostEngineSend(ctx context.Context, m api.Module, stack []uint64) {
 	c := currentCall(ctx)
-	if c == nil || c.eng == nil {
-		ret(stack, ErrNotAllowed)
-		return
-	}
-	if c.kind == KindEngineClose {
-		ret(stack, ErrDisconnected)
+	if code := c.spend(); code != 0 {
+		ret(stack, code)
 		return
 	}
 	data, ok := copyIn(m, stack[0], stack[1])
@@ -583,42 +644,41 @@ func hostEngineSend(ctx context.Context, m api.Module, stack []uint64) {
 		ret(stack, ErrMemory)
 		return
 	}
-	if err := c.eng.Send(engineMessage(data, uint32(stack[2]) != 0)); err != nil {
+	binary := uint32(stack[2]) != 0
+	if !binary && !utf8.Valid(data) {
+		ret(stack, ErrInvalid)
+		return
+	}
+	if err := c.eng.Send(engineio.Message{Data: data, Binary: binary}); err != nil {
 		ret(stack, ErrDisconnected)
 		return
 	}
 	ret(stack, 0)
 }
 
-func hostLog(l *zerolog.Logger) api.GoModuleFunc {
-	return func(ctx context.Context, m api.Module, stack []uint64) {
-		msg, ok := view(m, stack[1], stack[2])
-		if !ok {
-			return
-		}
-		var ev *zerolog.Event
-		switch int32(uint32(stack[0])) {
-		case LogDebug:
-			ev = l.Debug()
-		case LogWarn:
-			ev = l.Warn()
-		case LogError:
-			ev = l.Error()
-		default:
-			ev = l.Info()
-		}
-		if ev == nil {
-			return
-		}
-		if c := currentCall(ctx); c != nil && (c.sock != nil || c.eng != nil) {
-			ev = ev.Str("sid", c.id())
-		} else if c != nil {
-			ev = ev.Str("kind", kindName(c.kind)) // INIT, TIMER
-		}
-		ev.Msg(string(msg))
+// logLevel maps a level of the log import to zerolog's.
+func logLevel(l int32) zerolog.Level {
+	switch l {
+	case LogDebug:
+		return zerolog.DebugLevel
+	case LogWarn:
+		return zerolog.WarnLevel
+	case LogError:
+		return zerolog.ErrorLevel
 	}
+	return zerolog.InfoLevel
 }
 
-func engineMessage(data []byte, binary bool) engineio.Message {
-	return engineio.Message{Data: data, Binary: binary}
+// hostLog is log(level, msg_ptr, msg_len): one line in the host log,
+// through the plugin's log limits.
+func hostLog(ctx context.Context, m api.Module, stack []uint64) {
+	inst, _ := ctx.Value(instKey{}).(*instance)
+	if inst == nil {
+		return
+	}
+	msg, ok := view(m, stack[1], stack[2])
+	if !ok {
+		return
+	}
+	inst.v.guestLog(inst.cur, logLevel(int32(uint32(stack[0]))), "", msg)
 }

@@ -2,30 +2,25 @@ package plugin
 
 import (
 	"context"
+	"strings"
 
 	"github.com/tetratelabs/wazero/api"
-)
 
-// fnNsBroadcast is the host function that broadcasts to a namespace named
-// by the guest, usable without a socket (INIT, TIMER, engine kinds) as
-// well as from a socket's calls: the io.of(nsp).to(room).emit(…) of the
-// reference server (sdk/ABI.md, section 4.4).
-const fnNsBroadcast = "ns_broadcast"
+	"github.com/sockwasm/sockwasm/sdk/abi"
+)
 
 // hostNsBroadcast is ns_broadcast(nsp_ptr, nsp_len, rooms_ptr, rooms_len,
 // except_ptr, except_len, flags, name_ptr, name_len, args_ptr, args_len,
-// atts_ptr, atts_len) -> i32. Lists, flags, args and attachments are
-// encoded as for broadcast; BROADCAST_EXCEPT_SENDER is ignored (there may
-// be no sender, and it would not be in nsp). ERR_NOT_ALLOWED outside a
-// call, in MIDDLEWARE and EVENT_MIDDLEWARE, and when the host has no
-// namespace lookup (Options.Namespaces); ERR_NOT_FOUND when nsp is not a
-// namespace of this server.
+// atts_ptr, atts_len) -> i32: the io.of(nsp).to(room).emit(…) of the
+// reference server (sdk/ABI.md, section 4.4). Lists, flags, args and
+// attachments are encoded as for broadcast; BROADCAST_EXCEPT_SENDER is
+// ignored (there may be no sender, and it would not be in nsp).
+// ERR_NOT_ALLOWED when the plugin neither serves nsp nor is granted
+// "emit:nsp", and when the host has no namespace lookup
+// (Options.Namespaces); ERR_NOT_FOUND when nsp is not a namespace of this
+// server.
 func hostNsBroadcast(ctx context.Context, m api.Module, stack []uint64) {
 	c := currentCall(ctx)
-	if c == nil || c.kind == KindMiddleware || c.kind == KindEventMiddleware {
-		ret(stack, ErrNotAllowed)
-		return
-	}
 	lookup := c.p.opts.Namespaces
 	if lookup == nil {
 		ret(stack, ErrNotAllowed)
@@ -36,7 +31,11 @@ func hostNsBroadcast(ctx context.Context, m api.Module, stack []uint64) {
 		ret(stack, code)
 		return
 	}
-	// BROADCAST_EXCEPT_SENDER is ignored: there may be no sender.
+	if !c.p.mayEmitTo(c.v, nsp) {
+		c.why = "namespace " + nsp + " is neither served by the plugin nor granted (grants = [\"" + abi.GrantEmitPrefix + nsp + "\"])"
+		ret(stack, ErrNotAllowed)
+		return
+	}
 	opts, name, args, atts, code := broadcastParams(c, m, stack[2:], "")
 	if code != 0 {
 		ret(stack, code)
@@ -48,4 +47,23 @@ func hostNsBroadcast(ctx context.Context, m api.Module, stack []uint64) {
 		return
 	}
 	ret(stack, errCode(c, n.Broadcast(opts, name, args, atts)))
+}
+
+// mayEmitTo reports whether version v of p may send into namespace nsp:
+// the routing serves nsp with p, or v's grants name it ("emit:/admin"), or
+// a pattern of them does ("emit:/tenant-*").
+func (p *Plugin) mayEmitTo(v *version, nsp string) bool {
+	if p.opts.Serves != nil && p.opts.Serves(p.name, nsp) {
+		return true
+	}
+	for _, g := range v.grants {
+		pat, ok := strings.CutPrefix(g, abi.GrantEmitPrefix)
+		if !ok {
+			continue
+		}
+		if pat == nsp || strings.HasSuffix(pat, "*") && strings.HasPrefix(nsp, strings.TrimSuffix(pat, "*")) {
+			return true
+		}
+	}
+	return false
 }

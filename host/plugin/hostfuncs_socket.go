@@ -19,15 +19,26 @@ import (
 type socketExt interface {
 	// Handshake returns the handshake as the JSON object of sdk/ABI.md.
 	Handshake() []byte
+	// Data and SetData are the calling plugin's own data slot.
 	Data() []byte
 	SetData(b []byte)
-	// BroadcastWithAck runs cb serialized with the socket's calls.
-	BroadcastWithAck(opts socketio.BroadcastOptions, name string, args []byte, atts [][]byte, timeout time.Duration, cb func([]socketio.AckReply, error)) error
-	FetchSockets(opts socketio.BroadcastOptions) ([]socketio.SocketInfo, error)
-	SocketsJoin(opts socketio.BroadcastOptions, rooms []string)
+	// BroadcastWithAck runs cb serialized with the socket's calls;
+	// immediate reports that no socket took the event (cb follows at once).
+	BroadcastWithAck(opts socketio.BroadcastOptions, name string, args []byte, atts [][]byte, timeout time.Duration, cb func([]socketio.AckReply, error)) (immediate bool, err error)
+	// FetchSockets describes the selected sockets, with the calling
+	// plugin's data of each.
+	FetchSockets(opts socketio.BroadcastOptions) ([]socketInfo, error)
+	SocketsJoin(opts socketio.BroadcastOptions, rooms []string) error
 	SocketsLeave(opts socketio.BroadcastOptions, rooms []string)
 	// DisconnectSockets takes effect after the current call.
 	DisconnectSockets(opts socketio.BroadcastOptions, closeSession bool)
+}
+
+// socketInfo is one socket found by fetch_sockets, as a plugin sees it.
+type socketInfo struct {
+	ID    string
+	Rooms []string
+	Data  []byte // the calling plugin's data
 }
 
 // handshakeJSON is the JSON shape of the handshake host function, close to
@@ -78,16 +89,24 @@ func (t socketTarget) Handshake() []byte {
 	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
 }
 
-func (t socketTarget) Data() []byte     { return t.s.Data() }
-func (t socketTarget) SetData(b []byte) { t.s.SetData(b) }
-func (t socketTarget) BroadcastWithAck(opts socketio.BroadcastOptions, name string, args []byte, atts [][]byte, timeout time.Duration, cb func([]socketio.AckReply, error)) error {
+func (t socketTarget) Data() []byte     { return t.s.Data(t.owner) }
+func (t socketTarget) SetData(b []byte) { t.s.SetData(t.owner, b) }
+func (t socketTarget) BroadcastWithAck(opts socketio.BroadcastOptions, name string, args []byte, atts [][]byte, timeout time.Duration, cb func([]socketio.AckReply, error)) (bool, error) {
 	return t.s.BroadcastWithAck(opts, name, args, atts, timeout, cb)
 }
-func (t socketTarget) FetchSockets(opts socketio.BroadcastOptions) ([]socketio.SocketInfo, error) {
-	return t.s.Namespace().FetchSockets(context.Background(), opts)
+func (t socketTarget) FetchSockets(opts socketio.BroadcastOptions) ([]socketInfo, error) {
+	infos, err := t.s.Namespace().FetchSockets(context.Background(), opts)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]socketInfo, len(infos))
+	for i, si := range infos {
+		out[i] = socketInfo{ID: si.ID, Rooms: si.Rooms, Data: si.Data[t.owner]}
+	}
+	return out, nil
 }
-func (t socketTarget) SocketsJoin(opts socketio.BroadcastOptions, rooms []string) {
-	t.s.Namespace().SocketsJoin(opts, rooms...)
+func (t socketTarget) SocketsJoin(opts socketio.BroadcastOptions, rooms []string) error {
+	return t.s.Namespace().SocketsJoin(opts, rooms...)
 }
 func (t socketTarget) SocketsLeave(opts socketio.BroadcastOptions, rooms []string) {
 	t.s.Namespace().SocketsLeave(opts, rooms...)
@@ -100,45 +119,10 @@ func (t socketTarget) DisconnectSockets(opts socketio.BroadcastOptions, closeSes
 	s.Schedule(func() { s.Namespace().DisconnectSockets(opts, closeSession) })
 }
 
-// maxSocketData is the socket data bound of the version making the call.
-func maxSocketData(ctx context.Context) int {
-	if inst, _ := ctx.Value(instKey{}).(*instance); inst != nil && inst.v != nil && inst.v.settings.MaxSocketData > 0 {
-		return inst.v.settings.MaxSocketData
-	}
-	return DefaultMaxSocketData
-}
-
-// observing reports whether the call kind may only observe (event
-// middleware): sending, acking, joining and the room operations are
-// ERR_NOT_ALLOWED there.
-func observing(c *call) bool { return c.kind == KindEventMiddleware }
-
-func hostHandshake(ctx context.Context, m api.Module, stack []uint64) {
-	c := socketCall(ctx)
-	if c == nil {
-		ret(stack, ErrNotAllowed)
-		return
-	}
-	ret(stack, writeOut(m, stack[0], stack[1], c.sock.Handshake()))
-}
-
-func hostSocketData(ctx context.Context, m api.Module, stack []uint64) {
-	c := socketCall(ctx)
-	if c == nil {
-		ret(stack, ErrNotAllowed)
-		return
-	}
-	ret(stack, writeOut(m, stack[0], stack[1], c.sock.Data()))
-}
-
 func hostSetSocketData(ctx context.Context, m api.Module, stack []uint64) {
-	c := socketCall(ctx)
-	if c == nil {
-		ret(stack, ErrNotAllowed)
-		return
-	}
-	if int64(uint32(stack[1])) > int64(maxSocketData(ctx)) {
-		ret(stack, ErrLimit)
+	c := currentCall(ctx)
+	if int64(uint32(stack[1])) > int64(c.v.lim.MaxSocketData) {
+		ret(stack, c.limited("socket data over max_socket_data"))
 		return
 	}
 	b, ok := view(m, stack[0], stack[1])
@@ -146,7 +130,7 @@ func hostSetSocketData(ctx context.Context, m api.Module, stack []uint64) {
 		ret(stack, ErrMemory)
 		return
 	}
-	if len(b) > 0 && !json.Valid(b) {
+	if len(b) > 0 && !isJSON(b) {
 		ret(stack, ErrInvalid)
 		return
 	}
@@ -177,41 +161,55 @@ func selection(m api.Module, rp, rl, ep, el uint64) (socketio.BroadcastOptions, 
 	return opts, 0
 }
 
+// hostBroadcastWithAck starts a broadcast with acks whose answers come
+// back in an ACK_RESPONSE call of this socket. A broadcast that reached
+// nobody answers at once: such answers extend a chain of calls that no
+// client or clock paces, which MaxCallChain bounds.
 func hostBroadcastWithAck(ctx context.Context, m api.Module, stack []uint64) {
-	c := socketCall(ctx)
-	if c == nil || c.kind == KindMiddleware || observing(c) {
-		ret(stack, ErrNotAllowed)
+	c := currentCall(ctx)
+	if c.depth >= c.v.lim.MaxCallChain {
+		ret(stack, c.limited("a chain of calls answered at once is longer than max_call_chain"))
 		return
 	}
 	opts, name, args, atts, code := broadcastParams(c, m, stack, c.sock.ID())
+	var timeout time.Duration
+	if code == 0 {
+		timeout, code = ackTimeout(stack[11])
+	}
+	var actx []byte
+	if code == 0 {
+		actx, code = ackContext(c, m, stack[12], stack[13])
+	}
 	if code != 0 {
 		ret(stack, code)
 		return
 	}
-	ms := uint32(stack[11])
-	if ms == 0 || ms > maxAckTimeout {
-		ret(stack, ErrInvalid)
-		return
-	}
-	actx, ok := copyIn(m, stack[12], stack[13])
-	if !ok {
-		ret(stack, ErrMemory)
-		return
-	}
 	p, t := c.p, c.sock
+	next := &chainLink{}
 	// The socketio layer runs the callback after this call has returned,
 	// serialized with the socket's other calls.
-	err := t.BroadcastWithAck(opts, name, args, atts, time.Duration(ms)*time.Millisecond, func(rs []socketio.AckReply, err error) {
-		p.broadcastAckResponse(t, actx, rs, err)
+	immediate, err := t.BroadcastWithAck(opts, name, args, atts, timeout, func(rs []socketio.AckReply, err error) {
+		p.broadcastAckResponse(t, actx, rs, err, next.depth)
 	})
+	if err != nil {
+		p.releaseAckContext(len(actx))
+	} else if immediate {
+		next.depth = c.depth + 1
+	}
 	ret(stack, errCode(c, err))
 }
 
+// chainLink carries the chain depth to the call a host function causes;
+// it is set before that call can run (both run on the socket's executor).
+type chainLink struct{ depth int }
+
 // broadcastAckResponse makes the ACK_RESPONSE call of a broadcast_with_ack.
-func (p *Plugin) broadcastAckResponse(t target, ctx []byte, rs []socketio.AckReply, err error) {
+func (p *Plugin) broadcastAckResponse(t target, ctx []byte, rs []socketio.AckReply, err error, depth int) {
+	p.releaseAckContext(len(ctx))
 	c := p.newCall(KindAckResponse)
 	defer freeCall(c)
 	c.sock = t
+	c.depth = depth
 	args, atts := encodeReplies(rs)
 	c.atts = atts
 	ff := frameFields{
@@ -279,11 +277,7 @@ func arrayInner(a []byte) []byte {
 }
 
 func hostFetchSockets(ctx context.Context, m api.Module, stack []uint64) {
-	c := socketCall(ctx)
-	if c == nil {
-		ret(stack, ErrNotAllowed)
-		return
-	}
+	c := currentCall(ctx)
 	opts, code := selection(m, stack[0], stack[1], stack[2], stack[3])
 	if code != 0 {
 		ret(stack, code)
@@ -299,7 +293,7 @@ func hostFetchSockets(ctx context.Context, m api.Module, stack []uint64) {
 
 // encodeSocketInfos encodes [{"id":…,"rooms":[…],"data":…}, …]; data is
 // null when unset, and a JSON string when it is not JSON.
-func encodeSocketInfos(infos []socketio.SocketInfo) []byte {
+func encodeSocketInfos(infos []socketInfo) []byte {
 	buf := make([]byte, 0, 64*len(infos)+2)
 	buf = append(buf, '[')
 	for i, si := range infos {
@@ -319,7 +313,7 @@ func encodeSocketInfos(infos []socketio.SocketInfo) []byte {
 		switch {
 		case len(si.Data) == 0:
 			buf = append(buf, "null"...)
-		case json.Valid(si.Data):
+		case isJSON(si.Data):
 			buf = append(buf, si.Data...)
 		default:
 			buf = sp.AppendString(buf, string(si.Data))
@@ -329,39 +323,41 @@ func encodeSocketInfos(infos []socketio.SocketInfo) []byte {
 	return append(buf, ']')
 }
 
-func roomOp(ctx context.Context, m api.Module, stack []uint64, join bool) {
-	c := socketCall(ctx)
-	if c == nil || observing(c) {
-		ret(stack, ErrNotAllowed)
-		return
-	}
-	opts, code := selection(m, stack[0], stack[1], stack[2], stack[3])
-	if code != 0 {
-		ret(stack, code)
-		return
-	}
-	lb, ok := view(m, stack[4], stack[5])
+// roomList reads a list of rooms to join or leave: non-empty names.
+func roomList(m api.Module, ptr, n uint64) ([]string, int32) {
+	lb, ok := view(m, ptr, n)
 	if !ok {
-		ret(stack, ErrMemory)
-		return
+		return nil, ErrMemory
 	}
 	rooms, code := decodeList(lb)
 	if code != 0 {
-		ret(stack, code)
-		return
+		return nil, code
 	}
 	for _, r := range rooms {
 		if r == "" {
-			ret(stack, ErrInvalid)
-			return
+			return nil, ErrInvalid
 		}
 	}
+	return rooms, 0
+}
+
+func roomOp(ctx context.Context, m api.Module, stack []uint64, join bool) {
+	c := currentCall(ctx)
+	opts, code := selection(m, stack[0], stack[1], stack[2], stack[3])
+	var rooms []string
+	if code == 0 {
+		rooms, code = roomList(m, stack[4], stack[5])
+	}
+	if code != 0 {
+		ret(stack, code)
+		return
+	}
 	if join {
-		c.sock.SocketsJoin(opts, rooms)
+		code = errCode(c, c.sock.SocketsJoin(opts, rooms))
 	} else {
 		c.sock.SocketsLeave(opts, rooms)
 	}
-	ret(stack, 0)
+	ret(stack, code)
 }
 
 func hostSocketsJoin(ctx context.Context, m api.Module, stack []uint64) {
@@ -373,12 +369,11 @@ func hostSocketsLeave(ctx context.Context, m api.Module, stack []uint64) {
 }
 
 func hostDisconnectSockets(ctx context.Context, m api.Module, stack []uint64) {
-	c := socketCall(ctx)
-	if c == nil || observing(c) {
-		ret(stack, ErrNotAllowed)
-		return
-	}
+	c := currentCall(ctx)
 	opts, code := selection(m, stack[0], stack[1], stack[2], stack[3])
+	if code == 0 {
+		code = c.deferOp()
+	}
 	if code != 0 {
 		ret(stack, code)
 		return

@@ -50,6 +50,14 @@ func (s *kvStore) init(max, maxBytes int) {
 	s.m = make(map[string]kvEntry)
 }
 
+// setLimits changes the bounds (a reload's new limits); entries already
+// stored stay.
+func (s *kvStore) setLimits(max, maxBytes int) {
+	s.mu.Lock()
+	s.max, s.maxBytes = max, maxBytes
+	s.mu.Unlock()
+}
+
 // remove deletes key, which is present; s.mu is held.
 func (s *kvStore) remove(key string) {
 	s.bytes -= len(key) + len(s.m[key].val)
@@ -128,19 +136,37 @@ func (s *kvStore) incr(key string, delta int64) (int64, int32) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e, ok := s.lookup(key, now)
+	n, code := addDecimal(e.val, ok, delta)
+	if code != 0 {
+		return 0, code
+	}
+	e.val = strconv.AppendInt(nil, n, 10)
+	return n, s.store(key, e, now)
+}
+
+// addDecimal adds delta to the decimal integer val (0 when absent);
+// ErrInvalid when val is not one or the sum overflows.
+func addDecimal(val []byte, present bool, delta int64) (int64, int32) {
 	var n int64
-	if ok {
+	if present {
 		var err error
-		if n, err = strconv.ParseInt(string(e.val), 10, 64); err != nil {
+		if n, err = strconv.ParseInt(string(val), 10, 64); err != nil {
 			return 0, ErrInvalid
 		}
 	}
 	if (delta > 0 && n > math.MaxInt64-delta) || (delta < 0 && n < math.MinInt64-delta) {
 		return 0, ErrInvalid
 	}
-	n += delta
-	e.val = strconv.AppendInt(nil, n, 10)
-	return n, s.store(key, e, now)
+	return n + delta, 0
+}
+
+// casMatches reports whether the entry (present or not) is what a
+// compare-and-swap expects.
+func casMatches(e kvEntry, present bool, old []byte, flags uint32) bool {
+	if flags&KVOldAbsent != 0 {
+		return !present
+	}
+	return present && string(e.val) == string(old)
 }
 
 // cas replaces the value of key by val when it currently is old; flags
@@ -151,11 +177,7 @@ func (s *kvStore) cas(key string, old, val []byte, flags uint32, ttl time.Durati
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e, ok := s.lookup(key, now.UnixNano())
-	if flags&KVOldAbsent != 0 {
-		if ok {
-			return 0
-		}
-	} else if !ok || string(e.val) != string(old) {
+	if !casMatches(e, ok, old, flags) {
 		return 0
 	}
 	if flags&KVNewAbsent != 0 {
@@ -169,26 +191,27 @@ func (s *kvStore) cas(key string, old, val []byte, flags uint32, ttl time.Durati
 }
 
 // kvKey reads a key argument.
-func kvKey(m api.Module, ptr, n uint64) (string, int32) {
+func kvKey(c *call, m api.Module, ptr, n uint64) (string, int32) {
 	if uint32(n) > maxKVKey {
-		return "", ErrLimit
+		return "", c.limited("key over 1024 bytes")
 	}
 	return readName(m, ptr, n)
 }
 
-// kvTTL converts a TTL argument in ms (0: none).
+// kvTTL converts a TTL argument in ms (0: none); the range is checked
+// before any arithmetic, so no value overflows into "never expires".
 func kvTTL(ms uint64) (time.Duration, int32) {
 	t := int64(ms)
-	if t < 0 || time.Duration(t)*time.Millisecond > maxKVTTL {
+	if t < 0 || t > maxKVTTL.Milliseconds() {
 		return 0, ErrInvalid
 	}
 	return time.Duration(t) * time.Millisecond, 0
 }
 
 // kvValue copies a value argument, bounded by the version's MaxKVValue.
-func kvValue(inst *instance, m api.Module, ptr, n uint64) ([]byte, int32) {
-	if int64(uint32(n)) > int64(inst.v.maxKVValue()) {
-		return nil, ErrLimit
+func kvValue(c *call, m api.Module, ptr, n uint64) ([]byte, int32) {
+	if int64(uint32(n)) > int64(c.v.lim.MaxKVValue) {
+		return nil, c.limited("value over max_kv_value")
 	}
 	b, ok := copyIn(m, ptr, n)
 	if !ok {
@@ -197,13 +220,43 @@ func kvValue(inst *instance, m api.Module, ptr, n uint64) ([]byte, int32) {
 	return b, 0
 }
 
+// kvCall reads the key of a KV import (its first two parameters); on
+// failure it has already set the result and ok is false.
+func kvCall(ctx context.Context, m api.Module, stack []uint64) (c *call, key string, ok bool) {
+	c = currentCall(ctx)
+	key, code := kvKey(c, m, stack[0], stack[1])
+	if code != 0 {
+		ret(stack, code)
+		return nil, "", false
+	}
+	return c, key, true
+}
+
+// kvOf returns the store c reads and writes: the plugin's, or, in an INIT
+// call, the stage over it.
+func kvOf(c *call) kvOps {
+	if c.stage != nil {
+		return stagedStore{st: c.stage, base: &c.p.kv, lim: c.v.lim}
+	}
+	return &c.p.kv
+}
+
+// kvOps are the operations of the key-value host functions.
+type kvOps interface {
+	get(key string) ([]byte, bool)
+	set(key string, val []byte, ttl time.Duration) int32
+	delete(key string) bool
+	incr(key string, delta int64) (int64, int32)
+	cas(key string, old, val []byte, flags uint32, ttl time.Duration) int32
+}
+
 // hostKVGet is kv_get(key_ptr, key_len, buf, limit) -> len | ERR_NOT_FOUND.
 func hostKVGet(ctx context.Context, m api.Module, stack []uint64) {
-	inst, key, ok := kvCall(ctx, m, stack)
+	c, key, ok := kvCall(ctx, m, stack)
 	if !ok {
 		return
 	}
-	val, ok := inst.v.p.kv.get(key)
+	val, ok := kvOf(c).get(key)
 	if !ok {
 		ret(stack, ErrNotFound)
 		return
@@ -213,11 +266,11 @@ func hostKVGet(ctx context.Context, m api.Module, stack []uint64) {
 
 // hostKVSet is kv_set(key_ptr, key_len, val_ptr, val_len, ttl_ms i64) -> 0.
 func hostKVSet(ctx context.Context, m api.Module, stack []uint64) {
-	inst, key, ok := kvCall(ctx, m, stack)
+	c, key, ok := kvCall(ctx, m, stack)
 	if !ok {
 		return
 	}
-	val, code := kvValue(inst, m, stack[2], stack[3])
+	val, code := kvValue(c, m, stack[2], stack[3])
 	if code != 0 {
 		ret(stack, code)
 		return
@@ -227,42 +280,34 @@ func hostKVSet(ctx context.Context, m api.Module, stack []uint64) {
 		ret(stack, code)
 		return
 	}
-	ret(stack, inst.v.p.kv.set(key, val, ttl))
+	ret(stack, c.kvLimit(kvOf(c).set(key, val, ttl)))
+}
+
+// kvLimit names the bound behind an ERR_LIMIT of the store.
+func (c *call) kvLimit(code int32) int32 {
+	if code == ErrLimit {
+		c.why = "the key-value store is at max_kv_entries or max_kv_bytes"
+	}
+	return code
 }
 
 // hostKVDelete is kv_delete(key_ptr, key_len) -> 1 if it existed, else 0.
 func hostKVDelete(ctx context.Context, m api.Module, stack []uint64) {
-	inst, key, ok := kvCall(ctx, m, stack)
+	c, key, ok := kvCall(ctx, m, stack)
 	if !ok {
 		return
 	}
-	if inst.v.p.kv.delete(key) {
+	if kvOf(c).delete(key) {
 		ret(stack, 1)
 		return
 	}
 	ret(stack, 0)
 }
 
-// kvCall checks that a KV import runs inside a plugin call and reads its
-// key (the first two parameters); on failure it has already set the
-// result and ok is false.
-func kvCall(ctx context.Context, m api.Module, stack []uint64) (inst *instance, key string, ok bool) {
-	if inst = callInstance(ctx); inst == nil {
-		ret(stack, ErrNotAllowed)
-		return nil, "", false
-	}
-	key, code := kvKey(m, stack[0], stack[1])
-	if code != 0 {
-		ret(stack, code)
-		return nil, "", false
-	}
-	return inst, key, true
-}
-
 // hostKVIncr is kv_incr(key_ptr, key_len, delta i64, out_ptr) -> 0; the
 // new value is written to out_ptr as an i64.
 func hostKVIncr(ctx context.Context, m api.Module, stack []uint64) {
-	inst, key, ok := kvCall(ctx, m, stack)
+	c, key, ok := kvCall(ctx, m, stack)
 	if !ok {
 		return
 	}
@@ -271,9 +316,9 @@ func hostKVIncr(ctx context.Context, m api.Module, stack []uint64) {
 		ret(stack, ErrMemory)
 		return
 	}
-	n, code := inst.v.p.kv.incr(key, int64(stack[2]))
+	n, code := kvOf(c).incr(key, int64(stack[2]))
 	if code != 0 {
-		ret(stack, code)
+		ret(stack, c.kvLimit(code))
 		return
 	}
 	binary.LittleEndian.PutUint64(out, uint64(n))
@@ -283,7 +328,7 @@ func hostKVIncr(ctx context.Context, m api.Module, stack []uint64) {
 // hostKVCAS is kv_cas(key_ptr, key_len, old_ptr, old_len, new_ptr,
 // new_len, flags, ttl_ms i64) -> 1 swapped | 0 not.
 func hostKVCAS(ctx context.Context, m api.Module, stack []uint64) {
-	inst, key, ok := kvCall(ctx, m, stack)
+	c, key, ok := kvCall(ctx, m, stack)
 	if !ok {
 		return
 	}
@@ -297,7 +342,7 @@ func hostKVCAS(ctx context.Context, m api.Module, stack []uint64) {
 		ret(stack, ErrMemory)
 		return
 	}
-	val, code := kvValue(inst, m, stack[4], stack[5])
+	val, code := kvValue(c, m, stack[4], stack[5])
 	if code != 0 {
 		ret(stack, code)
 		return
@@ -307,5 +352,92 @@ func hostKVCAS(ctx context.Context, m api.Module, stack []uint64) {
 		ret(stack, code)
 		return
 	}
-	ret(stack, inst.v.p.kv.cas(key, old, val, flags, ttl))
+	ret(stack, c.kvLimit(kvOf(c).cas(key, old, val, flags, ttl)))
+}
+
+// stagedStore is the key-value store as an INIT call sees it: its writes
+// go to the stage (bounded like the store), its reads see them first.
+type stagedStore struct {
+	st   *stage
+	base *kvStore
+	lim  Limits
+}
+
+// lookup returns the live value of key through the stage.
+func (s stagedStore) lookup(key string, now int64) (kvEntry, bool) {
+	if w, ok := s.st.kv[key]; ok {
+		if w.deleted || (w.e.exp != 0 && w.e.exp <= now) {
+			return kvEntry{}, false
+		}
+		return w.e, true
+	}
+	s.base.mu.Lock()
+	defer s.base.mu.Unlock()
+	return s.base.lookup(key, now)
+}
+
+// put stages a write; ErrLimit when the stage would pass the store's
+// bounds.
+func (s stagedStore) put(key string, w stagedKV) int32 {
+	old, had := s.st.kv[key]
+	grow := len(w.e.val) - len(old.e.val)
+	if !had {
+		grow += len(key)
+		if len(s.st.kv) >= s.lim.MaxKVEntries {
+			return ErrLimit
+		}
+	}
+	if s.st.kvBytes+grow > s.lim.MaxKVBytes {
+		return ErrLimit
+	}
+	if s.st.kv == nil {
+		s.st.kv = make(map[string]stagedKV)
+	}
+	s.st.kv[key] = w
+	s.st.kvBytes += grow
+	return 0
+}
+
+func (s stagedStore) get(key string) ([]byte, bool) {
+	e, ok := s.lookup(key, time.Now().UnixNano())
+	return e.val, ok
+}
+
+func (s stagedStore) set(key string, val []byte, ttl time.Duration) int32 {
+	now := time.Now()
+	return s.put(key, stagedKV{e: kvEntry{val: val, exp: expiry(now, ttl)}})
+}
+
+func (s stagedStore) delete(key string) bool {
+	_, ok := s.lookup(key, time.Now().UnixNano())
+	if ok {
+		s.put(key, stagedKV{deleted: true})
+	}
+	return ok
+}
+
+func (s stagedStore) incr(key string, delta int64) (int64, int32) {
+	e, ok := s.lookup(key, time.Now().UnixNano())
+	n, code := addDecimal(e.val, ok, delta)
+	if code != 0 {
+		return 0, code
+	}
+	e.val = strconv.AppendInt(nil, n, 10)
+	return n, s.put(key, stagedKV{e: e})
+}
+
+func (s stagedStore) cas(key string, old, val []byte, flags uint32, ttl time.Duration) int32 {
+	now := time.Now()
+	e, ok := s.lookup(key, now.UnixNano())
+	if !casMatches(e, ok, old, flags) {
+		return 0
+	}
+	w := stagedKV{deleted: flags&KVNewAbsent != 0}
+	if !w.deleted {
+		w.e = kvEntry{val: val, exp: expiry(now, ttl)}
+	}
+	if code := s.put(key, w); code != 0 {
+		return code
+	}
+	return 1
 }

@@ -9,31 +9,20 @@ import (
 	"time"
 )
 
-// Settings are one plugin's settings from server.toml; zero values mean
-// the Options defaults.
+// Settings are one plugin's settings from server.toml.
 type Settings struct {
 	// Grants are the capabilities granted to the plugin: "kv" (the
-	// key-value store) and "timers". A module importing a host function
-	// of a group it is not granted is refused at load.
+	// key-value store), "timers", and "emit:" followed by a namespace (or
+	// a pattern ending in "*") that ns_broadcast may send into although
+	// the plugin does not serve it. A module importing a host function of
+	// a group it is not granted is refused at load.
 	Grants []string
 	// Config is the plugin's config table as JSON; nil means {}. The guest
 	// gets it in its INIT call and from the config host function.
 	Config []byte
-	// CallTimeout overrides Options.CallTimeout.
-	CallTimeout time.Duration
-	// MemoryLimitPages overrides Options.MemoryLimitPages.
-	MemoryLimitPages uint32
-	// PoolSize overrides Options.PoolSize.
-	PoolSize int
-	// MaxSocketData bounds the per-socket data in bytes. Default 64 KiB.
-	MaxSocketData int
-	// MaxKVValue bounds one key-value store value in bytes. Default 64 KiB.
-	MaxKVValue int
+	// Limits override Options.Limits for this plugin; zero fields inherit.
+	Limits Limits
 }
-
-// DefaultMaxKVValue is the default of Settings.MaxKVValue (64 KiB);
-// DefaultMaxSocketData, that of Settings.MaxSocketData, is in abi_socket.go.
-const DefaultMaxKVValue = 64 << 10
 
 func cloneSettings(s Settings) Settings {
 	s.Grants = slices.Clone(s.Grants)
@@ -45,9 +34,7 @@ func settingsEqual(a, b Settings) bool {
 	ga, gb := slices.Clone(a.Grants), slices.Clone(b.Grants)
 	slices.Sort(ga)
 	slices.Sort(gb)
-	return slices.Equal(ga, gb) && string(a.Config) == string(b.Config) &&
-		a.CallTimeout == b.CallTimeout && a.MemoryLimitPages == b.MemoryLimitPages &&
-		a.PoolSize == b.PoolSize && a.MaxSocketData == b.MaxSocketData && a.MaxKVValue == b.MaxKVValue
+	return slices.Equal(ga, gb) && string(a.Config) == string(b.Config) && a.Limits == b.Limits
 }
 
 // ReloadResult says what Manager.Reload did.
@@ -110,10 +97,10 @@ func (m *Manager) Reload(ctx context.Context, path string, s Settings) (ReloadRe
 	}
 	fresh := p == nil
 	if fresh {
-		p = newPlugin(name, m.opts, m.cache)
+		p = newPlugin(name, m.opts, m.cache, m.opts.limits(s))
 	}
 	start := time.Now()
-	v, err := p.loadBytes(ctx, path, bin, s)
+	v, st, err := p.build(ctx, path, bin, s)
 	if err != nil {
 		if fresh {
 			_ = p.Close(ctx)
@@ -121,6 +108,8 @@ func (m *Manager) Reload(ctx context.Context, path string, s Settings) (ReloadRe
 		log.Error().Str("old", res.OldHash).Str("new", res.NewHash).Err(err).Msg("plugin reload refused")
 		return res, err
 	}
+	p.kv.setLimits(v.lim.MaxKVEntries, v.lim.MaxKVBytes)
+	p.timers.setMax(v.lim.MaxTimers)
 	if fresh {
 		p.cur.Store(v)
 		m.mu.Lock()
@@ -129,6 +118,7 @@ func (m *Manager) Reload(ctx context.Context, path string, s Settings) (ReloadRe
 	} else {
 		p.swap(v)
 	}
+	st.commit(p)
 	log.Info().Str("old", res.OldHash).Str("new", res.NewHash).Dur("took", time.Since(start)).Msg("plugin loaded")
 	return res, nil
 }
@@ -198,8 +188,8 @@ func (p *Plugin) Info() Info {
 	}
 }
 
-// Settings returns the settings of the current version with every default
-// filled in (zero Settings once the plugin is closed).
+// Settings returns the settings of the current version with every limit
+// resolved (zero Settings once the plugin is closed).
 func (p *Plugin) Settings() Settings {
 	v := p.cur.Load()
 	if v == nil {
@@ -207,19 +197,6 @@ func (p *Plugin) Settings() Settings {
 	}
 	s := cloneSettings(v.settings)
 	s.Config = slices.Clone(v.config)
-	s.CallTimeout = v.opts.CallTimeout
-	s.MemoryLimitPages = v.opts.MemoryLimitPages
-	s.PoolSize = v.opts.PoolSize
-	if s.MaxSocketData <= 0 {
-		s.MaxSocketData = DefaultMaxSocketData
-	}
-	s.MaxKVValue = v.maxKVValue()
+	s.Limits = v.lim
 	return s
-}
-
-func (v *version) maxKVValue() int {
-	if v.settings.MaxKVValue > 0 {
-		return v.settings.MaxKVValue
-	}
-	return DefaultMaxKVValue
 }

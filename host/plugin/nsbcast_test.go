@@ -18,8 +18,10 @@ import (
 func TestNsBroadcastFromTimer(t *testing.T) {
 	srv := socketio.New(socketio.Options{Logger: testLogger(t)})
 	p := loadGuest(t, "nsbcast", Options{
-		Settings:   map[string]Settings{"nsbcast": {Grants: []string{"timers"}}},
+		// It serves / and /chat; /nope does not exist but is granted.
+		Settings:   map[string]Settings{"nsbcast": {Grants: []string{"timers", "emit:/nope"}}},
 		Namespaces: srv.Of,
+		Serves:     func(_, nsp string) bool { return nsp == "/" || nsp == "/chat" },
 	})
 	srv.Handle("/", nsHandler{p})
 	srv.Handle("/chat", nsHandler{p})
@@ -35,7 +37,7 @@ func TestNsBroadcastFromTimer(t *testing.T) {
 	a := dial(t, ts.URL)
 	aid := a.connect("/", "")
 	// The middleware may not emit.
-	if d := srv.Of("/").Socket(aid).Data(); string(d) != "-4" {
+	if d := srv.Of("/").Socket(aid).Data("nsbcast"); string(d) != "-4" {
 		t.Fatalf("ns_broadcast in MIDDLEWARE = %s, want -4 (ERR_NOT_ALLOWED)", d)
 	}
 	b, c := dial(t, ts.URL), dial(t, ts.URL)

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -19,26 +18,20 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
-	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/sockwasm/sockwasm/host/socketio"
+	"github.com/sockwasm/sockwasm/sdk/abi"
 )
 
 // Options configures the plugin manager. Zero values mean defaults.
 type Options struct {
 	// Dir is the plugins folder; every *.wasm in it is loaded.
 	Dir string
-	// CallTimeout is the deadline of one guest call. Default 1s.
-	CallTimeout time.Duration
-	// PoolSize bounds the idle instances kept per plugin. Default 2×GOMAXPROCS.
-	PoolSize int
-	// MaxInstances bounds the live instances (idle or busy) per plugin
-	// version; at the bound a call waits up to CallTimeout for one, then
-	// fails. Default 2×PoolSize; never less than PoolSize.
-	MaxInstances int
-	// MemoryLimitPages bounds a guest's linear memory (64 KiB pages). Default 1024 (64 MiB).
-	MemoryLimitPages uint32
+	// Limits are the limits of every plugin (its Settings.Limits override
+	// them); zero fields take the package defaults.
+	Limits Limits
 	// CacheDir holds wazero's compilation cache; empty means none (unless
 	// Cache is set).
 	CacheDir string
@@ -50,19 +43,16 @@ type Options struct {
 	Logger *zerolog.Logger
 	// Settings are the per-plugin settings, by plugin name.
 	Settings map[string]Settings
-	// MaxKVEntries bounds the entries of one plugin's key-value store.
-	// Default 100 000.
-	MaxKVEntries int
-	// MaxKVBytes bounds the keys plus values of one plugin's key-value
-	// store, in bytes. Default 64 MiB.
-	MaxKVBytes int
-	// MaxTimers bounds the pending timers of one plugin. Default 1000.
-	MaxTimers int
 	// Namespaces finds a namespace of the Socket.IO server by name, nil
 	// when there is none; the ns_broadcast host function emits through
 	// it. Nil: ns_broadcast returns ERR_NOT_ALLOWED. It may be called
 	// from any goroutine (TIMER calls run on their own).
 	Namespaces func(name string) *socketio.Namespace
+	// Serves reports whether the routing serves namespace nsp with
+	// plugin (as its handler, an event route or middleware). ns_broadcast
+	// into a namespace the plugin does not serve needs an "emit:" grant
+	// naming it. Nil: the plugin serves no namespace.
+	Serves func(plugin, nsp string) bool
 }
 
 // withDefaults fills the fields that do not depend on a plugin's Settings.
@@ -71,47 +61,17 @@ func (o Options) withDefaults() Options {
 		l := zerolog.Nop()
 		o.Logger = &l
 	}
-	if o.MaxKVEntries <= 0 {
-		o.MaxKVEntries = 100_000
-	}
-	if o.MaxKVBytes <= 0 {
-		o.MaxKVBytes = 64 << 20
-	}
-	if o.MaxTimers <= 0 {
-		o.MaxTimers = 1000
-	}
 	return o
 }
 
-// limits returns the options of one plugin version: o overridden by s,
-// then defaulted.
-func (o Options) limits(s Settings) Options {
-	if s.CallTimeout > 0 {
-		o.CallTimeout = s.CallTimeout
-	}
-	if s.MemoryLimitPages > 0 {
-		o.MemoryLimitPages = s.MemoryLimitPages
-	}
-	if s.PoolSize > 0 {
-		o.PoolSize = s.PoolSize
-	}
-	if o.CallTimeout <= 0 {
-		o.CallTimeout = time.Second
-	}
-	if o.PoolSize <= 0 {
-		o.PoolSize = 2 * runtime.GOMAXPROCS(0)
-	}
-	if o.MaxInstances <= 0 {
-		o.MaxInstances = 2 * o.PoolSize
-	}
-	if o.MaxInstances < o.PoolSize {
-		o.PoolSize = o.MaxInstances
-	}
-	if o.MemoryLimitPages == 0 {
-		o.MemoryLimitPages = 1024
-	}
-	return o
-}
+// limits returns the limits of a plugin with settings s.
+func (o Options) limits(s Settings) Limits { return o.Limits.over(s.Limits).withDefaults() }
+
+// compileWorkers is the number of goroutines compiling one module. At
+// least two, so that wazero honours the compile deadline; at most two, so
+// that a reload compiling in the background leaves the other cores to
+// the clients.
+const compileWorkers = 2
 
 // ErrInvalidModule is wrapped by every error that refuses a module at load.
 var ErrInvalidModule = errors.New("plugin: invalid module")
@@ -149,9 +109,9 @@ func New(opts Options) (*Manager, error) {
 }
 
 // Load compiles and validates every .wasm in opts.Dir, with its Settings
-// from opts.Settings, and creates one instance of each up front. Every
-// invalid module is reported (errors are joined), each error naming the
-// file and the problem; on error nothing stays loaded.
+// from opts.Settings, and creates its instances up front. Every invalid
+// module is reported (errors are joined), each error naming the file and
+// the problem; on error nothing stays loaded.
 func Load(ctx context.Context, opts Options) (*Manager, error) {
 	files, err := filepath.Glob(filepath.Join(opts.Dir, "*.wasm"))
 	if err != nil {
@@ -183,12 +143,17 @@ func Load(ctx context.Context, opts Options) (*Manager, error) {
 // opts.Settings. cache may be nil. The caller closes the plugin.
 func LoadFile(ctx context.Context, path string, opts Options, cache wazero.CompilationCache) (*Plugin, error) {
 	opts = opts.withDefaults()
-	p := newPlugin(pluginName(path), opts, cache)
-	v, err := p.load(ctx, path, opts.Settings[p.name])
+	s := opts.Settings[pluginName(path)]
+	p := newPlugin(pluginName(path), opts, cache, opts.limits(s))
+	v, st, err := p.load(ctx, path, s)
 	if err != nil {
+		p.timers.stop()
+		p.logs.stop()
+		p.warns.stop()
 		return nil, err
 	}
 	p.cur.Store(v)
+	st.commit(p)
 	return p, nil
 }
 
@@ -246,10 +211,23 @@ type Stats struct {
 	// Calls is the number of guest calls made.
 	Calls uint64
 	// Faults is the number of calls that failed: trap, panic, exit,
-	// deadline, out-of-memory, instantiation failure or a non-zero result.
+	// deadline, out-of-memory, no instance in time or a non-zero result.
 	Faults uint64
+	// Refusals is the number of host function calls refused with an error
+	// code that marks a guest's mistake or a limit (ERR_LIMIT,
+	// ERR_NOT_ALLOWED, ERR_INVALID, ERR_MEMORY, ERR_FAILED).
+	Refusals uint64
 	// Instances is the number of instances created.
 	Instances uint64
+	// Busy is the time spent running guest calls (host functions they
+	// call included): the plugin's share of the CPU.
+	Busy time.Duration
+	// LogDropped counts log lines dropped by the rate limit and log bytes
+	// dropped by the per-call bound.
+	LogDropped uint64
+	// PendingAckBytes are the context bytes of acks waiting for their
+	// ACK_RESPONSE call.
+	PendingAckBytes int64
 	// KVEntries is the number of entries in the key-value store (expired
 	// ones not yet reclaimed included).
 	KVEntries int
@@ -273,15 +251,34 @@ type Plugin struct {
 
 	kv     kvStore
 	timers timerSet
+	// logs bounds the guest's own log lines, warns the host's warnings
+	// about the plugin (faults, refused host calls).
+	logs, warns logLimiter
 
-	calls, faults, instances atomic.Uint64
+	// pendingAckBytes are the context bytes of acks awaiting their
+	// ACK_RESPONSE (Limits.MaxPendingAckBytes).
+	pendingAckBytes atomic.Int64
+
+	calls, faults, refusals, instances atomic.Uint64
+	busy                               atomic.Int64 // nanoseconds
 }
 
-func newPlugin(name string, opts Options, cache wazero.CompilationCache) *Plugin {
+func newPlugin(name string, opts Options, cache wazero.CompilationCache, lim Limits) *Plugin {
 	p := &Plugin{name: name, opts: opts, cache: cache, log: opts.Logger.With().Str("plugin", name).Logger()}
-	p.kv.init(opts.MaxKVEntries, opts.MaxKVBytes)
-	p.timers.init(p, opts.MaxTimers)
+	p.kv.init(lim.MaxKVEntries, lim.MaxKVBytes)
+	p.timers.init(p, lim.MaxTimers)
+	p.logs.init(&p.log, lim.LogLinesPerSecond, "plugin log lines")
+	p.warns.init(&p.log, lim.LogLinesPerSecond, "warnings about the plugin")
 	return p
+}
+
+// limits returns the limits of the current version, the defaults once the
+// plugin is closed.
+func (p *Plugin) limits() Limits {
+	if v := p.cur.Load(); v != nil {
+		return v.lim
+	}
+	return p.opts.limits(Settings{})
 }
 
 // version is one compiled module of a plugin with its instance pool.
@@ -290,7 +287,7 @@ type version struct {
 	path     string
 	hash     string
 	settings Settings // as given
-	opts     Options  // limits applied
+	lim      Limits   // resolved: defaults, Options, Settings
 	config   []byte   // JSON, {} when none
 	grants   []string
 	log      zerolog.Logger
@@ -299,8 +296,8 @@ type version struct {
 	modCfg   wazero.ModuleConfig
 	exports  []string
 	imports  []string
-	idle     chan *instance
-	live     chan struct{} // one token per live instance
+
+	pool pool
 
 	inflight  atomic.Int64 // calls running on this version
 	retired   atomic.Bool  // no longer current; closed once drained
@@ -330,13 +327,13 @@ type instance struct {
 type instKey struct{}
 
 // load compiles, validates and instantiates one version of p from path
-// and runs its INIT call. The version is not yet current.
-func (p *Plugin) load(ctx context.Context, path string, s Settings) (*version, error) {
+// and runs its INIT call (see build). The version is not yet current.
+func (p *Plugin) load(ctx context.Context, path string, s Settings) (*version, *stage, error) {
 	bin, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("plugin: %w", err)
+		return nil, nil, fmt.Errorf("plugin: %w", err)
 	}
-	return p.loadBytes(ctx, path, bin, s)
+	return p.build(ctx, path, bin, s)
 }
 
 // moduleHash is the version hash of module bytes: hex sha256, first 12
@@ -346,47 +343,62 @@ func moduleHash(bin []byte) string {
 	return hex.EncodeToString(sum[:])[:12]
 }
 
-func (p *Plugin) loadBytes(ctx context.Context, path string, bin []byte, s Settings) (*version, error) {
-	opts := p.opts.limits(s)
+// build makes a version of p from a module: checked against the module
+// limits, compiled under CompileTimeout, validated, instantiated, given
+// its INIT call. The version is not current. What INIT did to the
+// plugin's state (timers, key-value writes) is staged in the returned
+// stage: the caller commits it once the version is current, and a refused
+// version leaves the plugin's state as it was.
+func (p *Plugin) build(ctx context.Context, path string, bin []byte, s Settings) (*version, *stage, error) {
+	lim := p.opts.limits(s)
 	v := &version{
 		p:        p,
 		path:     path,
 		hash:     moduleHash(bin),
 		settings: cloneSettings(s),
-		opts:     opts,
+		lim:      lim,
 		config:   s.Config,
 		grants:   append([]string(nil), s.Grants...),
-		idle:     make(chan *instance, opts.PoolSize),
-		live:     make(chan struct{}, opts.MaxInstances),
 		done:     make(chan struct{}),
 	}
 	if len(v.config) == 0 {
 		v.config = []byte("{}")
 	}
-	hook := new(initHook)
-	v.log = p.log.With().Str("version", v.hash).Logger().Hook(hook)
+	v.log = p.log.With().Str("version", v.hash).Logger()
+	invalid := func(err error) error { return fmt.Errorf("%w: %s: %v", ErrInvalidModule, path, err) }
+	code, err := checkModule(bin, lim.Module)
+	if err != nil {
+		return nil, nil, invalid(err)
+	}
 	rc := wazero.NewRuntimeConfig().
-		WithMemoryLimitPages(opts.MemoryLimitPages).
+		WithMemoryLimitPages(lim.MemoryPages).
 		WithCloseOnContextDone(true)
 	if p.cache != nil {
 		rc = rc.WithCompilationCache(p.cache)
 	}
 	v.rt = wazero.NewRuntimeWithConfig(ctx, rc)
-	fail := func(err error) (*version, error) {
+	fail := func(err error) (*version, *stage, error) {
 		v.closed.Store(true)
-		_ = v.rt.Close(ctx)
-		return nil, err
+		_ = v.rt.Close(context.Background())
+		return nil, nil, err
 	}
-	compiled, err := v.rt.CompileModule(ctx, bin)
+	// wazero checks the deadline between functions only when it compiles
+	// with several workers.
+	cctx, cancel := context.WithTimeout(experimental.WithCompilationWorkers(ctx, compileWorkers), lim.Module.CompileTimeout)
+	compiled, err := v.rt.CompileModule(cctx, code)
+	cancel()
 	if err != nil {
-		return fail(fmt.Errorf("%w: %s: %v", ErrInvalidModule, path, err))
+		if cctx.Err() != nil && ctx.Err() == nil {
+			err = fmt.Errorf("%w: compiling took longer than compile_timeout = %s", ErrModuleLimit, lim.Module.CompileTimeout)
+		}
+		return fail(invalid(err))
 	}
 	v.compiled = compiled
 	if err := validate(compiled); err != nil {
-		return fail(fmt.Errorf("%w: %s: %v", ErrInvalidModule, path, err))
+		return fail(invalid(err))
 	}
 	if err := checkGrants(compiled, p.name, v.grants); err != nil {
-		return fail(fmt.Errorf("%w: %s: %v", ErrInvalidModule, path, err))
+		return fail(invalid(err))
 	}
 	for n := range compiled.ExportedFunctions() {
 		v.exports = append(v.exports, n)
@@ -400,7 +412,7 @@ func (p *Plugin) loadBytes(ctx context.Context, path string, bin []byte, s Setti
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, v.rt); err != nil {
 		return fail(fmt.Errorf("plugin: %s: wasi: %w", path, err))
 	}
-	if _, err := hostModule(v.rt, &v.log).Instantiate(ctx); err != nil {
+	if _, err := hostModule(v.rt).Instantiate(ctx); err != nil {
 		return fail(fmt.Errorf("plugin: %s: host module: %w", path, err))
 	}
 	v.modCfg = wazero.NewModuleConfig().
@@ -409,18 +421,18 @@ func (p *Plugin) loadBytes(ctx context.Context, path string, bin []byte, s Setti
 		WithSysWalltime().
 		WithSysNanotime().
 		WithRandSource(rand.Reader)
-	v.live <- struct{}{}
 	inst, err := v.instantiate(ctx)
 	if err != nil {
-		<-v.live
-		return fail(fmt.Errorf("%w: %s: instantiate: %v", ErrInvalidModule, path, err))
+		return fail(invalid(fmt.Errorf("instantiate: %v", err)))
 	}
-	v.idle <- inst
-	if err := v.runInit(hook); err != nil {
-		v.drain()
-		return fail(fmt.Errorf("%w: %s: %v", ErrInvalidModule, path, err))
+	v.pool.init(v, inst)
+	st, err := v.runInit()
+	if err != nil {
+		v.closeNow()
+		return nil, nil, invalid(err)
 	}
-	return v, nil
+	v.pool.start()
+	return v, st, nil
 }
 
 // validate checks the exports and imports of a compiled guest against ABI v1.
@@ -453,10 +465,11 @@ func validate(m wazero.CompiledModule) error {
 		case WASIModule:
 			// Checked by wazero at instantiation.
 		case ImportModule:
-			want, ok := hostSigs[name]
+			fn, ok := abi.FuncByName(name)
 			if !ok {
 				return fmt.Errorf("imports unknown host function %s.%s", mod, name)
 			}
+			want := hostFuncs[fn]
 			if !sameSig(f, want.params, want.results) {
 				return fmt.Errorf("imports host function %s.%s with signature %s, want %s", mod, name,
 					sig(f.ParamTypes(), f.ResultTypes()), sig(want.params, want.results))
@@ -503,8 +516,12 @@ func (p *Plugin) Stats() Stats {
 	p.kv.mu.Lock()
 	entries := len(p.kv.m)
 	p.kv.mu.Unlock()
-	return Stats{Calls: p.calls.Load(), Faults: p.faults.Load(), Instances: p.instances.Load(),
-		KVEntries: entries, Timers: p.timers.len()}
+	return Stats{
+		Calls: p.calls.Load(), Faults: p.faults.Load(), Refusals: p.refusals.Load(),
+		Instances: p.instances.Load(), Busy: time.Duration(p.busy.Load()),
+		LogDropped: p.logs.dropped.Load() + p.warns.dropped.Load(), PendingAckBytes: p.pendingAckBytes.Load(),
+		KVEntries: entries, Timers: p.timers.len(),
+	}
 }
 
 // Close stops the plugin: its timers are canceled and later calls fail
@@ -515,6 +532,8 @@ func (p *Plugin) Close(ctx context.Context) error {
 		return nil
 	}
 	p.timers.stop()
+	p.logs.stop()
+	p.warns.stop()
 	v := p.cur.Swap(nil)
 	if v == nil {
 		return nil
@@ -577,7 +596,7 @@ func (v *version) retire() {
 func (v *version) close() {
 	v.closeOnce.Do(func() {
 		v.closed.Store(true)
-		v.drain()
+		v.pool.stop()
 		if err := v.rt.Close(context.Background()); err != nil {
 			v.log.Warn().Err(err).Msg("closing runtime")
 		}
@@ -585,241 +604,8 @@ func (v *version) close() {
 	})
 }
 
-// errClosed fails calls on a closed plugin.
-var errClosed = errors.New("plugin closed")
-
-func (v *version) instantiate(ctx context.Context) (*instance, error) {
-	out := &lineWriter{log: &v.log, stream: "stdout"}
-	errw := &lineWriter{log: &v.log, stream: "stderr"}
-	timeout := v.opts.CallTimeout
-	if timeout < 10*time.Second {
-		timeout = 10 * time.Second
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	mod, err := v.rt.InstantiateModule(ctx, v.compiled, v.modCfg.WithStdout(out).WithStderr(errw))
-	if err != nil {
-		return nil, err
-	}
-	v.p.instances.Add(1)
-	inst := &instance{v: v, mod: mod, handle: mod.ExportedFunction(ExportHandle)}
-	inst.ctx, inst.cancel = context.WithCancel(context.WithValue(context.Background(), instKey{}, inst))
-	inst.timer = time.AfterFunc(time.Hour, func() {
-		inst.expired.Store(true)
-		inst.cancel()
-	})
-	inst.timer.Stop()
-	return inst, nil
-}
-
-// errBusy fails a call that found every instance busy until its deadline.
-var errBusy = errors.New("every instance busy")
-
-// get returns an idle instance, or a new one while under MaxInstances, or
-// waits up to CallTimeout for either.
-func (v *version) get() (*instance, error) {
-	if v.closed.Load() {
-		return nil, errClosed
-	}
-	select {
-	case inst := <-v.idle:
-		return inst, nil
-	default:
-	}
-	select {
-	case v.live <- struct{}{}:
-		return v.spawn()
-	default:
-	}
-	t := time.NewTimer(v.opts.CallTimeout)
-	defer t.Stop()
-	select {
-	case inst := <-v.idle:
-		return inst, nil
-	case v.live <- struct{}{}:
-		return v.spawn()
-	case <-t.C:
-		return nil, errBusy
-	}
-}
-
-// spawn instantiates with a live token already taken.
-func (v *version) spawn() (*instance, error) {
-	inst, err := v.instantiate(context.Background())
-	if err != nil {
-		<-v.live
-		return nil, err
-	}
-	return inst, nil
-}
-
-// discard closes an instance and frees its token.
-func (v *version) discard(inst *instance) {
-	inst.timer.Stop()
-	inst.cancel()
-	_ = inst.mod.Close(context.Background())
-	<-v.live
-}
-
-func (v *version) put(inst *instance) {
-	if !v.closed.Load() {
-		select {
-		case v.idle <- inst:
-			if v.closed.Load() { // raced with close: drain again
-				v.drain()
-			}
-			return
-		default:
-		}
-	}
-	v.discard(inst)
-}
-
-func (v *version) drain() {
-	for {
-		select {
-		case inst := <-v.idle:
-			v.discard(inst)
-		default:
-			return
-		}
-	}
-}
-
-// fault describes why a guest call failed.
-type fault struct {
-	reason string
-	err    error
-}
-
-// invoke runs one guest call on the current version. It returns nil on
-// success, or the fault.
-func (p *Plugin) invoke(c *call) *fault {
-	v := p.acquire()
-	if v == nil {
-		p.calls.Add(1)
-		return p.fail(c, &p.log, &fault{reason: "closed", err: errClosed})
-	}
-	defer v.release()
-	return v.invoke(c)
-}
-
-// invoke runs one guest call on v.
-func (v *version) invoke(c *call) *fault {
-	p := v.p
-	p.calls.Add(1)
-	inst, err := v.get()
-	if err != nil {
-		reason := "instantiate"
-		switch {
-		case errors.Is(err, errBusy):
-			reason = "busy"
-		case errors.Is(err, errClosed):
-			reason = "closed"
-		}
-		return p.fail(c, &v.log, &fault{reason: reason, err: err})
-	}
-	inst.cur = c
-	inst.stack[0] = uint64(c.kind)
-	inst.stack[1] = uint64(len(c.frame))
-	inst.timer.Reset(v.opts.CallTimeout)
-	err = inst.handle.CallWithStack(inst.ctx, inst.stack[:])
-	inTime := inst.timer.Stop()
-	inst.cur = nil
-	if err != nil {
-		v.discard(inst)
-		f := classify(err)
-		if inst.expired.Load() {
-			f.reason = "deadline exceeded"
-		}
-		return p.fail(c, &v.log, f)
-	}
-	rc := int32(uint32(inst.stack[0]))
-	if inTime {
-		v.put(inst)
-	} else { // the deadline fired as the call returned: its context is dead
-		v.discard(inst)
-	}
-	if rc != 0 {
-		return p.fail(c, &v.log, &fault{reason: fmt.Sprintf("handler returned %d", rc)})
-	}
-	return nil
-}
-
-func (p *Plugin) fail(c *call, log *zerolog.Logger, f *fault) *fault {
-	p.faults.Add(1)
-	ev := log.Warn()
-	if errors.Is(f.err, errClosed) {
-		ev = log.Debug()
-	}
-	ev = ev.Str("kind", kindName(c.kind)).Str("reason", f.reason)
-	if c.sock != nil {
-		ev = ev.Str("sid", c.sock.ID()).Str("nsp", c.sock.Namespace())
-	}
-	if c.kind == KindEvent {
-		ev = ev.Str("event", c.event)
-	}
-	if f.err != nil {
-		ev = ev.Err(f.err)
-	}
-	ev.Msg("plugin call failed")
-	return f
-}
-
-func classify(err error) *fault {
-	var ee *sys.ExitError
-	if errors.As(err, &ee) {
-		switch ee.ExitCode() {
-		case sys.ExitCodeDeadlineExceeded:
-			return &fault{reason: "deadline exceeded", err: err}
-		case sys.ExitCodeContextCanceled:
-			return &fault{reason: "canceled", err: err}
-		}
-		return &fault{reason: fmt.Sprintf("exit %d", ee.ExitCode()), err: err}
-	}
-	return &fault{reason: "trap", err: err}
-}
-
-// lineWriter turns a guest's stdout or stderr into log lines.
-type lineWriter struct {
-	log    *zerolog.Logger
-	stream string
-	mu     sync.Mutex
-	buf    []byte
-}
-
-const maxLogLine = 4096
-
-func (w *lineWriter) Write(b []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	n := len(b)
-	for len(b) > 0 {
-		i := indexByte(b, '\n')
-		if i < 0 {
-			w.buf = append(w.buf, b...)
-			if len(w.buf) >= maxLogLine {
-				w.emit()
-			}
-			break
-		}
-		w.buf = append(w.buf, b[:i]...)
-		w.emit()
-		b = b[i+1:]
-	}
-	return n, nil
-}
-
-func (w *lineWriter) emit() {
-	w.log.Info().Str("stream", w.stream).Msg(string(w.buf))
-	w.buf = w.buf[:0]
-}
-
-func indexByte(b []byte, c byte) int {
-	for i, x := range b {
-		if x == c {
-			return i
-		}
-	}
-	return -1
+// closeNow closes a version that never served.
+func (v *version) closeNow() {
+	v.retired.Store(true)
+	v.close()
 }

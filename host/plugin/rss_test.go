@@ -35,7 +35,7 @@ func rssKiB(t *testing.T) int {
 // server's resident memory stays bounded however often it happens.
 func TestMemoryBombBoundsRSS(t *testing.T) {
 	const pages = 256 // 16 MiB per instance
-	p := loadGuest(t, "faults", Options{CallTimeout: 2 * time.Second, MemoryLimitPages: pages})
+	p := loadGuest(t, "faults", Options{Limits: Limits{CallTimeout: 2 * time.Second, MemoryPages: pages}})
 	ns := newNS("/")
 	s := ns.sock("B", "")
 	bomb := func(id uint64) {

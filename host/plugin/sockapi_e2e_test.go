@@ -40,7 +40,7 @@ func TestEndToEndSocketAPI(t *testing.T) {
 
 	a := dial(t, ts.URL)
 	aid := a.connect("/", `{"user":"ann"}`)
-	if d := srv.Of("/").Socket(aid).Data(); string(d) != `{"user":"ann"}` {
+	if d := srv.Of("/").Socket(aid).Data("sockapi"); string(d) != `{"user":"ann"}` {
 		t.Fatalf("data %q", d)
 	}
 	a.send(`421["handshake"]`)

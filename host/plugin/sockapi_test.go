@@ -23,7 +23,7 @@ func ackOf(t *testing.T, p *Plugin, s *fakeSock, name, args string) string {
 }
 
 func TestSockapiHandshakeAndData(t *testing.T) {
-	p := loadGuest(t, "sockapi", Options{Settings: map[string]Settings{"sockapi": {MaxSocketData: 100}}})
+	p := loadGuest(t, "sockapi", Options{Settings: map[string]Settings{"sockapi": {Limits: Limits{MaxSocketData: 100}}}})
 	ns := newNS("/")
 	s := ns.sock("A", `{"user":"ann"}`)
 	// Connection middleware attaches data.

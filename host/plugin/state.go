@@ -1,61 +1,81 @@
 package plugin
 
 import (
-	"context"
 	"fmt"
-	"sync/atomic"
-
-	"github.com/rs/zerolog"
-	"github.com/tetratelabs/wazero/api"
+	"time"
 )
 
-// callInstance returns the instance running a guest call, or nil outside
-// a call (e.g. during _initialize).
-func callInstance(ctx context.Context) *instance {
-	if inst, _ := ctx.Value(instKey{}).(*instance); inst != nil && inst.cur != nil {
-		return inst
-	}
-	return nil
+// stage is what an INIT call did to the plugin's state, held back until
+// the version is accepted: the timers it set (their ids reserved), the
+// running timers it canceled, and its key-value writes (an overlay the
+// INIT call reads through). commit applies it; a refused version drops
+// it, so a refused INIT leaves no timer and no write behind.
+type stage struct {
+	timers  []*pluginTimer
+	cancels []uint32
+	kv      map[string]stagedKV
+	kvBytes int // keys plus values in kv, bounded like the store
 }
 
-// initHook keeps the last error-level message a version logs during its
-// INIT call, to name the reason when INIT refuses the version.
-type initHook struct {
-	active atomic.Bool
-	last   atomic.Pointer[string]
+// stagedKV is a staged key-value write; deleted marks a deletion.
+type stagedKV struct {
+	e       kvEntry
+	deleted bool
 }
 
-// Run implements zerolog.Hook.
-func (h *initHook) Run(e *zerolog.Event, level zerolog.Level, msg string) {
-	if level >= zerolog.ErrorLevel && h.active.Load() {
-		h.last.Store(&msg)
-	}
-}
-
-// runInit makes the INIT call of a new version, with its config as args.
-func (v *version) runInit(h *initHook) error {
-	c := v.p.newCall(KindInit)
-	defer freeCall(c)
-	c.frame = encodeFrame(c.frame, c.kind, &frameFields{args: v.config})
-	h.active.Store(true)
-	f := v.invoke(c)
-	h.active.Store(false)
-	if f == nil {
-		return nil
-	}
-	reason := "the plugin's log has the reason"
-	if msg := h.last.Load(); msg != nil {
-		reason = fmt.Sprintf("it logged %q", *msg)
-	}
-	return fmt.Errorf("INIT call failed (%s), the version is refused: %s", f.reason, reason)
-}
-
-// hostConfig is config(buf, limit) -> len: the plugin's config as JSON.
-func hostConfig(ctx context.Context, m api.Module, stack []uint64) {
-	inst := callInstance(ctx)
-	if inst == nil {
-		ret(stack, ErrNotAllowed)
+// commit applies the stage to p; a nil stage does nothing.
+func (st *stage) commit(p *Plugin) {
+	if st == nil {
 		return
 	}
-	ret(stack, writeOut(m, stack[0], stack[1], inst.v.config))
+	for _, id := range st.cancels {
+		p.timers.cancel(id)
+	}
+	for _, t := range st.timers {
+		p.timers.start(t)
+	}
+	now := time.Now().UnixNano()
+	p.kv.mu.Lock()
+	defer p.kv.mu.Unlock()
+	for k, w := range st.kv {
+		if w.deleted {
+			if _, ok := p.kv.m[k]; ok {
+				p.kv.remove(k)
+			}
+			continue
+		}
+		if code := p.kv.store(k, w.e, now); code != 0 {
+			p.log.Warn().Str("key", k).Msg("INIT's key-value write dropped: the store is full")
+		}
+	}
+}
+
+// drop releases what a refused INIT staged.
+func (st *stage) drop(p *Plugin) {
+	if st == nil {
+		return
+	}
+	for _, t := range st.timers {
+		p.timers.drop(t)
+	}
+}
+
+// runInit makes the INIT call of a new version, with its config as args,
+// staging what it does to the plugin's state.
+func (v *version) runInit() (*stage, error) {
+	c := v.p.newCall(KindInit)
+	defer freeCall(c)
+	st := &stage{}
+	c.stage = st
+	c.frame = encodeFrame(c.frame, c.kind, &frameFields{args: v.config})
+	f := v.invoke(c)
+	if f == nil {
+		return st, nil
+	}
+	st.drop(v.p)
+	reason := "the plugin's log has the reason"
+	if c.lastError != "" {
+		reason = fmt.Sprintf("it logged %q", c.lastError)
+	}
+	return nil, fmt.Errorf("INIT call failed (%s), the version is refused: %s", f.reason, reason)
 }

@@ -69,7 +69,7 @@ func TestReloadSwapsVersions(t *testing.T) {
 	m := newTestManager(t)
 	dir := t.TempDir()
 	path := install(t, "state", dir, "state")
-	slowOK := Settings{Grants: allGrants.Grants, CallTimeout: 10 * time.Second}
+	slowOK := Settings{Grants: allGrants.Grants, Limits: Limits{CallTimeout: 10 * time.Second}}
 	res := reload(t, m, path, slowOK)
 	if res.Name != "state" || res.OldHash != "" || len(res.NewHash) != 12 || res.Unchanged {
 		t.Fatalf("first load = %+v", res)
@@ -414,7 +414,7 @@ func TestInit(t *testing.T) {
 	if got := stAck(t, p, s, "config", `[]`); got != `["{\"init_key\":\"started\"}"]` {
 		t.Fatalf("config = %s", got)
 	}
-	if st := p.Settings(); st.MaxKVValue != DefaultMaxKVValue || st.MaxSocketData != DefaultMaxSocketData || st.CallTimeout != time.Second {
+	if st := p.Settings(); st.Limits.MaxKVValue != DefaultMaxKVValue || st.Limits.MaxSocketData != DefaultMaxSocketData || st.Limits.CallTimeout != time.Second {
 		t.Fatalf("Settings = %+v", st)
 	}
 }
@@ -449,8 +449,8 @@ func TestSandbox(t *testing.T) {
 
 // TestSettingsLimits: per-plugin Settings override the Options limits.
 func TestSettingsLimits(t *testing.T) {
-	p := loadGuest(t, "faults", Options{Settings: map[string]Settings{"faults": {MemoryLimitPages: 256, CallTimeout: 200 * time.Millisecond, PoolSize: 1}}})
-	if st := p.Settings(); st.MemoryLimitPages != 256 || st.CallTimeout != 200*time.Millisecond || st.PoolSize != 1 {
+	p := loadGuest(t, "faults", Options{Settings: map[string]Settings{"faults": {Limits: Limits{MemoryPages: 256, CallTimeout: 200 * time.Millisecond, PoolSize: 1}}}})
+	if st := p.Settings(); st.Limits.MemoryPages != 256 || st.Limits.CallTimeout != 200*time.Millisecond || st.Limits.PoolSize != 1 {
 		t.Fatalf("Settings = %+v", st)
 	}
 	s := newNS("/").sock("A", "")

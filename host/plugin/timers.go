@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"container/heap"
 	"context"
 	"sync"
 	"time"
@@ -18,41 +19,58 @@ const (
 
 // timerSet holds a plugin's timers. They belong to the plugin handle, so
 // they survive reloads and fire into the version current at that time.
-// Each firing runs on the goroutine of its time.AfterFunc; stop cancels
-// every timer and waits for the firings in progress.
+// One worker goroutine, started with the first timer, makes the TIMER
+// calls of the plugin one at a time, in due order: however many timers a
+// plugin sets, its timer calls take at most one of its call slots, and a
+// plugin whose timers loop delays only its own timers. stop cancels every
+// timer and waits for the worker.
 type timerSet struct {
-	p       *Plugin
-	max     int
+	p   *Plugin
+	max int
+
 	mu      sync.Mutex
 	next    uint32
-	m       map[uint32]*pluginTimer
+	m       map[uint32]*pluginTimer // pending timers, and ids a staged INIT holds
+	due     timerHeap
+	wake    chan struct{} // cap 1: the earliest due time changed
 	stopped bool
-	running sync.WaitGroup
+	worker  bool          // the worker goroutine is running
+	done    chan struct{} // closed when the worker returns
 }
 
 type pluginTimer struct {
-	id       uint32
-	every    time.Duration // 0: one-shot
-	ctx      []byte
-	t        *time.Timer
-	canceled bool // under timerSet.mu
+	id    uint32
+	every time.Duration // 0: one-shot
+	ctx   []byte
+	at    time.Time
+	index int  // in the heap; -1 when not in it
+	held  bool // an id taken by a staged INIT call, not yet started
 }
 
 func (s *timerSet) init(p *Plugin, max int) {
 	s.p, s.max = p, max
 	s.m = make(map[uint32]*pluginTimer)
+	s.wake = make(chan struct{}, 1)
 }
 
-// set starts a timer firing after d, then every d when repeat. It returns
-// the timer id (1…2³¹−1) or an ABI error code.
-func (s *timerSet) set(d time.Duration, repeat bool, ctx []byte) int32 {
+// setMax changes the bound of pending timers (a reload's new limits).
+func (s *timerSet) setMax(max int) {
+	s.mu.Lock()
+	s.max = max
+	s.mu.Unlock()
+}
+
+// reserve takes an id for a timer firing after d (every d when repeat)
+// without starting it: a staged INIT's timer. It returns the timer, or
+// the ABI error code.
+func (s *timerSet) reserve(d time.Duration, repeat bool, ctx []byte) (*pluginTimer, int32) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopped {
-		return ErrFailed
+		return nil, ErrFailed
 	}
 	if len(s.m) >= s.max {
-		return ErrLimit
+		return nil, ErrLimit
 	}
 	for {
 		s.next++
@@ -63,13 +81,54 @@ func (s *timerSet) set(d time.Duration, repeat bool, ctx []byte) int32 {
 			break
 		}
 	}
-	t := &pluginTimer{id: s.next, ctx: ctx}
+	t := &pluginTimer{id: s.next, ctx: ctx, index: -1, held: true, at: time.Now().Add(d)}
 	if repeat {
 		t.every = d
 	}
 	s.m[t.id] = t
-	t.t = time.AfterFunc(d, func() { s.fire(t) })
+	return t, 0
+}
+
+// set starts a timer firing after d, then every d when repeat. It returns
+// the timer id (1…2³¹−1) or an ABI error code.
+func (s *timerSet) set(d time.Duration, repeat bool, ctx []byte) int32 {
+	t, code := s.reserve(d, repeat, ctx)
+	if code != 0 {
+		return code
+	}
+	s.start(t)
 	return int32(t.id)
+}
+
+// start schedules a reserved timer.
+func (s *timerSet) start(t *pluginTimer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped || s.m[t.id] != t {
+		return
+	}
+	t.held = false
+	heap.Push(&s.due, t)
+	if !s.worker {
+		s.worker = true
+		s.done = make(chan struct{})
+		go s.run(s.done)
+	}
+	if t.index == 0 {
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// drop forgets a reserved timer that never started.
+func (s *timerSet) drop(t *pluginTimer) {
+	s.mu.Lock()
+	if s.m[t.id] == t && t.held {
+		delete(s.m, t.id)
+	}
+	s.mu.Unlock()
 }
 
 // cancel stops timer id; false when there is no such pending timer.
@@ -77,13 +136,22 @@ func (s *timerSet) cancel(id uint32) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.m[id]
-	if t == nil {
+	if t == nil || t.held {
 		return false
 	}
-	t.canceled = true
-	t.t.Stop()
 	delete(s.m, id)
+	if t.index >= 0 {
+		heap.Remove(&s.due, t.index)
+	}
 	return true
+}
+
+// pending reports whether id is a pending timer.
+func (s *timerSet) pending(id uint32) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.m[id]
+	return t != nil && !t.held
 }
 
 // len returns the number of pending timers.
@@ -93,39 +161,87 @@ func (s *timerSet) len() int {
 	return len(s.m)
 }
 
-func (s *timerSet) fire(t *pluginTimer) {
-	s.mu.Lock()
-	if t.canceled || s.stopped {
-		s.mu.Unlock()
-		return
-	}
-	if t.every == 0 {
-		delete(s.m, t.id)
-	}
-	s.running.Add(1)
-	s.mu.Unlock()
-	defer s.running.Done()
-	s.p.timerCall(t.id, t.ctx)
-	if t.every > 0 {
+// run is the worker: it makes the TIMER call of each timer when due, one
+// at a time, until stop.
+func (s *timerSet) run(done chan struct{}) {
+	defer close(done)
+	clock := time.NewTimer(time.Hour)
+	defer clock.Stop()
+	for {
 		s.mu.Lock()
-		if !t.canceled && !s.stopped {
-			t.t.Reset(t.every) // the next period starts when this call ends
+		if s.stopped {
+			s.mu.Unlock()
+			return
+		}
+		wait := time.Hour
+		if len(s.due) > 0 {
+			t := s.due[0]
+			if wait = time.Until(t.at); wait <= 0 {
+				heap.Pop(&s.due)
+				if t.every == 0 {
+					delete(s.m, t.id)
+				}
+				s.mu.Unlock()
+				s.p.timerCall(t.id, t.ctx)
+				if t.every > 0 {
+					s.mu.Lock()
+					if s.m[t.id] == t && !s.stopped {
+						t.at = time.Now().Add(t.every) // the next period starts when this call ends
+						heap.Push(&s.due, t)
+					}
+					s.mu.Unlock()
+				}
+				continue
+			}
 		}
 		s.mu.Unlock()
+		clock.Reset(wait)
+		select { // Go 1.23 timers: Reset discards a stale firing
+		case <-clock.C:
+		case <-s.wake:
+		}
 	}
 }
 
-// stop cancels every timer and waits for the firings in progress.
+// stop cancels every timer and waits for the worker, which may be in a
+// TIMER call (bounded by the call's deadline).
 func (s *timerSet) stop() {
 	s.mu.Lock()
 	s.stopped = true
-	for id, t := range s.m {
-		t.canceled = true
-		t.t.Stop()
-		delete(s.m, id)
-	}
+	clear(s.m)
+	s.due = nil
+	done := s.done
 	s.mu.Unlock()
-	s.running.Wait()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+	if done != nil {
+		<-done
+	}
+}
+
+// timerHeap orders pending timers by due time.
+type timerHeap []*pluginTimer
+
+func (h timerHeap) Len() int           { return len(h) }
+func (h timerHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
+func (h timerHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index, h[j].index = i, j
+}
+func (h *timerHeap) Push(x any) {
+	t := x.(*pluginTimer)
+	t.index = len(*h)
+	*h = append(*h, t)
+}
+func (h *timerHeap) Pop() any {
+	old := *h
+	t := old[len(old)-1]
+	old[len(old)-1] = nil
+	t.index = -1
+	*h = old[:len(old)-1]
+	return t
 }
 
 // timerCall makes the TIMER call of timer id.
@@ -136,13 +252,11 @@ func (p *Plugin) timerCall(id uint32, ctx []byte) {
 	p.invoke(c)
 }
 
-// hostTimerSet is timer_set(delay_ms, repeat, ctx_ptr, ctx_len) -> id.
+// hostTimerSet is timer_set(delay_ms, repeat, ctx_ptr, ctx_len) -> id. In
+// an INIT call the timer is staged: it starts when the version is
+// accepted.
 func hostTimerSet(ctx context.Context, m api.Module, stack []uint64) {
-	inst := callInstance(ctx)
-	if inst == nil {
-		ret(stack, ErrNotAllowed)
-		return
-	}
+	c := currentCall(ctx)
 	ms := int32(uint32(stack[0]))
 	repeat := uint32(stack[1]) != 0
 	d := time.Duration(ms) * time.Millisecond
@@ -151,7 +265,7 @@ func hostTimerSet(ctx context.Context, m api.Module, stack []uint64) {
 		return
 	}
 	if uint32(stack[3]) > maxTimerContext {
-		ret(stack, ErrLimit)
+		ret(stack, c.limited("timer context over 64 KiB"))
 		return
 	}
 	blob, ok := copyIn(m, stack[2], stack[3])
@@ -159,17 +273,55 @@ func hostTimerSet(ctx context.Context, m api.Module, stack []uint64) {
 		ret(stack, ErrMemory)
 		return
 	}
-	ret(stack, inst.v.p.timers.set(d, repeat, blob))
-}
-
-// hostTimerCancel is timer_cancel(id) -> 0 | ERR_NOT_FOUND.
-func hostTimerCancel(ctx context.Context, m api.Module, stack []uint64) {
-	inst := callInstance(ctx)
-	if inst == nil {
-		ret(stack, ErrNotAllowed)
+	timers := &c.p.timers
+	if c.stage == nil {
+		if code := timers.set(d, repeat, blob); code < 0 {
+			ret(stack, c.timerLimit(code))
+		} else {
+			ret(stack, code)
+		}
 		return
 	}
-	if !inst.v.p.timers.cancel(uint32(stack[0])) {
+	t, code := timers.reserve(d, repeat, blob)
+	if code != 0 {
+		ret(stack, c.timerLimit(code))
+		return
+	}
+	c.stage.timers = append(c.stage.timers, t)
+	ret(stack, int32(t.id))
+}
+
+func (c *call) timerLimit(code int32) int32 {
+	if code == ErrLimit {
+		c.why = "pending timers at max_timers"
+	}
+	return code
+}
+
+// hostTimerCancel is timer_cancel(id) -> 0 | ERR_NOT_FOUND. In an INIT
+// call, canceling a running timer is staged too.
+func hostTimerCancel(ctx context.Context, m api.Module, stack []uint64) {
+	c := currentCall(ctx)
+	id := uint32(stack[0])
+	timers := &c.p.timers
+	if st := c.stage; st != nil {
+		for i, t := range st.timers {
+			if t.id == id {
+				timers.drop(t)
+				st.timers = append(st.timers[:i], st.timers[i+1:]...)
+				ret(stack, 0)
+				return
+			}
+		}
+		if !timers.pending(id) {
+			ret(stack, ErrNotFound)
+			return
+		}
+		st.cancels = append(st.cancels, id)
+		ret(stack, 0)
+		return
+	}
+	if !timers.cancel(id) {
 		ret(stack, ErrNotFound)
 		return
 	}

@@ -125,6 +125,23 @@ func dedupe(s []string) []string {
 // dynamic namespace).
 func (r *Namespace) Name() string { return r.name }
 
+// Uses reports whether the namespace routes anything to plugin name: its
+// connection or event middleware, its handler, an event route. A nil
+// Namespace uses nothing.
+func (r *Namespace) Uses(name string) bool {
+	if r == nil {
+		return false
+	}
+	for _, ps := range [][]*plugin.Plugin{r.middleware, r.eventMiddleware, r.lifecycle} {
+		for _, p := range ps {
+			if p.Name() == name {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // Route returns the plugin that handles event name: its exact route, else
 // the longest matching prefix route, else the namespace's handler; nil when
 // none.

@@ -7,7 +7,7 @@ import "testing"
 func TestNsBroadcastFromTimer(t *testing.T) {
 	routes := `
 [plugin.nsbcast]
-grants = ["timers"]
+grants = ["timers", "emit:/nope"] # /nope does not exist: ERR_NOT_FOUND
 [[namespace]]
 name = "/"
 handler = "nsbcast"

@@ -63,6 +63,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*Server, 
 	// routes need them), so ns_broadcast finds namespaces through this
 	// pointer: none until the server is built (INIT gets ERR_NOT_FOUND).
 	var sio atomic.Pointer[socketio.Server]
+	var routes atomic.Pointer[router.Router]
 	pm, err := plugin.Load(ctx, plugin.Options{
 		Namespaces: func(name string) *socketio.Namespace {
 			if srv := sio.Load(); srv != nil {
@@ -70,13 +71,17 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*Server, 
 			}
 			return nil
 		},
-		Dir:              cfg.PluginsDir,
-		CallTimeout:      time.Duration(cfg.Limits.CallTimeout),
-		PoolSize:         cfg.Limits.PoolSize,
-		MemoryLimitPages: cfg.Limits.MemoryPages,
-		CacheDir:         cfg.CacheDir,
-		Logger:           &log,
-		Settings:         allSettings(cfg),
+		Serves: func(name, nsp string) bool {
+			if r := routes.Load(); r != nil {
+				return r.Table().Lookup(nsp).Uses(name)
+			}
+			return false
+		},
+		Dir:      cfg.PluginsDir,
+		Limits:   pluginLimits(cfg.Limits),
+		CacheDir: cfg.CacheDir,
+		Logger:   &log,
+		Settings: allSettings(cfg),
 	})
 	if err != nil {
 		return nil, err
@@ -88,6 +93,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*Server, 
 		return nil, err
 	}
 	sio.Store(s.sio)
+	routes.Store(s.routes)
 	if cfg.Watch && cfg.File != "" {
 		w, err := s.startWatcher(cfg)
 		if err != nil {
@@ -102,14 +108,38 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*Server, 
 // settings converts a plugin's configured settings to the plugin host's.
 func settings(cfg *config.Config, name string) plugin.Settings {
 	ps := cfg.PluginSettings(name)
-	return plugin.Settings{
-		Grants:           ps.Grants,
-		Config:           ps.Config,
-		CallTimeout:      ps.CallTimeout,
-		MemoryLimitPages: ps.MemoryPages,
-		PoolSize:         ps.PoolSize,
-		MaxSocketData:    ps.MaxSocketData,
-		MaxKVValue:       ps.MaxKVValue,
+	return plugin.Settings{Grants: ps.Grants, Config: ps.Config, Limits: pluginLimits(ps.Limits)}
+}
+
+// pluginLimits converts configured plugin limits to the plugin host's;
+// zero stays zero (the host's default).
+func pluginLimits(l config.PluginLimits) plugin.Limits {
+	return plugin.Limits{
+		CallTimeout:        time.Duration(l.CallTimeout),
+		MemoryPages:        l.MemoryPages,
+		MaxConcurrency:     l.MaxConcurrency,
+		PoolSize:           l.PoolSize,
+		MaxSocketData:      l.MaxSocketData,
+		MaxKVValue:         l.MaxKVValue,
+		MaxKVEntries:       l.MaxKVEntries,
+		MaxKVBytes:         l.MaxKVBytes,
+		MaxTimers:          l.MaxTimers,
+		MaxSendsPerCall:    l.MaxSendsPerCall,
+		MaxDeferredPerCall: l.MaxDeferredPerCall,
+		MaxCallChain:       l.MaxCallChain,
+		MaxAckContext:      l.MaxAckContext,
+		MaxPendingAckBytes: l.MaxPendingAckBytes,
+		MaxLogBytesPerCall: l.MaxLogBytesPerCall,
+		LogLinesPerSecond:  l.LogLinesPerSecond,
+		Module: plugin.ModuleLimits{
+			MaxBytes:         l.MaxModuleBytes,
+			MaxFunctions:     l.MaxFunctions,
+			MaxGlobals:       l.MaxGlobals,
+			MaxLocals:        l.MaxLocals,
+			MaxFunctionBytes: l.MaxFunctionBytes,
+			MaxTableElements: l.MaxTableElements,
+			CompileTimeout:   time.Duration(l.CompileTimeout),
+		},
 	}
 }
 
@@ -146,6 +176,13 @@ func (s *Server) engineOptions(c *config.Config, path string) engineio.Options {
 		WriteQueueSize: c.Engine.WriteQueue,
 		CORS:           engineio.CORSOptions{Origins: c.CORS.Origins, Credentials: c.CORS.Credentials},
 		Logger:         &l,
+
+		WriteQueueBytes:   c.Engine.WriteQueueBytes,
+		WriteTimeout:      time.Duration(c.Engine.WriteTimeout),
+		ReadTimeout:       time.Duration(c.HTTP.ReadTimeout),
+		MaxHeaderBytes:    c.HTTP.MaxHeaderBytes,
+		IdleTimeout:       time.Duration(c.HTTP.IdleTimeout),
+		ReadHeaderTimeout: time.Duration(c.HTTP.ReadHeaderTimeout),
 	}
 }
 
@@ -212,12 +249,16 @@ func (s *Server) Plugins() *plugin.Manager { return s.plugins }
 
 // Serve accepts connections on ln until Shutdown. It returns
 // http.ErrServerClosed after a Shutdown.
+//
+// The [http] limits of the configuration apply: idle keep-alive
+// connections are closed after idle_timeout, headers must arrive within
+// read_header_timeout and net/http refuses headers past max_header_bytes
+// (the Engine.IO endpoints answer 431 at max_header_bytes themselves).
+// They are read when Serve starts; changing them needs a restart.
 func (s *Server) Serve(ln net.Listener) error {
-	hs := &http.Server{
-		Handler:           s.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          nil,
-	}
+	c := s.cfg.Load()
+	hs := &http.Server{Handler: s.handler, ErrorLog: nil}
+	engineio.ConfigureHTTPServer(hs, s.engineOptions(c, c.Path))
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()

@@ -35,6 +35,12 @@ var gateWasm string
 // namespace (ns_broadcast).
 var nsbWasm string
 
+// hostileWasm is host/plugin/testdata/hostile: one event per thing a
+// plugin should not get away with. slowInitWasm is
+// host/plugin/testdata/slowinit built to spin 700 ms in _initialize,
+// slowInit3sWasm to spin 3 s.
+var hostileWasm, slowInitWasm, slowInit3sWasm string
+
 // cacheDir is the compilation cache shared by the tests' servers, so each
 // plugin is compiled once.
 var cacheDir string
@@ -89,6 +95,25 @@ func TestMain(m *testing.M) {
 			os.Stderr.WriteString("building nsbcast: " + err.Error() + "\n" + string(out))
 			return 1
 		}
+		for _, g := range []struct {
+			out       *string
+			pkg, file string
+			flags     []string
+		}{
+			{&hostileWasm, "hostile", "hostile.wasm", nil},
+			{&slowInitWasm, "slowinit", "slowinit.wasm", []string{"-ldflags", "-X main.spinMs=700"}},
+			{&slowInit3sWasm, "slowinit", "slowinit3s.wasm", []string{"-ldflags", "-X main.spinMs=3000"}},
+		} {
+			*g.out = filepath.Join(dir, g.file)
+			args := append(append([]string{"build", "-buildmode=c-shared"}, g.flags...), "-o", *g.out, ".")
+			cmd := exec.Command(goTool(), args...)
+			cmd.Dir = "../plugin/testdata/" + g.pkg
+			cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				os.Stderr.WriteString("building " + g.pkg + ": " + err.Error() + "\n" + string(out))
+				return 1
+			}
+		}
 		if err := warmCache(dir); err != nil {
 			os.Stderr.WriteString(err.Error() + "\n")
 			return 1
@@ -115,7 +140,7 @@ func warmCache(dir string) error {
 	if err := os.Mkdir(guests, 0o755); err != nil {
 		return err
 	}
-	for _, f := range []*string{&hotV1, &hotV2, &gateWasm, &nsbWasm} {
+	for _, f := range []*string{&hotV1, &hotV2, &gateWasm, &nsbWasm, &hostileWasm, &slowInitWasm} {
 		moved := filepath.Join(guests, filepath.Base(*f))
 		if err := os.Rename(*f, moved); err != nil {
 			return err
@@ -126,7 +151,7 @@ func warmCache(dir string) error {
 		file := filepath.Join(dir, "check.toml")
 		toml := "plugins_dir = \"" + plugins + "\"\ncache_dir = \"" + cacheDir + "\"\n[log]\nlevel = \"warn\"\n"
 		if plugins == guests {
-			toml += "[plugin.nsbcast]\ngrants = [\"timers\"]\n"
+			toml += "[plugin.nsbcast]\ngrants = [\"timers\"]\n[plugin.hostile]\ngrants = [\"kv\", \"timers\"]\n"
 		}
 		if err := os.WriteFile(file, []byte(toml), 0o644); err != nil {
 			return err

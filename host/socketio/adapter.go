@@ -86,6 +86,13 @@ func (a *memoryAdapter) SocketRooms(id string) []string {
 	return out
 }
 
+// SocketRoomCount implements Adapter.
+func (a *memoryAdapter) SocketRoomCount(id string) int {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	return len(a.sids[id])
+}
+
 // RoomSize implements Adapter.
 func (a *memoryAdapter) RoomSize(room string) int {
 	a.mu.RLock()

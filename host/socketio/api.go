@@ -32,6 +32,15 @@ var (
 	ErrAckTimeout   = errors.New("socketio: ack timed out")
 	ErrDisconnected = errors.New("socketio: socket disconnected")
 	ErrUnknownAck   = errors.New("socketio: no pending ack with that id")
+	// ErrTooManyRooms is returned by Socket.Join when the socket would be
+	// in more than Options.MaxRoomsPerSocket rooms.
+	ErrTooManyRooms = errors.New("socketio: too many rooms for one socket")
+	// ErrInvalidRoom is returned for an empty room name, one longer than
+	// Options.MaxRoomName or one that is not valid UTF-8.
+	ErrInvalidRoom = errors.New("socketio: invalid room name")
+	// ErrTooManyAttachments is returned when an emit carries more than
+	// Options.MaxAttachments binary attachments.
+	ErrTooManyAttachments = errors.New("socketio: too many attachments")
 )
 
 // ConnectError rejects a connection; it is sent to the client as
@@ -101,12 +110,34 @@ type Options struct {
 	// ConnectTimeout closes an Engine.IO session that has not joined a
 	// namespace in time. Default 45s.
 	ConnectTimeout time.Duration
-	// MaxAttachments bounds binary attachments per packet. Default 64.
+	// MaxAttachments bounds binary attachments per packet, both ways.
+	// Default 10, socket.io-parser's own bound (its decoders in the
+	// reference server and in every JavaScript client refuse more).
 	MaxAttachments int
 	// MaxDepth bounds JSON nesting in a packet. Default 64.
 	MaxDepth int
-	// MaxPendingAcks bounds server→client acks awaiting an answer per socket. Default 1024.
+	// MaxPendingAcks bounds, per socket, the server→client acks awaiting
+	// an answer and the broadcasts with acks it started that are not
+	// complete. Default 1024.
 	MaxPendingAcks int
+	// MaxRoomsPerSocket bounds the rooms a socket is in, its own id room
+	// included; Socket.Join beyond it fails with ErrTooManyRooms.
+	// Default 256.
+	MaxRoomsPerSocket int
+	// MaxRoomName bounds a room name in bytes; longer names fail with
+	// ErrInvalidRoom. Default 256.
+	MaxRoomName int
+	// MaxNamespaceName bounds a namespace name in bytes: a CONNECT to a
+	// longer name is refused as an invalid namespace. Default 256.
+	MaxNamespaceName int
+	// MaxDynamicNamespaces bounds the namespaces the Resolver creates
+	// that exist at once; a CONNECT that would create one more is
+	// refused. Default 10 000.
+	MaxDynamicNamespaces int
+	// KeepEmptyDynamicNamespaces keeps a namespace made by the Resolver
+	// once its last socket has left. By default it is removed then (the
+	// reference server's cleanupEmptyChildNamespaces), with its rooms.
+	KeepEmptyDynamicNamespaces bool
 	// NewAdapter makes the room adapter of each namespace. Default: in memory.
 	NewAdapter func(n *Namespace) Adapter
 	// Logger receives the server's logs. Default: disabled.
@@ -127,6 +158,8 @@ type Adapter interface {
 	DelAll(id string)
 	// SocketRooms returns the rooms of a socket, nil if unknown.
 	SocketRooms(id string) []string
+	// SocketRoomCount returns the number of rooms of a socket.
+	SocketRoomCount(id string) int
 	// RoomSize returns the number of sockets in a room.
 	RoomSize(room string) int
 	// Sockets returns the ids of the sockets in any of rooms (all when empty).

@@ -3,18 +3,27 @@ package socketio
 import (
 	"crypto/rand"
 	"encoding/base64"
+	"errors"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/sockwasm/sockwasm/host/engineio"
+	"github.com/sockwasm/sockwasm/host/internal/logsafe"
 	sp "github.com/sockwasm/sockwasm/protocol/socketio"
 )
 
 // client is one Engine.IO session and the namespace sockets it multiplexes.
 // It is the session's engineio.Receiver.
+//
+// The client is its sockets' serial executor: every handler call of its
+// sockets runs while holding callMu, on one of the client's own
+// goroutines — the session's receiver (OnMessage, OnClose) or a drainer
+// started on demand for work posted from elsewhere (ack answers and
+// timeouts, server-side disconnects, Socket.Schedule). Work of one client
+// never runs on another client's goroutine, a timer's or a
+// broadcaster's, so one client's handler calls cannot delay another's.
 type client struct {
 	srv   *Server
 	es    *engineio.Session
@@ -26,67 +35,72 @@ type client struct {
 	broken  bool // a protocol error closed the session: ignore the rest
 	tracked bool // counted in srv.clients
 
-	// callMu serializes the handler calls of the client's sockets. The
-	// receiver holds it while dispatching; calls made from elsewhere are
-	// queued and run by whoever holds or next takes it.
+	// callMu is held by whoever runs the client's handler calls.
 	callMu sync.Mutex
-	queued atomic.Int32
 
 	mu       sync.Mutex
 	sockets  map[string]*Socket // by namespace name
 	joined   bool               // joined a namespace at least once
 	closed   bool
 	deferred []func() // handler calls waiting for callMu
+	// draining is set while a drainer goroutine is started and has not yet
+	// seen deferred empty; posts meanwhile rely on it.
+	draining bool
 }
 
-// call runs f serialized with the client's other handler calls: now if no
-// handler call is running, else as soon as the running one returns.
+// call runs f serialized with the client's other handler calls, on the
+// client's own goroutine: after the running call when there is one (the
+// receiver runs it before it lets go), else on a drainer goroutine started
+// for it. It never runs f on the caller's goroutine.
 func (c *client) call(f func()) {
 	c.mu.Lock()
 	c.deferred = append(c.deferred, f)
-	c.queued.Add(1)
+	start := !c.draining
+	c.draining = true
 	c.mu.Unlock()
-	c.drain()
-}
-
-// drain runs queued calls unless another goroutine holds callMu (it will
-// run them itself).
-func (c *client) drain() {
-	for c.queued.Load() > 0 {
-		if !c.callMu.TryLock() {
-			return
-		}
-		c.runQueued()
-		c.callMu.Unlock()
+	if start {
+		c.srv.work.Go(c.drain)
 	}
 }
 
-// runQueued runs queued calls; callMu must be held.
-func (c *client) runQueued() {
+// drain is the drainer goroutine: it runs the queued calls, then exits.
+func (c *client) drain() {
+	c.callMu.Lock()
+	c.runQueued(true)
+	c.callMu.Unlock()
+}
+
+// runQueued runs queued calls until there are none; callMu must be held.
+// The drainer (drainer set) hands the queue back when it finds it empty.
+func (c *client) runQueued(drainer bool) {
 	for {
 		c.mu.Lock()
 		if len(c.deferred) == 0 {
+			if drainer {
+				c.draining = false
+			}
 			c.mu.Unlock()
 			return
 		}
 		f := c.deferred[0]
 		c.deferred[0] = nil
 		c.deferred = c.deferred[1:]
-		c.queued.Add(-1)
+		if len(c.deferred) == 0 {
+			c.deferred = nil // let the backing array go
+		}
 		c.mu.Unlock()
 		f()
 	}
 }
 
-// OnMessage implements engineio.Receiver.
+// OnMessage implements engineio.Receiver. It runs on the session's own
+// goroutine, which also runs the calls posted while it handled the message.
 func (c *client) OnMessage(data []byte, binary bool) {
 	c.callMu.Lock()
-	if c.queued.Load() > 0 {
-		c.runQueued()
-	}
+	c.runQueued(false)
 	c.onMessage(data, binary)
+	c.runQueued(false)
 	c.callMu.Unlock()
-	c.drain()
 }
 
 func (c *client) onMessage(data []byte, binary bool) {
@@ -101,19 +115,24 @@ func (c *client) onMessage(data []byte, binary bool) {
 	if !ok {
 		return
 	}
-	switch p.Type {
-	case sp.Connect:
-		c.connect(&p)
-		return
-	case sp.ConnectError:
+	if p.Type == sp.ConnectError {
 		c.protocolError(errConnectErrorFromClient, data, binary)
 		return
 	}
 	c.mu.Lock()
 	s := c.sockets[p.Namespace]
 	c.mu.Unlock()
-	if s == nil {
-		c.log.Debug().Str("nsp", p.Namespace).Stringer("type", p.Type).Msg("packet for a namespace not joined, ignored")
+	// As the reference server: a CONNECT to a namespace already joined and
+	// any other packet for a namespace not joined close the session.
+	switch {
+	case p.Type == sp.Connect && s == nil:
+		c.connect(&p)
+		return
+	case p.Type == sp.Connect:
+		c.protocolError(errConnectTwice, data, binary)
+		return
+	case s == nil:
+		c.protocolError(errNotJoined, data, binary)
 		return
 	}
 	switch p.Type {
@@ -126,39 +145,48 @@ func (c *client) onMessage(data []byte, binary bool) {
 	}
 }
 
-var errConnectErrorFromClient = &protocolErr{"CONNECT_ERROR sent by a client"}
+// Protocol errors of a client's packet sequence (as opposed to malformed
+// packets): each closes the session.
+var (
+	errConnectErrorFromClient = &protocolErr{"CONNECT_ERROR sent by a client"}
+	errConnectTwice           = &protocolErr{"CONNECT to a namespace already joined"}
+	errNotJoined              = &protocolErr{"packet for a namespace not joined"}
+)
 
 type protocolErr struct{ msg string }
 
 func (e *protocolErr) Error() string { return "socketio: " + e.msg }
 
-// protocolError closes the session after a malformed packet.
+// protocolError closes the session after a malformed packet ("parse
+// error") or a packet out of sequence ("forced close", as the reference
+// server's invalid-state close). The warning goes through the server's
+// sampled logger: clients cannot flood the log.
 func (c *client) protocolError(err error, data []byte, binary bool) {
 	c.broken = true
 	c.dec.Reset()
-	if e := c.log.Warn(); e.Enabled() {
-		if len(data) > 64 {
-			data = data[:64]
-		}
-		e = e.Err(err).Bool("binary", binary)
+	reason := engineio.ReasonParseError
+	var pe *protocolErr
+	if errors.As(err, &pe) {
+		reason = engineio.ReasonForcedClose
+	}
+	if e := c.srv.clientLog.Warn(); e.Enabled() {
+		e = e.Str("sid", c.es.ID()).Err(err).Bool("binary", binary)
 		if !binary {
-			e = e.Bytes("packet", data)
+			e = e.Str("packet", logsafe.Text(data, 64))
 		}
 		e.Msg("protocol error, closing session")
 	}
-	c.es.Close(engineio.ReasonParseError)
+	c.es.Close(reason)
 }
 
 // OnClose implements engineio.Receiver: every socket leaves with the
 // engine's reason.
 func (c *client) OnClose(reason engineio.CloseReason) {
 	c.callMu.Lock()
-	if c.queued.Load() > 0 {
-		c.runQueued()
-	}
+	c.runQueued(false)
 	c.onClose(reason)
+	c.runQueued(false)
 	c.callMu.Unlock()
-	c.drain()
 	c.srv.removeClient(c)
 }
 
@@ -192,16 +220,9 @@ func (c *client) connectTimeout() {
 }
 
 func (c *client) connect(p *sp.Packet) {
-	n := c.srv.resolve(p.Namespace)
-	if n == nil {
-		c.sendConnectError(p.Namespace, &ConnectError{Message: "Invalid namespace"})
-		return
-	}
-	c.mu.Lock()
-	dup := c.sockets[n.name] != nil
-	c.mu.Unlock()
-	if dup {
-		c.log.Debug().Str("nsp", n.name).Msg("CONNECT to a namespace already joined, ignored")
+	n, cerr := c.srv.resolve(p.Namespace)
+	if cerr != nil {
+		c.sendConnectError(p.Namespace, cerr)
 		return
 	}
 	auth := p.Data
@@ -217,11 +238,13 @@ func (c *client) connect(p *sp.Packet) {
 	h := n.handler()
 	if cerr := h.Authorize(s); cerr != nil {
 		c.sendConnectError(n.name, cerr)
+		c.abandon(s)
 		return
 	}
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
+		c.abandon(s)
 		return
 	}
 	c.sockets[n.name] = s
@@ -232,7 +255,28 @@ func (c *client) connect(p *sp.Packet) {
 		c.timer.Stop()
 	}
 	s.connected.Store(true)
-	n.add(s)
+	// A dynamic namespace may have been removed while the middleware ran
+	// (another socket was its last and left): join its successor.
+	for tries := 0; !n.add(s); tries++ {
+		cerr = errInvalidNamespace
+		if tries < 3 {
+			n, cerr = c.srv.resolve(p.Namespace)
+		}
+		if cerr != nil {
+			s.connected.Store(false)
+			c.mu.Lock()
+			delete(c.sockets, p.Namespace)
+			c.mu.Unlock()
+			c.sendConnectError(p.Namespace, cerr)
+			c.abandon(s)
+			return
+		}
+		// Rooms joined by the middleware move along.
+		rooms := s.nsp.adapter.SocketRooms(s.id)
+		s.nsp.adapter.DelAll(s.id)
+		s.nsp, h = n, n.handler()
+		n.adapter.AddAll(s.id, rooms)
+	}
 	buf := make([]byte, 0, 16+len(n.name)+len(s.id))
 	buf = sp.AppendHeader(buf, sp.Header{Type: sp.Connect, Namespace: n.name})
 	buf = append(buf, `{"sid":`...)
@@ -243,6 +287,14 @@ func (c *client) connect(p *sp.Packet) {
 	}
 	c.log.Debug().Str("nsp", n.name).Str("socket", s.id).Msg("socket connected")
 	h.OnConnect(s)
+}
+
+// abandon forgets a socket whose CONNECT did not succeed: rooms its
+// middleware joined, and its namespace when that is an empty dynamic one.
+func (c *client) abandon(s *Socket) {
+	s.left.Store(true)
+	s.nsp.adapter.DelAll(s.id)
+	c.srv.removeIfEmpty(s.nsp)
 }
 
 func (c *client) sendConnectError(nsp string, e *ConnectError) {

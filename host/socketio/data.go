@@ -1,24 +1,46 @@
 package socketio
 
-// Data returns the socket's data as last set by SetData (nil when never
-// set). Handler layers keep per-connection state here, conventionally
-// JSON; it lives as long as the socket, whatever happens to the handlers.
-// The returned slice must not be modified.
-func (s *Socket) Data() []byte {
+import "maps"
+
+// Data returns the data owner keeps on the socket, as last set by SetData
+// (nil when never set). Handler layers keep per-connection state here,
+// conventionally JSON; each owner (for sockwasm, each plugin) has its own
+// slot, so that one cannot overwrite another's. It lives as long as the
+// socket, whatever happens to the handlers. The returned slice must not be
+// modified.
+func (s *Socket) Data(owner string) []byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.data
+	return s.data[owner]
 }
 
-// SetData replaces the socket's data with a copy of b (nil or empty
-// clears it). It works from connection middleware on, before the socket
-// is connected, and after it has left (then nobody will read it again).
-func (s *Socket) SetData(b []byte) {
+// SetData replaces owner's data on the socket with a copy of b (nil or
+// empty clears it). It works from connection middleware on, before the
+// socket is connected, and after it has left (then nobody will read it
+// again).
+func (s *Socket) SetData(owner string, b []byte) {
 	var d []byte
 	if len(b) > 0 {
 		d = append(make([]byte, 0, len(b)), b...)
 	}
 	s.mu.Lock()
-	s.data = d
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	if d == nil {
+		delete(s.data, owner)
+		return
+	}
+	if s.data == nil {
+		s.data = make(map[string][]byte, 1)
+	}
+	s.data[owner] = d
+}
+
+// allData returns a copy of every owner's data, nil when there is none.
+func (s *Socket) allData() map[string][]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.data) == 0 {
+		return nil
+	}
+	return maps.Clone(s.data)
 }

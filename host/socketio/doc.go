@@ -2,12 +2,15 @@
 // an Engine.IO server (host/engineio) as its Handler: every Engine.IO
 // session is one client, multiplexing sockets of several namespaces.
 //
-// A namespace is served by a NamespaceHandler. Its calls for one client
-// come inline from the Engine.IO receiver: in arrival order, one at a time,
-// with no goroutine per message. A handler may keep the Socket and answer
-// later (Socket.Ack, Socket.Emit are safe from any goroutine). An
-// OnDisconnect caused from another goroutine is queued behind the handler
-// call in progress, never run beside it.
+// A namespace is served by a NamespaceHandler. Each client is the serial
+// executor of its sockets' handler calls: calls caused by the client's own
+// packets run inline on the Engine.IO receiver (in arrival order, one at
+// a time, no goroutine per message); calls caused from elsewhere — an ack
+// answered by another client, an ack timeout, a server-side disconnect —
+// are queued to the client and run on a goroutine started for them, never
+// on the goroutine that caused them. One client's handler calls therefore
+// never delay another client's. A handler may keep the Socket and answer
+// later (Socket.Ack, Socket.Emit are safe from any goroutine).
 //
 // Event arguments stay raw JSON end to end: the event name is split off the
 // packet without decoding the rest, and outgoing events are written around
@@ -25,10 +28,14 @@
 // Behaviour follows the reference server (Node socket.io 4.8): CONNECT is
 // answered with {"sid":...} (no connection-state recovery), an unknown
 // namespace with CONNECT_ERROR {"message":"Invalid namespace"}, a malformed
-// packet closes the Engine.IO session ("parse error"), and a client's
-// DISCONNECT leaves one namespace only. Unlike the reference server, a
-// packet for a namespace the client has not joined is ignored instead of
-// closing the session, so a packet racing a server-side disconnect is
-// harmless; and a second CONNECT to a namespace the client is already in is
-// ignored.
+// packet closes the Engine.IO session ("parse error"), a packet out of
+// sequence — a second CONNECT to a namespace joined, any other packet for
+// a namespace not joined, a CONNECT_ERROR from the client — closes it too
+// ("forced close"), and a client's DISCONNECT leaves one namespace only.
+//
+// What a client or a handler can make the server hold is bounded (Options):
+// attachments per packet (10, as socket.io-parser), rooms per socket and
+// room name bytes, namespace name bytes, dynamic namespaces (removed when
+// empty, capped in number), pending acks and broadcasts with acks per
+// socket. Outgoing args are checked to be JSON arrays of valid UTF-8.
 package socketio

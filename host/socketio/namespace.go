@@ -13,9 +13,11 @@ type Namespace struct {
 	srv     *Server
 	h       handlerPtr
 	adapter Adapter
+	dynamic bool // made by the resolver: removed once empty
 
 	mu      sync.RWMutex
 	sockets map[string]*Socket
+	removed bool // no longer served: a socket must not be added
 }
 
 func (n *Namespace) handler() NamespaceHandler { return *n.h.Load() }
@@ -43,11 +45,18 @@ func (n *Namespace) Socket(id string) *Socket {
 	return n.sockets[id]
 }
 
-func (n *Namespace) add(s *Socket) {
+// add adds s to n; false when n has been removed meanwhile (an empty
+// dynamic namespace).
+func (n *Namespace) add(s *Socket) bool {
 	n.mu.Lock()
+	if n.removed {
+		n.mu.Unlock()
+		return false
+	}
 	n.sockets[s.id] = s
 	n.mu.Unlock()
 	n.adapter.AddAll(s.id, []string{s.id})
+	return true
 }
 
 func (n *Namespace) remove(s *Socket) {
@@ -55,7 +64,11 @@ func (n *Namespace) remove(s *Socket) {
 	if n.sockets[s.id] == s {
 		delete(n.sockets, s.id)
 	}
+	empty := len(n.sockets) == 0
 	n.mu.Unlock()
+	if empty {
+		n.srv.removeIfEmpty(n)
+	}
 }
 
 // EncodeEvent encodes an EVENT (BINARY_EVENT when atts is not empty) of
@@ -73,6 +86,9 @@ func (n *Namespace) encodeEvent(name string, args []byte, atts [][]byte, id uint
 	if err := n.checkArgs(args); err != nil {
 		return nil, err
 	}
+	if len(atts) > n.srv.opts.MaxAttachments {
+		return nil, ErrTooManyAttachments
+	}
 	t := sp.Event
 	if len(atts) > 0 {
 		t = sp.BinaryEvent
@@ -82,7 +98,7 @@ func (n *Namespace) encodeEvent(name string, args []byte, atts [][]byte, id uint
 	return sp.AppendEventData(buf, name, args)
 }
 
-// checkArgs accepts nil or a valid JSON array.
+// checkArgs accepts nil or a valid JSON array (strings valid UTF-8).
 func (n *Namespace) checkArgs(args []byte) error {
 	if len(args) == 0 {
 		return nil

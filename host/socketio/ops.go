@@ -14,8 +14,8 @@ type SocketInfo struct {
 	ID string
 	// Rooms are the socket's rooms, sorted, its own id room included.
 	Rooms []string
-	// Data is the socket's data (Socket.Data), nil when never set.
-	Data []byte
+	// Data is the socket's data by owner (Socket.Data), nil when none.
+	Data map[string][]byte
 }
 
 // AckReply is one socket's answer to a broadcast with acks.
@@ -35,11 +35,19 @@ func (n *Namespace) FetchSockets(ctx context.Context, opts BroadcastOptions) ([]
 }
 
 // SocketsJoin makes the sockets opts selects join rooms (the reference
-// server's io.in(…).socketsJoin).
-func (n *Namespace) SocketsJoin(opts BroadcastOptions, rooms ...string) {
+// server's io.in(…).socketsJoin). It fails with ErrInvalidRoom, joining
+// nothing, when a room name is invalid (see Socket.Join); a socket that
+// would be in more than Options.MaxRoomsPerSocket rooms is left as it is.
+func (n *Namespace) SocketsJoin(opts BroadcastOptions, rooms ...string) error {
+	for _, r := range rooms {
+		if !n.validRoom(r) {
+			return ErrInvalidRoom
+		}
+	}
 	if len(rooms) > 0 {
 		n.adapter.AddSockets(opts, rooms)
 	}
+	return nil
 }
 
 // SocketsLeave makes the sockets opts selects leave rooms.
@@ -88,26 +96,58 @@ func (n *Namespace) localSockets(ids []string) []*Socket {
 // instead. It fails, without calling cb, only when args is not a JSON
 // array.
 func (n *Namespace) BroadcastWithAck(opts BroadcastOptions, name string, args []byte, atts [][]byte, timeout time.Duration, cb func([]AckReply, error)) error {
-	return n.broadcastWithAck(nil, opts, name, args, atts, timeout, cb)
+	_, err := n.broadcastWithAck(nil, opts, name, args, atts, timeout, cb)
+	return err
 }
 
 // BroadcastWithAck is Namespace.BroadcastWithAck on the socket's
 // namespace with cb serialized with the handler calls of the socket's
 // client, like the callbacks of EmitWithAck: called from a handler, cb
-// never runs before that handler has returned.
-func (s *Socket) BroadcastWithAck(opts BroadcastOptions, name string, args []byte, atts [][]byte, timeout time.Duration, cb func([]AckReply, error)) error {
-	return s.nsp.broadcastWithAck(s, opts, name, args, atts, timeout, cb)
+// never runs before that handler has returned. immediate reports that the
+// broadcast was already complete when it returned (no socket took the
+// event), so cb follows without waiting for any client or clock: a handler
+// layer uses it to bound chains of such calls. It fails with
+// ErrDisconnected once the socket has left, and with ErrTooManyAcks when
+// Options.MaxPendingAcks of the socket's broadcasts with acks are still
+// waiting.
+func (s *Socket) BroadcastWithAck(opts BroadcastOptions, name string, args []byte, atts [][]byte, timeout time.Duration, cb func([]AckReply, error)) (immediate bool, err error) {
+	if !s.connected.Load() {
+		return false, ErrDisconnected
+	}
+	s.mu.Lock()
+	full := s.bcasts >= s.nsp.srv.opts.MaxPendingAcks
+	if !full {
+		s.bcasts++
+	}
+	s.mu.Unlock()
+	if full {
+		return false, ErrTooManyAcks
+	}
+	immediate, err = s.nsp.broadcastWithAck(s, opts, name, args, atts, timeout, cb)
+	if err != nil {
+		s.endBroadcast()
+	}
+	return immediate, err
 }
 
-func (n *Namespace) broadcastWithAck(from *Socket, opts BroadcastOptions, name string, args []byte, atts [][]byte, timeout time.Duration, cb func([]AckReply, error)) error {
+// endBroadcast ends one of the socket's broadcasts with acks.
+func (s *Socket) endBroadcast() {
+	s.mu.Lock()
+	s.bcasts--
+	s.mu.Unlock()
+}
+
+func (n *Namespace) broadcastWithAck(from *Socket, opts BroadcastOptions, name string, args []byte, atts [][]byte, timeout time.Duration, cb func([]AckReply, error)) (bool, error) {
 	if err := n.checkArgs(args); err != nil {
-		return err
+		return false, err
+	}
+	if len(atts) > n.srv.opts.MaxAttachments {
+		return false, ErrTooManyAttachments
 	}
 	b := &AckBroadcast{n: n, from: from, name: name, args: args, atts: atts, timeout: timeout, volatile: opts.Volatile, cb: cb}
 	b.pending = 1 // held until the adapter is done
 	n.adapter.BroadcastWithAck(opts, b)
-	b.resolve()
-	return nil
+	return b.resolve(), nil
 }
 
 // AckBroadcast is a broadcast with acks in flight. Adapters hand it the
@@ -161,25 +201,28 @@ func (b *AckBroadcast) answer(id string, r AckResponse) {
 	b.resolve()
 }
 
-// resolve ends one pending outcome and calls cb after the last.
-func (b *AckBroadcast) resolve() {
+// resolve ends one pending outcome and calls cb after the last; it
+// reports whether that was the last.
+func (b *AckBroadcast) resolve() bool {
 	b.mu.Lock()
 	b.pending--
 	done := b.pending == 0
 	replies, timedOut := b.replies, b.timedOut
 	b.mu.Unlock()
 	if !done {
-		return
+		return false
 	}
 	var err error
 	if timedOut {
 		err = ErrAckTimeout
 	}
 	if b.from != nil {
+		b.from.endBroadcast()
 		b.from.c.call(func() { b.cb(replies, err) })
-		return
+		return true
 	}
 	b.cb(replies, err)
+	return true
 }
 
 // BroadcastWithAck implements Adapter.
@@ -203,16 +246,19 @@ func (a *memoryAdapter) FetchSockets(_ context.Context, opts BroadcastOptions) (
 	a.mu.RUnlock()
 	for i := range out {
 		if s := a.n.Socket(out[i].ID); s != nil {
-			out[i].Data = s.Data()
+			out[i].Data = s.allData()
 		}
 	}
 	return out, nil
 }
 
-// AddSockets implements Adapter.
+// AddSockets implements Adapter. A socket the rooms would take beyond
+// Options.MaxRoomsPerSocket is left as it is.
 func (a *memoryAdapter) AddSockets(opts BroadcastOptions, rooms []string) {
 	for _, s := range a.n.localSockets(a.selectIDs(opts)) {
-		s.Join(rooms...)
+		if err := s.Join(rooms...); err != nil {
+			s.c.log.Debug().Err(err).Str("nsp", a.n.name).Str("socket", s.id).Msg("server-side join refused")
+		}
 	}
 }
 

@@ -35,7 +35,7 @@ func TestFetchSocketsAndRoomOperations(t *testing.T) {
 	ws, ids := connectN(t, e, 3)
 	n.Socket(ids[0]).Join("a")
 	n.Socket(ids[1]).Join("a", "b")
-	n.Socket(ids[1]).SetData([]byte(`{"user":"bob"}`))
+	n.Socket(ids[1]).SetData("auth", []byte(`{"user":"bob"}`))
 
 	got, err := n.FetchSockets(context.Background(), BroadcastOptions{Rooms: []string{"a"}})
 	if err != nil {
@@ -48,7 +48,7 @@ func TestFetchSocketsAndRoomOperations(t *testing.T) {
 	}
 	for _, si := range got {
 		if si.ID == ids[1] {
-			if string(si.Data) != `{"user":"bob"}` || strings.Join(si.Rooms, ",") != strings.Join(sortedCopy([]string{ids[1], "a", "b"}), ",") {
+			if len(si.Data) != 1 || string(si.Data["auth"]) != `{"user":"bob"}` || strings.Join(si.Rooms, ",") != strings.Join(sortedCopy([]string{ids[1], "a", "b"}), ",") {
 				t.Fatalf("socket 1: %+v", si)
 			}
 		} else if si.Data != nil {
@@ -91,28 +91,54 @@ func TestFetchSocketsAndRoomOperations(t *testing.T) {
 	ws[2].waitClosed()
 }
 
+// Each owner has its own data slot: one cannot overwrite another's.
 func TestSocketData(t *testing.T) {
 	h := newHandler()
 	h.authorize = func(s *Socket) *ConnectError {
-		s.SetData([]byte(`{"claims":1}`))
+		s.SetData("auth", []byte(`{"claims":1}`))
+		if err := s.Join("from-middleware"); err != nil {
+			t.Error(err)
+		}
 		return nil
 	}
 	h.onConnect = func(*Socket) {}
 	e := newEnv(t, Options{}, map[string]NamespaceHandler{"/": h})
 	_, ids := connectN(t, e, 1)
 	s := e.srv.Of("/").Socket(ids[0])
-	if string(s.Data()) != `{"claims":1}` {
-		t.Fatalf("data %q", s.Data())
+	if string(s.Data("auth")) != `{"claims":1}` {
+		t.Fatalf("data %q", s.Data("auth"))
+	}
+	if got := s.Rooms(); !slices.Contains(got, "from-middleware") {
+		t.Fatalf("rooms joined in middleware: %v", got)
 	}
 	b := []byte(`"x"`)
-	s.SetData(b)
+	s.SetData("limiter", b)
 	b[1] = 'y'
-	if string(s.Data()) != `"x"` {
+	if string(s.Data("limiter")) != `"x"` {
 		t.Fatal("SetData did not copy")
 	}
-	s.SetData(nil)
-	if s.Data() != nil {
-		t.Fatal("not cleared")
+	if string(s.Data("auth")) != `{"claims":1}` {
+		t.Fatal("one owner's SetData changed another's data")
+	}
+	s.SetData("limiter", nil)
+	if s.Data("limiter") != nil || s.Data("auth") == nil {
+		t.Fatal("not cleared, or cleared the other's")
+	}
+}
+
+// Rooms a refused connection's middleware joined are dropped.
+func TestRefusedConnectLeavesNoRooms(t *testing.T) {
+	h := newHandler()
+	h.authorize = func(s *Socket) *ConnectError {
+		_ = s.Join("lobby")
+		return &ConnectError{Message: "no"}
+	}
+	e := newEnv(t, Options{}, map[string]NamespaceHandler{"/": h})
+	w := e.dial(t)
+	w.send("0")
+	w.expect(`44{"message":"no"}`)
+	if n := e.srv.Of("/").RoomSize("lobby"); n != 0 {
+		t.Fatalf("lobby has %d members after a refused connect", n)
 	}
 }
 
@@ -205,14 +231,14 @@ func TestSocketBroadcastWithAckSerialized(t *testing.T) {
 	h.onEvent = func(s *Socket, ev *Event) {
 		inHandler = true
 		defer func() { inHandler = false }()
-		err := s.BroadcastWithAck(BroadcastOptions{Rooms: []string{"nobody"}}, "x", nil, nil, time.Second, func(r []AckReply, err error) {
+		immediate, err := s.BroadcastWithAck(BroadcastOptions{Rooms: []string{"nobody"}}, "x", nil, nil, time.Second, func(r []AckReply, err error) {
 			if inHandler {
 				t.Error("callback ran inside the handler")
 			}
 			res <- ackResult{r, err}
 		})
-		if err != nil {
-			t.Error(err)
+		if err != nil || !immediate {
+			t.Error(immediate, err)
 		}
 	}
 	e := newEnv(t, Options{}, map[string]NamespaceHandler{"/": h})

@@ -10,13 +10,22 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/sockwasm/sockwasm/host/engineio"
+	"github.com/sockwasm/sockwasm/host/internal/track"
 	sp "github.com/sockwasm/sockwasm/protocol/socketio"
 )
 
+// ClientLogBurst bounds the warnings clients cause (protocol errors), per
+// second and server; the rest of that second's are dropped.
+const ClientLogBurst = 20
+
 // Defaults of Options.
 const (
-	DefaultConnectTimeout = 45 * time.Second
-	DefaultMaxPendingAcks = 1024
+	DefaultConnectTimeout       = 45 * time.Second
+	DefaultMaxPendingAcks       = 1024
+	DefaultMaxRoomsPerSocket    = 256
+	DefaultMaxRoomName          = 256
+	DefaultMaxNamespaceName     = 256
+	DefaultMaxDynamicNamespaces = 10_000
 )
 
 // More errors returned by Socket and Namespace methods.
@@ -48,15 +57,22 @@ func (p *Packet) Messages() []engineio.Message {
 
 // Server is the Socket.IO server; it is the engineio.Handler of an engine.
 type Server struct {
-	opts   Options
-	log    zerolog.Logger
-	limits sp.Limits
+	opts Options
+	log  zerolog.Logger
+	// clientLog is log sampled: warnings a client causes (protocol
+	// errors) are bounded in rate, whatever clients do.
+	clientLog zerolog.Logger
+	limits    sp.Limits
 
 	// resolver, when set, serves namespaces that are not registered.
 	resolver atomic.Pointer[Resolver]
 
+	// work runs the clients' drainer goroutines (client.call).
+	work track.Group
+
 	mu       sync.RWMutex
 	nsps     map[string]*Namespace
+	dynamic  int // namespaces in nsps made by the resolver
 	clients  map[*client]struct{}
 	shutdown bool
 	done     chan struct{} // closed once shut down and no client is left
@@ -77,6 +93,18 @@ func New(opts Options) *Server {
 	if opts.MaxPendingAcks <= 0 {
 		opts.MaxPendingAcks = DefaultMaxPendingAcks
 	}
+	if opts.MaxRoomsPerSocket <= 0 {
+		opts.MaxRoomsPerSocket = DefaultMaxRoomsPerSocket
+	}
+	if opts.MaxRoomName <= 0 {
+		opts.MaxRoomName = DefaultMaxRoomName
+	}
+	if opts.MaxNamespaceName <= 0 {
+		opts.MaxNamespaceName = DefaultMaxNamespaceName
+	}
+	if opts.MaxDynamicNamespaces <= 0 {
+		opts.MaxDynamicNamespaces = DefaultMaxDynamicNamespaces
+	}
 	if opts.NewAdapter == nil {
 		opts.NewAdapter = NewMemoryAdapter
 	}
@@ -85,12 +113,13 @@ func New(opts Options) *Server {
 		log = *opts.Logger
 	}
 	return &Server{
-		opts:    opts,
-		log:     log,
-		limits:  sp.Limits{MaxAttachments: opts.MaxAttachments, MaxDepth: opts.MaxDepth},
-		nsps:    make(map[string]*Namespace),
-		clients: make(map[*client]struct{}),
-		done:    make(chan struct{}),
+		opts:      opts,
+		log:       log,
+		clientLog: log.Sample(&zerolog.BurstSampler{Burst: ClientLogBurst, Period: time.Second}),
+		limits:    sp.Limits{MaxAttachments: opts.MaxAttachments, MaxDepth: opts.MaxDepth},
+		nsps:      make(map[string]*Namespace),
+		clients:   make(map[*client]struct{}),
+		done:      make(chan struct{}),
 	}
 }
 
@@ -162,9 +191,11 @@ type Resolver func(name string) NamespaceHandler
 
 // SetResolver installs r, consulted when a client connects to a namespace
 // that is not registered. A non-nil handler creates that namespace, with
-// its own rooms, as Handle would; it then stays registered, like a
-// reference server's child namespace. nil removes the resolver; namespaces
-// it created stay.
+// its own rooms, as Handle would, unless Options.MaxDynamicNamespaces of
+// them exist already. Unless Options.KeepEmptyDynamicNamespaces is set, it
+// is removed again when its last socket leaves (the reference server's
+// cleanupEmptyChildNamespaces). nil removes the resolver; namespaces it
+// created stay until they empty.
 func (s *Server) SetResolver(r Resolver) {
 	if r == nil {
 		s.resolver.Store(nil)
@@ -173,30 +204,76 @@ func (s *Server) SetResolver(r Resolver) {
 	s.resolver.Store(&r)
 }
 
+// errNamespaceLimit refuses a CONNECT that would create a dynamic
+// namespace beyond Options.MaxDynamicNamespaces.
+var errNamespaceLimit = &ConnectError{Message: "Too many namespaces"}
+
+var errInvalidNamespace = &ConnectError{Message: "Invalid namespace"}
+
 // resolve returns the registered namespace name, else creates it with the
-// resolver's handler, else returns nil.
-func (s *Server) resolve(name string) *Namespace {
+// resolver's handler; else it returns the CONNECT_ERROR that refuses it.
+func (s *Server) resolve(name string) (*Namespace, *ConnectError) {
+	if len(name) > s.opts.MaxNamespaceName {
+		return nil, errInvalidNamespace
+	}
 	if n := s.Of(name); n != nil {
-		return n
+		return n, nil
 	}
 	r := s.resolver.Load()
 	if r == nil {
-		return nil
+		return nil, errInvalidNamespace
 	}
 	h := (*r)(name)
 	if h == nil {
-		return nil
+		return nil, errInvalidNamespace
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if n := s.nsps[name]; n != nil { // created concurrently: keep the first
-		return n
+		return n, nil
 	}
-	n := &Namespace{name: name, srv: s, sockets: make(map[string]*Socket)}
+	if s.dynamic >= s.opts.MaxDynamicNamespaces {
+		s.log.Warn().Int("limit", s.opts.MaxDynamicNamespaces).Str("nsp", truncate(name, 64)).Msg("dynamic namespace refused: limit reached")
+		return nil, errNamespaceLimit
+	}
+	n := &Namespace{name: name, srv: s, sockets: make(map[string]*Socket), dynamic: true}
 	n.h.Store(&h)
 	n.adapter = s.opts.NewAdapter(n)
 	s.nsps[name] = n
-	return n
+	s.dynamic++
+	return n, nil
+}
+
+// removeIfEmpty removes dynamic namespace n once it has no socket, unless
+// Options.KeepEmptyDynamicNamespaces; its adapter is closed.
+func (s *Server) removeIfEmpty(n *Namespace) {
+	if !n.dynamic || s.opts.KeepEmptyDynamicNamespaces {
+		return
+	}
+	s.mu.Lock()
+	n.mu.Lock()
+	gone := len(n.sockets) == 0 && !n.removed && s.nsps[n.name] == n
+	if gone {
+		n.removed = true
+		delete(s.nsps, n.name)
+		s.dynamic--
+	}
+	n.mu.Unlock()
+	s.mu.Unlock()
+	if gone {
+		if err := n.adapter.Close(); err != nil {
+			s.log.Warn().Err(err).Str("nsp", n.name).Msg("closing the adapter of an empty namespace")
+		}
+		s.log.Debug().Str("nsp", n.name).Msg("empty dynamic namespace removed")
+	}
+}
+
+// truncate shortens s to at most n bytes for a log line.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }
 
 // Of returns a registered namespace, or nil.
@@ -233,6 +310,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-s.done:
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+	// Calls posted to clients that have left (late ack timeouts) finish.
+	if err := s.work.Wait(ctx); err != nil {
+		return err
 	}
 	var err error
 	s.closeAd.Do(func() {

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sockwasm/sockwasm/host/engineio"
 	sp "github.com/sockwasm/sockwasm/protocol/socketio"
@@ -19,15 +20,19 @@ type Socket struct {
 	c    *client
 	auth json.RawMessage
 
-	connected atomic.Bool
+	connected atomic.Bool // accepted and not left
+	left      atomic.Bool // left, or refused: no more joins
+
+	// joinMu makes a join's room count check and the join one step.
+	joinMu sync.Mutex
 
 	mu         sync.Mutex
 	nextAck    uint64
 	acks       map[uint64]*pendingAck // server→client acks awaiting an answer
 	clientAcks map[uint64]struct{}    // client ack ids not answered yet
 	acksClosed bool                   // disconnected: no new pending acks
-	value      any
-	data       []byte // SetData; never modified in place
+	bcasts     int                    // broadcasts with acks started and not complete
+	data       map[string][]byte      // SetData by owner; values never modified in place
 }
 
 type pendingAck struct {
@@ -64,17 +69,67 @@ func (s *Socket) Rooms() []string {
 	return rooms
 }
 
-// Join adds the socket to rooms. It does nothing once disconnected.
-func (s *Socket) Join(rooms ...string) {
-	if len(rooms) == 0 || !s.connected.Load() {
-		return
+// Join adds the socket to rooms, all or none: it fails with
+// ErrInvalidRoom when a name is empty, longer than Options.MaxRoomName or
+// not valid UTF-8, and with ErrTooManyRooms when the socket would be in
+// more than Options.MaxRoomsPerSocket rooms. It works from connection
+// middleware on (the rooms are dropped if the connection is refused) and
+// fails with ErrDisconnected once the socket has left.
+func (s *Socket) Join(rooms ...string) error {
+	if s.left.Load() {
+		return ErrDisconnected
+	}
+	if len(rooms) == 0 {
+		return nil
+	}
+	opts := &s.nsp.srv.opts
+	for _, r := range rooms {
+		if !s.nsp.validRoom(r) {
+			return ErrInvalidRoom
+		}
+	}
+	// The check and the join are one step for this socket: joins of one
+	// socket come from its own handler calls, which are serialized, or
+	// from server-side operations, which take joinMu too.
+	s.joinMu.Lock()
+	defer s.joinMu.Unlock()
+	a := s.nsp.adapter
+	if n := a.SocketRoomCount(s.id); n+len(rooms) > opts.MaxRoomsPerSocket {
+		// Count exactly: rooms the socket is in already do not add.
+		if n+newRooms(a.SocketRooms(s.id), rooms) > opts.MaxRoomsPerSocket {
+			return ErrTooManyRooms
+		}
 	}
 	s.nsp.adapter.AddAll(s.id, rooms)
+	return nil
 }
 
-// Leave removes the socket from room.
+// validRoom reports whether r may name a room: not empty, at most
+// Options.MaxRoomName bytes, valid UTF-8.
+func (n *Namespace) validRoom(r string) bool {
+	return r != "" && len(r) <= n.srv.opts.MaxRoomName && utf8.ValidString(r)
+}
+
+// newRooms counts the distinct rooms of add that are not in have.
+func newRooms(have, add []string) int {
+	seen := make(map[string]struct{}, len(have)+len(add))
+	for _, r := range have {
+		seen[r] = struct{}{}
+	}
+	n := 0
+	for _, r := range add {
+		if _, ok := seen[r]; !ok {
+			seen[r] = struct{}{}
+			n++
+		}
+	}
+	return n
+}
+
+// Leave removes the socket from room. It does nothing once the socket
+// has left.
 func (s *Socket) Leave(room string) {
-	if !s.connected.Load() {
+	if s.left.Load() {
 		return
 	}
 	s.nsp.adapter.Del(s.id, room)
@@ -180,6 +235,9 @@ func (s *Socket) Ack(id uint64, args []byte, atts [][]byte) error {
 	if err := s.nsp.checkArgs(args); err != nil {
 		return err
 	}
+	if len(atts) > s.nsp.srv.opts.MaxAttachments {
+		return ErrTooManyAttachments
+	}
 	s.mu.Lock()
 	if _, ok := s.clientAcks[id]; !ok {
 		s.mu.Unlock()
@@ -224,20 +282,6 @@ func (s *Socket) Disconnect(closeSession bool) {
 // Connected reports whether the socket is still connected.
 func (s *Socket) Connected() bool { return s.connected.Load() }
 
-// SetValue stores a value for the handler layer (e.g. plugin state).
-func (s *Socket) SetValue(v any) {
-	s.mu.Lock()
-	s.value = v
-	s.mu.Unlock()
-}
-
-// Value returns what SetValue stored.
-func (s *Socket) Value() any {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.value
-}
-
 func (s *Socket) onevent(p *sp.Packet) {
 	name, args, err := sp.SplitEvent(p.Data)
 	if err != nil {
@@ -281,6 +325,7 @@ func (s *Socket) onclose(reason Reason, sendPacket bool) {
 	if !s.connected.CompareAndSwap(true, false) {
 		return
 	}
+	s.left.Store(true)
 	all := s.nsp.adapter.SocketRooms(s.id)
 	rooms := make([]string, 0, len(all))
 	for _, r := range all {

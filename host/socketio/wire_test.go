@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -479,10 +480,6 @@ func TestMultiplexAndNamespaceDisconnect(t *testing.T) {
 	// The session and /custom are still up.
 	w.send(`2/custom,["message",3]`)
 	w.expect(`42/custom,["message-back",3]`)
-	// An event for / after leaving is ignored, the session stays open.
-	w.send(`2["message",4]`)
-	w.send(`2/custom,["message",5]`)
-	w.expect(`42/custom,["message-back",5]`)
 	// Rejoin.
 	w.connect("", "")
 	w.expect(`42["auth",{}]`)
@@ -493,7 +490,17 @@ func TestMultiplexAndNamespaceDisconnect(t *testing.T) {
 }
 
 func TestProtocolErrorsCloseOnlyThatSession(t *testing.T) {
-	for _, bad := range []string{"abc", `2{}`, `2abc["message"]`, `599-["a"]`, `2["a",` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `]`} {
+	malformed := []string{"abc", `2{}`, `2abc["message"]`, `599-["a"]`, `511-["a"]`, `2["a",` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `]`,
+		"2[\"message\",\"bad \xff\xfe\"]"}
+	// Sequence errors, closed like the reference server does ("forced
+	// close"): a second CONNECT to a namespace joined, packets for a
+	// namespace not joined, a CONNECT_ERROR from the client.
+	outOfSequence := []string{"0", `2/other,["message"]`, `3/other,1[]`, "1/other,", `4{"message":"x"}`}
+	for _, bad := range append(malformed, outOfSequence...) {
+		want := ReasonParseError
+		if slices.Contains(outOfSequence, bad) {
+			want = ReasonForcedClose
+		}
 		t.Run(bad, func(t *testing.T) {
 			h := newHandler()
 			e := newEnv(t, Options{}, map[string]NamespaceHandler{"/": h})
@@ -505,8 +512,8 @@ func TestProtocolErrorsCloseOnlyThatSession(t *testing.T) {
 			w.expect(`42["auth",{}]`)
 			w.send(bad)
 			w.waitClosed()
-			if d := h.waitDisconnect(t); d.reason != ReasonParseError {
-				t.Fatal(d)
+			if d := h.waitDisconnect(t); d.reason != want {
+				t.Fatalf("%+v, want reason %q", d, want)
 			}
 			good.send(`2["message","still"]`)
 			good.expect(`42["message-back","still"]`)
@@ -516,6 +523,25 @@ func TestProtocolErrorsCloseOnlyThatSession(t *testing.T) {
 		e := newEnv(t, Options{}, map[string]NamespaceHandler{"/": newHandler()})
 		w := e.dial(t)
 		w.send("abc")
+		w.waitClosed()
+	})
+	// An EVENT before any CONNECT closes the session too.
+	t.Run("event before connect", func(t *testing.T) {
+		e := newEnv(t, Options{}, map[string]NamespaceHandler{"/": newHandler()})
+		w := e.dial(t)
+		w.send(`2["message",1]`)
+		w.waitClosed()
+	})
+	// So does an event for a namespace left.
+	t.Run("event after leaving", func(t *testing.T) {
+		h := newHandler()
+		e := newEnv(t, Options{}, map[string]NamespaceHandler{"/": h})
+		w := e.dial(t)
+		w.connect("", "")
+		w.expect(`42["auth",{}]`)
+		w.send("1")
+		h.waitDisconnect(t)
+		w.send(`2["message",1]`)
 		w.waitClosed()
 	})
 	t.Run("unexpected binary", func(t *testing.T) {

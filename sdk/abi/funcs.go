@@ -1,5 +1,11 @@
 package abi
 
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
 // Module names of ABI v1.
 const (
 	// ImportModule is the module of every host function.
@@ -93,6 +99,10 @@ func FuncByName(name string) (Func, bool) {
 	return 0, false
 }
 
+// MaxAttachments bounds an attachment list a guest hands the host: the
+// bound socket.io-parser's decoder (in every JavaScript client) enforces.
+const MaxAttachments = 10
+
 // Capability groups: a module that imports a host function of a group
 // must be granted the group in server.toml, or it is refused at load.
 const (
@@ -114,6 +124,22 @@ func (f Func) Capability() string {
 		return CapTimers
 	}
 	return ""
+}
+
+// CheckGrant reports whether g is a grant a plugin may be given: a
+// capability group, or GrantEmitPrefix and a namespace (or a namespace
+// pattern ending in "*") it may send into without serving it.
+func CheckGrant(g string) error {
+	if nsp, ok := strings.CutPrefix(g, GrantEmitPrefix); ok {
+		if nsp == "" || nsp[0] != '/' || strings.Contains(strings.TrimSuffix(nsp, "*"), "*") {
+			return fmt.Errorf("grant %q: want %q and a namespace, e.g. %q or %q", g, GrantEmitPrefix, GrantEmitPrefix+"/admin", GrantEmitPrefix+"/tenant-*")
+		}
+		return nil
+	}
+	if slices.Contains(Capabilities(), g) {
+		return nil
+	}
+	return fmt.Errorf("unknown capability %q (known: %q, %q, and %q followed by a namespace)", g, CapKV, CapTimers, GrantEmitPrefix)
 }
 
 // GrantEmitPrefix starts a grant that lets a plugin send into a namespace

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/sockwasm/sockwasm/sdk/abi"
 	sockwasm "github.com/sockwasm/sockwasm/sdk/go"
 	"github.com/sockwasm/sockwasm/sdk/go/internal/hostcall"
 )
@@ -27,55 +28,23 @@ const (
 	errUnknownAck   = int32(sockwasm.ErrUnknownAck)
 )
 
-// Host function groups and the call kinds they are available in
-// (sdk/ABI.md, section 2).
-const (
-	gGetter   = iota // socket getters, set_socket_data, room_size, client_count, fetch_sockets
-	gSend            // emit, emit_with_ack, ack: to the socket itself
-	gMember          // join, leave
-	gDisc            // disconnect
-	gBcast           // broadcast, broadcast_with_ack
-	gRoomOps         // sockets_join, sockets_leave, disconnect_sockets
-	gReject          // reject
-	gRejectEv        // reject_event
-	gState           // config, kv, timers, log
-)
-
-// allowed returns 0 when function fn of group g may run now, else its
-// error code (recorded).
-func (h *host) allowed(fn string, g int) int32 {
+// allowed returns 0 when host function fn may run now, else its error
+// code (recorded): the host's own rule, the permission table of package
+// sdk/abi (call kind × function), then whether a socket the function acts
+// for is still connected.
+func (h *host) allowed(fn string) int32 {
 	c := h.cur
 	if c == nil {
 		return errNotAllowed
 	}
-	rc := int32(0)
-	switch k := c.f.kind; {
-	case g == gState:
-	case k == KindInit || k == KindTimer:
-		rc = errNotAllowed
-	case g == gGetter:
-	case g == gReject:
-		if k != KindMiddleware {
-			rc = errNotAllowed
-		}
-	case g == gRejectEv:
-		if k != KindEventMiddleware {
-			rc = errNotAllowed
-		}
-	case k == KindEventMiddleware:
-		rc = errNotAllowed
-	case k == KindMiddleware:
-		if g == gSend || g == gDisc || g == gBcast {
-			rc = errNotAllowed
-		}
-	case k == KindDisconnect:
-		if g == gSend || g == gMember || g == gDisc {
-			rc = errDisconnected
-		}
-	default:
-		if (g == gSend || g == gMember || g == gDisc) && !c.sock.connected {
-			rc = errDisconnected
-		}
+	f, ok := abi.FuncByName(fn)
+	if !ok {
+		return h.fail(fn, errNotAllowed)
+	}
+	k := abi.Kind(kindCodes[c.f.kind])
+	rc := int32(abi.Permit(k, f))
+	if rc == 0 && c.sock != nil && k != abi.Middleware && f.NeedsLiveSocket() && !c.sock.connected {
+		rc = errDisconnected
 	}
 	return h.fail(fn, rc)
 }
@@ -147,7 +116,7 @@ func (h *host) attachments(fn string, b []byte) ([][]byte, int32) {
 		return nil, h.fail(fn, errInvalid)
 	}
 	n := binary.LittleEndian.Uint32(b)
-	if n > 64 {
+	if n > abi.MaxAttachments {
 		return nil, h.fail(fn, errLimit)
 	}
 	b = b[4:]
@@ -184,7 +153,7 @@ func (h *host) message(fn string, name, args, atts []byte) ([][]byte, int32) {
 }
 
 func (h *host) Ack(id uint64, args, atts []byte) int32 {
-	if rc := h.allowed("ack", gSend); rc < 0 {
+	if rc := h.allowed("ack"); rc < 0 {
 		return rc
 	}
 	if !isArray(string(args)) {
@@ -235,14 +204,14 @@ func (h *host) send(fn string, e Emit, name, args, atts []byte) int32 {
 }
 
 func (h *host) Emit(name, args, atts []byte) int32 {
-	if rc := h.allowed("emit", gSend); rc < 0 {
+	if rc := h.allowed("emit"); rc < 0 {
 		return rc
 	}
 	return h.send("emit", Emit{}, name, args, atts)
 }
 
 func (h *host) EmitWithAck(name, args, atts []byte, timeoutMs uint32, ctx []byte) int32 {
-	if rc := h.allowed("emit_with_ack", gSend); rc < 0 {
+	if rc := h.allowed("emit_with_ack"); rc < 0 {
 		return rc
 	}
 	if timeoutMs == 0 || timeoutMs > 600000 {
@@ -267,7 +236,7 @@ func (h *host) selection(fn string, rooms, except []byte, flags uint32) (Emit, i
 }
 
 func (h *host) Broadcast(rooms, except []byte, flags uint32, name, args, atts []byte) int32 {
-	if rc := h.allowed("broadcast", gBcast); rc < 0 {
+	if rc := h.allowed("broadcast"); rc < 0 {
 		return rc
 	}
 	e, rc := h.selection("broadcast", rooms, except, flags)
@@ -278,7 +247,7 @@ func (h *host) Broadcast(rooms, except []byte, flags uint32, name, args, atts []
 }
 
 func (h *host) BroadcastWithAck(rooms, except []byte, flags uint32, name, args, atts []byte, timeoutMs uint32, ctx []byte) int32 {
-	if rc := h.allowed("broadcast_with_ack", gBcast); rc < 0 {
+	if rc := h.allowed("broadcast_with_ack"); rc < 0 {
 		return rc
 	}
 	if timeoutMs == 0 || timeoutMs > 600000 {
@@ -298,12 +267,8 @@ func (h *host) BroadcastWithAck(rooms, except []byte, flags uint32, name, args, 
 // connected sockets of that namespace.
 func (h *host) NsBroadcast(nsp, rooms, except []byte, flags uint32, name, args, atts []byte) int32 {
 	const fn = "ns_broadcast"
-	c := h.cur
-	if c == nil {
-		return errNotAllowed
-	}
-	if k := c.f.kind; k == KindMiddleware || k == KindEventMiddleware {
-		return h.fail(fn, errNotAllowed)
+	if rc := h.allowed(fn); rc < 0 {
+		return rc
 	}
 	if len(nsp) == 0 {
 		return h.fail(fn, errInvalid)
@@ -351,7 +316,7 @@ func (hh *Harness) selectedIn(nsp string, rooms, except []string) []*Socket {
 }
 
 func (h *host) Join(room []byte) int32 {
-	if rc := h.allowed("join", gMember); rc < 0 {
+	if rc := h.allowed("join"); rc < 0 {
 		return rc
 	}
 	if len(room) == 0 {
@@ -363,7 +328,7 @@ func (h *host) Join(room []byte) int32 {
 }
 
 func (h *host) Leave(room []byte) int32 {
-	if rc := h.allowed("leave", gMember); rc < 0 {
+	if rc := h.allowed("leave"); rc < 0 {
 		return rc
 	}
 	if len(room) == 0 {
@@ -375,7 +340,7 @@ func (h *host) Leave(room []byte) int32 {
 }
 
 func (h *host) Disconnect(closeSession uint32) int32 {
-	if rc := h.allowed("disconnect", gDisc); rc < 0 {
+	if rc := h.allowed("disconnect"); rc < 0 {
 		return rc
 	}
 	h.cur.call.Disconnect = true
@@ -384,21 +349,21 @@ func (h *host) Disconnect(closeSession uint32) int32 {
 }
 
 func (h *host) RoomSize(room []byte) int32 {
-	if rc := h.allowed("room_size", gGetter); rc < 0 {
+	if rc := h.allowed("room_size"); rc < 0 {
 		return rc
 	}
 	return int32(len((*Harness)(h).selected([]string{string(room)}, nil)))
 }
 
 func (h *host) ClientCount() int32 {
-	if rc := h.allowed("client_count", gGetter); rc < 0 {
+	if rc := h.allowed("client_count"); rc < 0 {
 		return rc
 	}
 	return int32(len((*Harness)(h).selected(nil, nil)))
 }
 
 func (h *host) Reject(msg, data []byte) int32 {
-	if rc := h.allowed("reject", gReject); rc < 0 {
+	if rc := h.allowed("reject"); rc < 0 {
 		return rc
 	}
 	if len(data) > 0 && !json.Valid(data) {
@@ -409,7 +374,7 @@ func (h *host) Reject(msg, data []byte) int32 {
 }
 
 func (h *host) RejectEvent(msg, data []byte) int32 {
-	if rc := h.allowed("reject_event", gRejectEv); rc < 0 {
+	if rc := h.allowed("reject_event"); rc < 0 {
 		return rc
 	}
 	if len(data) > 0 && !json.Valid(data) {
@@ -433,7 +398,7 @@ func (h *host) Log(level uint32, msg []byte) {
 }
 
 func (h *host) SetSocketData(data []byte) int32 {
-	if rc := h.allowed("set_socket_data", gGetter); rc < 0 {
+	if rc := h.allowed("set_socket_data"); rc < 0 {
 		return rc
 	}
 	if len(data) > 0 && !json.Valid(data) {
@@ -448,7 +413,7 @@ func (h *host) SetSocketData(data []byte) int32 {
 }
 
 func (h *host) FetchSockets(rooms, except []byte) ([]byte, int32) {
-	if rc := h.allowed("fetch_sockets", gGetter); rc < 0 {
+	if rc := h.allowed("fetch_sockets"); rc < 0 {
 		return nil, rc
 	}
 	r, ok1 := parseList(rooms)
@@ -475,7 +440,7 @@ func (h *host) FetchSockets(rooms, except []byte) ([]byte, int32) {
 
 // roomOp runs a server-side room operation.
 func (h *host) roomOp(fn, op string, rooms, except, targets []byte, closeSession bool) int32 {
-	if rc := h.allowed(fn, gRoomOps); rc < 0 {
+	if rc := h.allowed(fn); rc < 0 {
 		return rc
 	}
 	r, ok1 := parseList(rooms)
@@ -525,7 +490,7 @@ func (h *host) kvOp(fn string, op KVOp) int32 {
 
 // kvKey checks a key and the state of the call.
 func (h *host) kvKey(fn string, key []byte) int32 {
-	if rc := h.allowed(fn, gState); rc < 0 {
+	if rc := h.allowed(fn); rc < 0 {
 		return rc
 	}
 	switch {
@@ -664,7 +629,7 @@ func (h *host) KVCAS(key, old, val []byte, flags uint32, ttlMs int64) int32 {
 }
 
 func (h *host) TimerSet(delayMs, repeat uint32, ctx []byte) int32 {
-	if rc := h.allowed("timer_set", gState); rc < 0 {
+	if rc := h.allowed("timer_set"); rc < 0 {
 		return rc
 	}
 	if delayMs == 0 || (repeat == 1 && delayMs < 10) || delayMs > math.MaxInt32 {
@@ -681,7 +646,7 @@ func (h *host) TimerSet(delayMs, repeat uint32, ctx []byte) int32 {
 }
 
 func (h *host) TimerCancel(id uint32) int32 {
-	if rc := h.allowed("timer_cancel", gState); rc < 0 {
+	if rc := h.allowed("timer_cancel"); rc < 0 {
 		return rc
 	}
 	if _, ok := h.timers[sockwasm.TimerID(id)]; !ok {

@@ -1,0 +1,6 @@
+//go:build race
+
+package plugin
+
+// raceEnabled reports a -race build.
+const raceEnabled = true

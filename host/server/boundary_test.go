@@ -1,0 +1,371 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The plugin boundary, tried as an attacker would: each test gives a
+// hostile guest (host/plugin/testdata/hostile) one thing to do that it
+// must not get away with, and checks that the host refuses it, says so
+// once in its log, and keeps serving.
+
+// named returns a copy of the guest file src named name.wasm, for a test
+// that loads one guest under several plugin names.
+func named(t *testing.T, src, name string) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), name+".wasm")
+	copyFile(t, src, dst)
+	return dst
+}
+
+// call sends event name with args on c and returns the ack's args.
+func (s *sioConn) call(t *testing.T, id int, name string, args ...any) string {
+	t.Helper()
+	all := append([]any{name}, args...)
+	b, err := json.Marshal(all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := strconv.Itoa(id)
+	s.send(t, "42"+s.prefix+n+string(b))
+	m := s.expectPrefix(t, "43"+s.prefix+n)
+	return strings.TrimPrefix(m, "43"+s.prefix+n)
+}
+
+// countLines counts the log lines that contain every one of subs.
+func (l *logBuf) countLines(subs ...string) int {
+	n := 0
+	for _, line := range strings.Split(l.String(), "\n") {
+		ok := line != ""
+		for _, s := range subs {
+			ok = ok && strings.Contains(line, s)
+		}
+		if ok {
+			n++
+		}
+	}
+	return n
+}
+
+const hostileTOML = `
+[plugin.hostile]
+grants = ["kv", "timers"]
+[[namespace]]
+name = "/"
+handler = "hostile"
+`
+
+// A broadcast with acks that reaches nobody is answered at once; asking
+// again from each answer is a loop no deadline ends. The chain is cut at
+// max_call_chain calls with ERR_LIMIT, logged once, and the client and
+// the server carry on.
+func TestCallChainBounded(t *testing.T) {
+	e := startHot(t, false, hostileTOML, hostileWasm)
+	c := dialNsp(t, e.addr, "/")
+	if got := c.call(t, 1, "chain"); got != "[1,0]" {
+		t.Fatalf("chain = %s", got)
+	}
+	e.logs.waitFor(t, 5*time.Second, "host call refused", "broadcast_with_ack", "max_call_chain")
+	if got := c.call(t, 2, "getdata"); got != `[{"n":16,"err":-6}]` {
+		t.Fatalf("after the chain: %s", got)
+	}
+	if n := e.logs.countLines("host call refused"); n != 1 {
+		t.Fatalf("%d refusal lines, want 1:\n%s", n, e.logs.String())
+	}
+	if got := c.call(t, 3, "echo", "still"); got != `["still"]` {
+		t.Fatalf("echo = %s", got)
+	}
+}
+
+// Per-call budgets: sends, deferred operations.
+func TestCallBudgets(t *testing.T) {
+	e := startHot(t, false, hostileTOML+"[plugins]\nmax_sends_per_call = 100\n", hostileWasm)
+	c := dialNsp(t, e.addr, "/")
+	if got := c.call(t, 1, "defer", 100); got != "[64,-6]" {
+		t.Fatalf("defer = %s", got)
+	}
+	c.send(t, `421["flood",500]`)
+	for i := range 100 {
+		if m := c.next(t); m != `42["x"]` {
+			t.Fatalf("flood message %d = %q", i, m)
+		}
+	}
+	if m := c.next(t); m != "431[100,-6]" {
+		t.Fatalf("flood = %q", m)
+	}
+	e.logs.waitFor(t, time.Second, "host call refused", "max_sends_per_call")
+	e.logs.waitFor(t, time.Second, "host call refused", "max_deferred_per_call")
+}
+
+// Rooms: per socket and per name bytes.
+func TestRoomLimitsForPlugins(t *testing.T) {
+	e := startHot(t, false, hostileTOML, hostileWasm)
+	c := dialNsp(t, e.addr, "/")
+	// The socket's own id room counts: 255 more fit in 256.
+	if got := c.call(t, 1, "rooms", 300, 10); got != "[255,-6]" {
+		t.Fatalf("300 rooms = %s", got)
+	}
+	c2 := dialNsp(t, e.addr, "/")
+	if got := c2.call(t, 1, "rooms", 1, 257); got != "[0,-2]" {
+		t.Fatalf("a 257-byte room name = %s", got)
+	}
+	if got := c2.call(t, 2, "rooms", 1, 256); got != "[1,0]" {
+		t.Fatalf("a 256-byte room name = %s", got)
+	}
+}
+
+// Ack contexts: per context and per plugin; released when the ACK_RESPONSE
+// calls are made (here: the socket leaves).
+func TestAckContextsBounded(t *testing.T) {
+	e := startHot(t, false, hostileTOML+"[plugins]\nmax_pending_ack_bytes = 1000000\n", hostileWasm)
+	c := dialNsp(t, e.addr, "/")
+	if got := c.call(t, 1, "ackctx", 70000, 1); got != "[0,-6]" {
+		t.Fatalf("a 70000-byte context = %s", got)
+	}
+	c.send(t, `422["ackctx",60000,20]`)
+	for range 16 {
+		if m := c.next(t); !strings.HasPrefix(m, `42`) || !strings.Contains(m, `["hold"]`) {
+			t.Fatalf("hold event %q", m)
+		}
+	}
+	if m := c.expectPrefix(t, "432"); m != "432[16,-6]" {
+		t.Fatalf("20 contexts of 60000 bytes = %s", m)
+	}
+	p := e.srv.Plugins().Get("hostile")
+	if n := p.Stats().PendingAckBytes; n != 16*60000 {
+		t.Fatalf("pending ack bytes %d", n)
+	}
+	_ = c.c.CloseNow()
+	deadline := time.Now().Add(5 * time.Second)
+	for p.Stats().PendingAckBytes != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("pending ack bytes after the socket left: %d", p.Stats().PendingAckBytes)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// ns_broadcast into a namespace the plugin does not serve needs a grant
+// naming it; without one nothing reaches that namespace.
+func TestNsBroadcastNeedsGrant(t *testing.T) {
+	for _, granted := range []bool{false, true} {
+		t.Run(fmt.Sprint("granted=", granted), func(t *testing.T) {
+			toml := "[plugin.hostile]\ngrants = [\"kv\", \"timers\"]\n"
+			if granted {
+				toml = "[plugin.hostile]\ngrants = [\"kv\", \"timers\", \"emit:/other*\"]\n"
+			}
+			toml += "[[namespace]]\nname = \"/\"\nhandler = \"hostile\"\n[[namespace]]\nname = \"/other\"\nhandler = \"hot\"\n"
+			e := startHot(t, false, toml, hostileWasm)
+			victim := dialNsp(t, e.addr, "/other")
+			c := dialNsp(t, e.addr, "/")
+			got := c.call(t, 1, "nsemit", "/other")
+			if !granted {
+				if got != "[0,-4]" {
+					t.Fatalf("ns_broadcast into a namespace not served = %s", got)
+				}
+				e.logs.waitFor(t, time.Second, "host call refused", "ns_broadcast", "emit:/other")
+				// Nothing arrived: the next message is the echo's ack.
+				victim.send(t, `42/other,7["echo",1]`)
+				if m := victim.next(t); !strings.HasPrefix(m, "43/other,7") {
+					t.Fatalf("the namespace got %q", m)
+				}
+				return
+			}
+			if got != "[1,0]" {
+				t.Fatalf("granted ns_broadcast = %s", got)
+			}
+			if m := victim.next(t); m != `42/other,["forged","from another plugin"]` {
+				t.Fatalf("granted emit: %q", m)
+			}
+		})
+	}
+}
+
+// Socket data is per plugin: one plugin's set_socket_data never
+// overwrites another's.
+func TestSocketDataPerPlugin(t *testing.T) {
+	a, b := named(t, hostileWasm, "guard"), named(t, hostileWasm, "app")
+	toml := `
+[plugin.guard]
+grants = ["kv", "timers"]
+[plugin.guard.config]
+owner = "guard"
+[plugin.app]
+grants = ["kv", "timers"]
+[plugin.app.config]
+owner = "app"
+[[namespace]]
+name = "/"
+middleware = ["guard"]
+event_middleware = ["guard"]
+handler = "app"
+`
+	e := startHot(t, false, toml, a, b)
+	c := dialNsp(t, e.addr, "/")
+	if got := c.call(t, 1, "getdata"); got != `[null]` {
+		t.Fatalf("app's data before it set any = %s (guard's leaked?)", got)
+	}
+	if got := c.call(t, 2, "setdata", map[string]string{"owner": "app, overwriting"}); got != "[1,0]" {
+		t.Fatalf("setdata = %s", got)
+	}
+	if got := c.call(t, 3, "getdata"); got != `[{"owner":"app, overwriting"}]` {
+		t.Fatalf("app's data = %s", got)
+	}
+	if got := c.call(t, 4, "mwdata"); got != `[{"error":"{\"owner\":\"guard\"}"}]` {
+		t.Fatalf("guard's data = %s", got)
+	}
+}
+
+// Guest log text cannot forge host log lines, and its volume is bounded
+// per call (bytes) and per plugin (lines a second).
+func TestPluginLogsEscapedAndBounded(t *testing.T) {
+	e := startHot(t, false, hostileTOML, hostileWasm)
+	c := dialNsp(t, e.addr, "/")
+	c.call(t, 1, "log", "forge")
+	line := e.logs.waitFor(t, time.Second, "innocent")
+	var rec map[string]any
+	if err := json.Unmarshal([]byte(line), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if msg := rec["message"].(string); msg != `innocent\n12:00AM INF forged line plugin=host` {
+		t.Fatalf("message %q: a newline would start a forged line on the console", msg)
+	}
+
+	before := len(e.logs.String())
+	c.call(t, 2, "log", "big") // 40 MiB of log text
+	e.logs.waitFor(t, time.Second, "went over its budget", "log_bytes_dropped")
+	if grew := len(e.logs.String()) - before; grew > 100_000 {
+		t.Fatalf("40 MiB of guest log made the host log grow by %d bytes", grew)
+	}
+
+	c.call(t, 3, "log", "many") // 5000 lines in one call
+	line = e.logs.waitFor(t, 3*time.Second, "plugin log lines over the rate limit dropped")
+	if err := json.Unmarshal([]byte(line), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.logs.countLines(`"message":"line `); n > 110 {
+		t.Fatalf("%d of 5000 lines logged, want at most the burst (100)", n)
+	}
+	if dropped := rec["dropped"].(float64); dropped < 4800 {
+		t.Fatalf("summary says %v dropped", dropped)
+	}
+}
+
+// A version whose INIT is refused leaves nothing behind: the timer it set
+// never fires, its key-value write is not there.
+func TestRefusedInitLeavesNoState(t *testing.T) {
+	e := startHot(t, true, hostileTOML, hostileWasm)
+	c := dialNsp(t, e.addr, "/")
+	cfg := e.head(true) + hostileTOML + "[plugin.hostile.config]\nrefuse = true\n"
+	if err := os.WriteFile(e.cfgFile, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.srv.ReloadConfig(context.Background()); err == nil {
+		t.Fatal("a reload whose INIT refuses was applied")
+	}
+	time.Sleep(100 * time.Millisecond) // ten periods of the refused version's timer
+	for i, key := range []string{"init", "fired"} {
+		if got := c.call(t, i+1, "kvget", key); got != "[null,-3]" {
+			t.Fatalf("key %q after the refused INIT: %s", key, got)
+		}
+	}
+	if n := e.srv.Plugins().Get("hostile").Stats().Timers; n != 0 {
+		t.Fatalf("%d timers after the refused INIT", n)
+	}
+}
+
+// A plugin with 1000 repeating timers whose calls loop gets one core at
+// most: a neighbour plugin's events keep their latency.
+func TestLoopingTimersDoNotStarveNeighbours(t *testing.T) {
+	toml := `
+[plugin.hostile]
+grants = ["kv", "timers"]
+call_timeout = "200ms"
+[[namespace]]
+name = "/"
+handler = "hot"
+[[namespace]]
+name = "/hog"
+handler = "hostile"
+`
+	e := startHot(t, false, toml, hostileWasm)
+	canary := dialNsp(t, e.addr, "/")
+	hog := dialNsp(t, e.addr, "/hog")
+	if got := hog.call(t, 1, "hog", 1000, 10); got != "[1000,0]" {
+		t.Fatalf("hog = %s", got)
+	}
+	e.logs.waitFor(t, 2*time.Second, `"plugin":"hostile"`, "deadline exceeded")
+	var lat []time.Duration
+	for i := range 40 {
+		start := time.Now()
+		canary.call(t, i+1, "echo", i)
+		lat = append(lat, time.Since(start))
+	}
+	slices.Sort(lat)
+	p50, worst := lat[len(lat)/2], lat[len(lat)-1]
+	t.Logf("canary latency with a hog: p50 %v, max %v", p50, worst)
+	if p50 > 50*time.Millisecond || worst > 500*time.Millisecond {
+		t.Fatalf("canary latency p50 %v, max %v: the hog starves its neighbour", p50, worst)
+	}
+}
+
+// Instances are made ahead of need under a bounded deadline: a guest whose
+// instances take 700 ms to create and whose handler traps (so each call
+// needs a fresh one) answers each event within its call timeout, never
+// after an instantiation.
+func TestSlowInstantiationNotOnTheCallPath(t *testing.T) {
+	toml := `
+[plugin.slowinit]
+call_timeout = "50ms"
+[[namespace]]
+name = "/"
+handler = "slowinit"
+`
+	e := startHot(t, false, toml, slowInitWasm)
+	c := dialNsp(t, e.addr, "/")
+	for i := range 6 {
+		start := time.Now()
+		if got := c.call(t, i+1, "trap"); got != `[{"error":"handler failed"}]` {
+			t.Fatalf("trap %d = %s", i, got)
+		}
+		if d := time.Since(start); d > 400*time.Millisecond {
+			t.Fatalf("event %d took %v: it waited for an instantiation", i, d)
+		}
+	}
+}
+
+// A guest whose instances take longer than the instantiation deadline to
+// create is refused at load, the file and the reason named.
+func TestInstantiationDeadline(t *testing.T) {
+	dir := t.TempDir()
+	copyFile(t, slowInit3sWasm, filepath.Join(dir, "slowinit3s.wasm"))
+	_, err := newTestServer(t, "", dir)
+	if err == nil || !strings.Contains(err.Error(), "slowinit3s.wasm") || !strings.Contains(err.Error(), "took longer than 1s") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// Outgoing args with invalid UTF-8 (which would drop every JavaScript
+// client receiving them), and KV TTLs out of range, are refused.
+func TestInvalidArgumentsRefused(t *testing.T) {
+	e := startHot(t, false, hostileTOML, hostileWasm)
+	c := dialNsp(t, e.addr, "/")
+	if got := c.call(t, 1, "badutf8"); got != "[0,-2]" {
+		t.Fatalf("badutf8 = %s", got)
+	}
+	if got := c.call(t, 2, "kvttl", 31); got != "[0,-2]" {
+		t.Fatalf("a 31-day TTL = %s", got)
+	}
+	if got := c.call(t, 3, "kvttl", 30); got != "[1,0]" {
+		t.Fatalf("a 30-day TTL = %s", got)
+	}
+}

@@ -1,0 +1,212 @@
+package socketio
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A call posted to a client from another client's goroutine (here: B's
+// answer completes A's broadcast with acks) runs on A's own executor,
+// never on B's receiver: while A's callback is stuck, B is still served.
+func TestExecutorRunsPostedCallsOnTheClientsOwnGoroutine(t *testing.T) {
+	release := make(chan struct{})
+	running := make(chan struct{})
+	h := newHandler()
+	h.onConnect = func(*Socket) {}
+	h.onEvent = func(s *Socket, ev *Event) {
+		switch ev.Name {
+		case "ask":
+			_, err := s.BroadcastWithAck(BroadcastOptions{Except: []string{s.ID()}}, "q", nil, nil, 10*time.Second, func([]AckReply, error) {
+				close(running)
+				<-release // a slow callback of A
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		case "message":
+			_ = s.Emit("message-back", ev.Args, nil)
+		}
+	}
+	e := newEnv(t, Options{}, map[string]NamespaceHandler{"/": h})
+	ws, _ := connectN(t, e, 2)
+	a, b := ws[0], ws[1]
+	a.send(`2["ask"]`)
+	b.expect(`420["q"]`)
+	b.send(`30["yes"]`) // B's answer completes A's broadcast
+	select {
+	case <-running:
+	case <-time.After(3 * time.Second):
+		t.Fatal("A's callback did not run")
+	}
+	b.send(`2["message","still served"]`)
+	b.expect(`42["message-back","still served"]`)
+	close(release)
+	a.send(`2["message","a too"]`)
+	a.expect(`42["message-back","a too"]`)
+}
+
+func TestRoomLimits(t *testing.T) {
+	h := newHandler()
+	h.onConnect = func(*Socket) {}
+	e := newEnv(t, Options{MaxRoomsPerSocket: 3, MaxRoomName: 8}, map[string]NamespaceHandler{"/": h})
+	n := e.srv.Of("/")
+	_, ids := connectN(t, e, 2)
+	s := n.Socket(ids[0])
+	// The socket's own id room counts: two more fit.
+	if err := s.Join("a", "b"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Join("a", "b"); err != nil {
+		t.Fatalf("joining rooms already joined: %v", err)
+	}
+	if err := s.Join("c"); !errors.Is(err, ErrTooManyRooms) {
+		t.Fatalf("fourth room: %v", err)
+	}
+	if got := s.Rooms(); len(got) != 3 {
+		t.Fatalf("rooms %v", got)
+	}
+	for _, bad := range []string{"", "123456789", "bad\xff"} {
+		if err := n.Socket(ids[1]).Join(bad); !errors.Is(err, ErrInvalidRoom) {
+			t.Errorf("Join(%q) = %v", bad, err)
+		}
+	}
+	// All or none: a refused join adds nothing.
+	if err := n.Socket(ids[1]).Join("x", ""); !errors.Is(err, ErrInvalidRoom) || n.RoomSize("x") != 0 {
+		t.Fatalf("partial join: %v, size %d", err, n.RoomSize("x"))
+	}
+	// Server-side joins skip the socket that is full.
+	n.SocketsJoin(BroadcastOptions{}, "z")
+	if n.RoomSize("z") != 1 || len(n.Socket(ids[1]).Rooms()) != 2 {
+		t.Fatalf("room z has %d members", n.RoomSize("z"))
+	}
+	s.Leave("a")
+	if err := s.Join("c"); err != nil {
+		t.Fatalf("after leaving one: %v", err)
+	}
+}
+
+func TestEmitAttachmentLimit(t *testing.T) {
+	h := newHandler()
+	h.onConnect = func(*Socket) {}
+	e := newEnv(t, Options{}, map[string]NamespaceHandler{"/": h})
+	_, ids := connectN(t, e, 1)
+	s := e.srv.Of("/").Socket(ids[0])
+	atts := make([][]byte, 11)
+	args := "["
+	for i := range atts {
+		atts[i] = []byte{byte(i)}
+		if i > 0 {
+			args += ","
+		}
+		args += fmt.Sprintf(`{"_placeholder":true,"num":%d}`, i)
+	}
+	args += "]"
+	if err := s.Emit("x", []byte(args), atts); !errors.Is(err, ErrTooManyAttachments) {
+		t.Fatalf("11 attachments: %v", err)
+	}
+	if err := e.srv.Of("/").Broadcast(BroadcastOptions{}, "x", []byte(args), atts); !errors.Is(err, ErrTooManyAttachments) {
+		t.Fatalf("broadcast with 11 attachments: %v", err)
+	}
+}
+
+func TestBroadcastWithAckPendingLimit(t *testing.T) {
+	h := newHandler()
+	h.onConnect = func(*Socket) {}
+	e := newEnv(t, Options{MaxPendingAcks: 2}, map[string]NamespaceHandler{"/": h})
+	ws, ids := connectN(t, e, 2)
+	n := e.srv.Of("/")
+	s := n.Socket(ids[0])
+	done := make(chan error, 3)
+	cb := func(_ []AckReply, err error) { done <- err }
+	sel := BroadcastOptions{Rooms: []string{ids[1]}}
+	for i := range 2 {
+		if _, err := s.BroadcastWithAck(sel, "q", nil, nil, 10*time.Second, cb); err != nil {
+			t.Fatalf("broadcast %d: %v", i, err)
+		}
+	}
+	if _, err := s.BroadcastWithAck(sel, "q", nil, nil, 10*time.Second, cb); !errors.Is(err, ErrTooManyAcks) {
+		t.Fatalf("third pending broadcast: %v", err)
+	}
+	ws[1].expect(`420["q"]`)
+	ws[1].expect(`421["q"]`)
+	ws[1].send(`30[]`)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.BroadcastWithAck(sel, "q", nil, nil, 10*time.Second, cb); err != nil {
+		t.Fatalf("after one completed: %v", err)
+	}
+}
+
+// Dynamic namespaces: freed when their last socket leaves (and when the
+// CONNECT that made them is refused), capped in number, names bounded.
+func TestDynamicNamespacesFreedAndCapped(t *testing.T) {
+	tenants := newHandler()
+	tenants.authorize = func(s *Socket) *ConnectError {
+		if string(s.Auth()) == `{"bad":1}` {
+			return &ConnectError{Message: "no"}
+		}
+		return nil
+	}
+	e := newEnv(t, Options{MaxDynamicNamespaces: 2, MaxNamespaceName: 32}, map[string]NamespaceHandler{"/": newHandler()})
+	e.srv.SetResolver(func(name string) NamespaceHandler {
+		if strings.HasPrefix(name, "/t-") {
+			return tenants
+		}
+		return nil
+	})
+	w := e.dial(t)
+	w.connect("/t-a", "")
+	w.expect(`42/t-a,["auth",{}]`)
+	w2 := e.dial(t)
+	w2.connect("/t-b", "")
+	w2.expect(`42/t-b,["auth",{}]`)
+	w3 := e.dial(t)
+	w3.send("0/t-c,")
+	w3.expect(`44/t-c,{"message":"Too many namespaces"}`)
+	// /t-b empties: it is removed, and /t-c fits.
+	w2.send("1/t-b,")
+	tenants.waitDisconnect(t)
+	if e.srv.Of("/t-b") != nil {
+		t.Fatal("empty dynamic namespace kept")
+	}
+	w3.connect("/t-c", "")
+	w3.expect(`42/t-c,["auth",{}]`)
+	// A refused CONNECT leaves no namespace behind.
+	w3.send("1/t-c,")
+	tenants.waitDisconnect(t)
+	w4 := e.dial(t)
+	w4.send(`0/t-d,{"bad":1}`)
+	w4.expect(`44/t-d,{"message":"no"}`)
+	if e.srv.Of("/t-d") != nil || e.srv.Of("/t-c") != nil {
+		t.Fatal("namespace left behind")
+	}
+	// Names are bounded.
+	long := "/t-" + strings.Repeat("x", 40)
+	w4.send("0" + long + ",")
+	w4.expect(`44` + long + `,{"message":"Invalid namespace"}`)
+	if e.srv.Of(long) != nil {
+		t.Fatal("over-long namespace created")
+	}
+	// A namespace with sockets stays.
+	if e.srv.Of("/t-a") == nil {
+		t.Fatal("/t-a removed while in use")
+	}
+}
+
+func TestKeepEmptyDynamicNamespaces(t *testing.T) {
+	e := newEnv(t, Options{KeepEmptyDynamicNamespaces: true}, nil)
+	h := newHandler()
+	e.srv.SetResolver(func(string) NamespaceHandler { return h })
+	w := e.dial(t)
+	w.connect("/x", "")
+	w.expect(`42/x,["auth",{}]`)
+	w.send("1/x,")
+	h.waitDisconnect(t)
+	if e.srv.Of("/x") == nil {
+		t.Fatal("namespace removed despite KeepEmptyDynamicNamespaces")
+	}
+}
