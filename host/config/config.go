@@ -163,7 +163,29 @@ type HTTP struct {
 
 // SocketIO holds the Socket.IO settings.
 type SocketIO struct {
+	// ConnectTimeout closes a session that joins no namespace in time.
+	// Default 45s.
 	ConnectTimeout Duration `toml:"connect_timeout"`
+	// MaxAttachments bounds the binary attachments of one packet, both
+	// ways. Default 10 (socket.io-parser's own bound).
+	MaxAttachments int `toml:"max_attachments"`
+	// MaxPendingAcks bounds, per socket, the acks and broadcasts with acks
+	// awaiting answers. Default 1024.
+	MaxPendingAcks int `toml:"max_pending_acks"`
+	// MaxRoomsPerSocket bounds the rooms of one socket, its own id room
+	// included. Default 256.
+	MaxRoomsPerSocket int `toml:"max_rooms_per_socket"`
+	// MaxRoomName bounds a room name in bytes. Default 256.
+	MaxRoomName int `toml:"max_room_name"`
+	// MaxNamespaceName bounds a namespace name in bytes. Default 256.
+	MaxNamespaceName int `toml:"max_namespace_name"`
+	// MaxDynamicNamespaces bounds the namespaces made from patterns that
+	// exist at once. Default 10000.
+	MaxDynamicNamespaces int `toml:"max_dynamic_namespaces"`
+	// KeepEmptyNamespaces keeps a namespace made from a pattern once its
+	// last socket has left; by default it is removed with its rooms
+	// (the reference server's cleanupEmptyChildNamespaces).
+	KeepEmptyNamespaces bool `toml:"keep_empty_namespaces"`
 }
 
 // CORS configures cross-origin access to the polling transport.
@@ -485,6 +507,18 @@ func (c *Config) validate(data []byte) Errors {
 			`requests (with its visitors' cookies) to this server; list the allowed origins instead`)
 	}
 	pos("socketio.connect_timeout", c.SocketIO.ConnectTimeout)
+	for _, l := range []struct {
+		key string
+		v   int
+	}{
+		{"max_attachments", c.SocketIO.MaxAttachments}, {"max_pending_acks", c.SocketIO.MaxPendingAcks},
+		{"max_rooms_per_socket", c.SocketIO.MaxRoomsPerSocket}, {"max_room_name", c.SocketIO.MaxRoomName},
+		{"max_namespace_name", c.SocketIO.MaxNamespaceName}, {"max_dynamic_namespaces", c.SocketIO.MaxDynamicNamespaces},
+	} {
+		if l.v < 0 {
+			bad("socketio."+l.key, "must not be negative, got %d", l.v)
+		}
+	}
 	pos("shutdown_timeout", c.ShutdownTimeout)
 	if c.Engine.MaxPayload < 0 {
 		bad("engine.max_payload", "must be positive, got %d", c.Engine.MaxPayload)

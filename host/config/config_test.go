@@ -410,3 +410,23 @@ read_header_timeout = "1s"
 		t.Errorf("FixedChanges = %q, want %q", got, want)
 	}
 }
+
+// [socketio]'s bounds parse, are checked and cannot change live.
+func TestSocketIOLimits(t *testing.T) {
+	c, err := Parse("server.toml", []byte("[socketio]\nmax_rooms_per_socket = 10\nmax_room_name = 20\nkeep_empty_namespaces = true\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SocketIO.MaxRoomsPerSocket != 10 || c.SocketIO.MaxRoomName != 20 || !c.SocketIO.KeepEmptyNamespaces {
+		t.Fatalf("%+v", c.SocketIO)
+	}
+	_, err = Parse("server.toml", []byte("[socketio]\nmax_dynamic_namespaces = -1\n"))
+	if err == nil || !strings.Contains(err.Error(), "server.toml:2: socketio.max_dynamic_namespaces: must not be negative") {
+		t.Fatalf("err = %v", err)
+	}
+	next := *c
+	next.SocketIO.MaxRoomName = 30
+	if got := FixedChanges(c, &next); len(got) != 1 || got[0] != "socketio.max_room_name" {
+		t.Fatalf("FixedChanges = %v", got)
+	}
+}

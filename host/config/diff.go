@@ -42,11 +42,20 @@ func FixedChanges(old, next *Config) []string {
 	diff("http.idle_timeout", old.HTTP.IdleTimeout, next.HTTP.IdleTimeout)
 	diff("http.read_timeout", old.HTTP.ReadTimeout, next.HTTP.ReadTimeout)
 	diff("http.read_header_timeout", old.HTTP.ReadHeaderTimeout, next.HTTP.ReadHeaderTimeout)
-	diff("socketio.connect_timeout", old.SocketIO.ConnectTimeout, next.SocketIO.ConnectTimeout)
+	diffTable("socketio", old.SocketIO, next.SocketIO, diff)
 	diff("cors.origins", old.CORS.Origins, next.CORS.Origins)
 	diff("cors.credentials", old.CORS.Credentials, next.CORS.Credentials)
 	diff("engine_endpoint", old.Endpoints, next.Endpoints)
 	diff("log.level", old.Log.Level, next.Log.Level)
 	diff("log.format", old.Log.Format, next.Log.Format)
 	return keys
+}
+
+// diffTable calls diff for each field of the structs a and b (one table),
+// keyed table.key by the fields' toml names.
+func diffTable(table string, a, b any, diff func(key string, a, b any)) {
+	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
+	for i := range va.NumField() {
+		diff(table+"."+va.Type().Field(i).Tag.Get("toml"), va.Field(i).Interface(), vb.Field(i).Interface())
+	}
 }

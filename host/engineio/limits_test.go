@@ -688,3 +688,23 @@ func TestPollCloseRaceRepeated(t *testing.T) {
 		f.session()
 	}
 }
+
+// What sessions log at info and above, clients cause: a flood of bad
+// clients writes at most ClientLogBurst such lines a second.
+func TestClientCausedLogsAreSampled(t *testing.T) {
+	t.Parallel()
+	logs := &syncBuffer{}
+	f := newFixture(t, Options{Logger: logs.logger()})
+	start := time.Now()
+	for range 3 * ClientLogBurst {
+		c := f.dial("EIO=4&transport=websocket")
+		read(t, c)
+		write(t, c, websocket.MessageText, "4bad \xff")
+		readClosed(t, c)
+	}
+	// One burst per second begun.
+	limit := ClientLogBurst * (int(time.Since(start)/time.Second) + 1)
+	if n := logs.count(`"message":"malformed packet`); n == 0 || n > limit {
+		t.Fatalf("%d parse errors logged for %d bad clients, want 1…%d", n, 3*ClientLogBurst, limit)
+	}
+}

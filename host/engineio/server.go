@@ -35,6 +35,12 @@ const (
 	DefaultReadHeaderTimeout = 10 * time.Second
 )
 
+// ClientLogBurst bounds the log lines at info level and above that
+// sessions write, per second and server; the rest of that second's are
+// dropped. Clients cause them, so clients must not be able to flood the
+// log.
+const ClientLogBurst = 20
+
 // ErrSessionClosed is returned by Send on a closed session.
 var ErrSessionClosed = errors.New("engineio: session closed")
 
@@ -152,7 +158,11 @@ func New(opts Options, h Handler) *Server {
 	opts = opts.withDefaults()
 	log := zerolog.Nop()
 	if opts.Logger != nil {
-		log = *opts.Logger
+		// What sessions log at info and above is what clients cause
+		// (malformed packets, slow reads, overlapping requests): sampled,
+		// so that clients cannot flood the log.
+		b := &zerolog.BurstSampler{Burst: ClientLogBurst, Period: time.Second}
+		log = opts.Logger.Sample(zerolog.LevelSampler{InfoSampler: b, WarnSampler: b, ErrorSampler: b})
 	}
 	return &Server{
 		opts:    opts,

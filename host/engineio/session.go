@@ -426,9 +426,16 @@ func (s *Session) onPong() {
 	s.mu.Lock()
 	if s.state == stateOpen && s.awaitingPong && !s.pingQueued {
 		s.awaitingPong = false
-		d := s.srv.opts.PingInterval
-		s.hbDue = time.Now().Add(d)
-		s.hbTimer.Reset(d)
+		// The next ping is due one interval after this one was (hbDue is
+		// its due time plus the timeout), not after the pong: the pings
+		// keep their cadence however long the client takes to answer.
+		now := time.Now()
+		next := s.hbDue.Add(s.srv.opts.PingInterval - s.srv.opts.PingTimeout)
+		if next.Before(now) {
+			next = now
+		}
+		s.hbDue = next
+		s.hbTimer.Reset(next.Sub(now))
 	}
 	s.mu.Unlock()
 }

@@ -120,6 +120,9 @@ func (s *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, sess *Sess
 	}
 	if !ok {
 		sess.log.Debug().Msg("refusing websocket for a session that cannot upgrade")
+		// Like a stray poll, the refusal waits for the probe response on
+		// the other connection, so that the client sees that first.
+		sess.waitProbe(time.Second)
 		_ = conn.CloseNow()
 		return
 	}
@@ -169,6 +172,20 @@ func (s *Session) waitAfterProbe() {
 	if d := time.Until(at.Add(strayPollDelay)); d > 0 {
 		time.Sleep(d)
 	}
+}
+
+// waitProbe waits, up to max, while an upgrade of the session is under way
+// and its probe is not answered yet; then as waitAfterProbe.
+func (s *Session) waitProbe(max time.Duration) {
+	for deadline := time.Now().Add(max); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		s.mu.Lock()
+		pending := s.state == stateOpen && s.upgrading && s.probedAt.IsZero()
+		s.mu.Unlock()
+		if !pending {
+			break
+		}
+	}
+	s.waitAfterProbe()
 }
 
 // completeUpgrade makes conn the session's transport. A GET still pending

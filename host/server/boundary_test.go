@@ -369,3 +369,65 @@ func TestInvalidArgumentsRefused(t *testing.T) {
 		t.Fatalf("a 30-day TTL = %s", got)
 	}
 }
+
+// A member of a room that stops reading is closed by its write queue's
+// byte budget; the other members keep receiving everything, in order and
+// without waiting for it (the reference server's backpressure is its
+// ping timeout; here the byte budget acts within seconds).
+func TestSlowConsumerDoesNotStallRoom(t *testing.T) {
+	const n, size = 3000, 8 << 10 // 24 MiB through the room, three times the queue budget
+	e := startHot(t, false, hostileTOML, hostileWasm)
+	stalled, reader, sender := dialNsp(t, e.addr, "/"), dialNsp(t, e.addr, "/"), dialNsp(t, e.addr, "/")
+	for i, c := range []*sioConn{stalled, reader} {
+		if got := c.call(t, i+1, "join", "lobby"); got != "[1,0]" {
+			t.Fatalf("join = %s", got)
+		}
+	}
+	stalled.stopReading()
+	text := strings.Repeat("x", size)
+	received := make(chan int, 1)
+	go func() { // the reader reads as fast as it can and checks the order
+		want := 0
+		for want < n {
+			m, ok := <-reader.msgs
+			if !ok {
+				break
+			}
+			if strings.HasPrefix(m, `42["shout",`) {
+				if !strings.HasPrefix(m, `42["shout",`+strconv.Itoa(want)+`,`) {
+					t.Errorf("message %d out of order: %.40q", want, m)
+					break
+				}
+				want++
+			}
+		}
+		received <- want
+	}()
+	start := time.Now()
+	for i := range n {
+		sender.send(t, `42`+strconv.Itoa(i)+`["shout",`+strconv.Itoa(i)+`,"`+text+`"]`)
+	}
+	for range n { // every shout was broadcast (the acks)
+		if m := sender.next(t); !strings.HasSuffix(m, "[0]") {
+			t.Fatalf("shout ack %q", m)
+		}
+	}
+	sent := time.Since(start)
+	select {
+	case got := <-received:
+		if got != n {
+			t.Fatalf("the reader got %d of %d", got, n)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the reader did not get every message")
+	}
+	t.Logf("%d × %d KiB: sent in %v, all received %v after the last send", n, size>>10, sent, time.Since(start)-sent)
+	e.logs.waitFor(t, 5*time.Second, "write queue full, closing session")
+	deadline := time.Now().Add(5 * time.Second)
+	for e.srv.SocketIO().Of("/").Len() != 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d sockets: the stalled one is still there", e.srv.SocketIO().Of("/").Len())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -149,8 +149,14 @@ type sioConn struct {
 	prefix string // "" for "/", else "/nsp,"
 	msgs   chan string
 	closed chan struct{}
-	err    error // why the connection closed; read after closed
+	err    error         // why the connection closed; read after closed
+	stall  chan struct{} // closed by stopReading
+	quit   chan struct{} // closed when the test ends
 }
+
+// stopReading makes the client stop reading its connection (the server's
+// writes back up), as a peer that hangs would.
+func (s *sioConn) stopReading() { close(s.stall) }
 
 func dialNsp(t *testing.T, addr, nsp string) *sioConn {
 	t.Helper()
@@ -160,11 +166,14 @@ func dialNsp(t *testing.T, addr, nsp string) *sioConn {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &sioConn{c: c, msgs: make(chan string, 1024), closed: make(chan struct{})}
+	s := &sioConn{c: c, msgs: make(chan string, 1024), closed: make(chan struct{}), stall: make(chan struct{}), quit: make(chan struct{})}
 	if nsp != "/" {
 		s.prefix = nsp + ","
 	}
-	t.Cleanup(func() { _ = c.CloseNow() })
+	t.Cleanup(func() {
+		close(s.quit)
+		_ = c.CloseNow()
+	})
 	go s.readLoop()
 	if m := s.next(t); !strings.HasPrefix(m, `0{"sid":`) {
 		t.Fatalf("open packet %q", m)
@@ -179,6 +188,12 @@ func dialNsp(t *testing.T, addr, nsp string) *sioConn {
 func (s *sioConn) readLoop() {
 	defer close(s.closed)
 	for {
+		select {
+		case <-s.stall:
+			<-s.quit
+			return
+		default:
+		}
 		_, data, err := s.c.Read(context.Background())
 		if err != nil {
 			s.err = err

@@ -189,9 +189,17 @@ func (s *Server) engineOptions(c *config.Config, path string) engineio.Options {
 func (s *Server) build(c *config.Config) error {
 	var errs []error
 	slog := s.log.With().Str("layer", "socketio").Logger()
+	sc := c.SocketIO
 	s.sio = socketio.New(socketio.Options{
-		ConnectTimeout: time.Duration(c.SocketIO.ConnectTimeout),
-		Logger:         &slog,
+		ConnectTimeout:             time.Duration(sc.ConnectTimeout),
+		MaxAttachments:             sc.MaxAttachments,
+		MaxPendingAcks:             sc.MaxPendingAcks,
+		MaxRoomsPerSocket:          sc.MaxRoomsPerSocket,
+		MaxRoomName:                sc.MaxRoomName,
+		MaxNamespaceName:           sc.MaxNamespaceName,
+		MaxDynamicNamespaces:       sc.MaxDynamicNamespaces,
+		KeepEmptyDynamicNamespaces: sc.KeepEmptyNamespaces,
+		Logger:                     &slog,
 	})
 	table, err := router.Build(c.Namespace, s.plugins.Get)
 	if err != nil {

@@ -160,6 +160,15 @@ func init() {
 	sockwasm.OnEvent("echo", func(s *sockwasm.Socket, e *sockwasm.Event) {
 		e.Ack(e.Args())
 	})
+	// join [room]; shout [text] broadcasts to room "lobby", acked [0].
+	sockwasm.OnEvent("join", func(s *sockwasm.Socket, e *sockwasm.Event) {
+		room, _ := e.Arg(0).AsString()
+		result(e, 1, func(int) error { return s.Join(room) })
+	})
+	sockwasm.OnEvent("shout", func(s *sockwasm.Socket, e *sockwasm.Event) {
+		err := sockwasm.In("lobby").Emit("shout", e.Args())
+		e.Ack([]byte("[" + strconv.Itoa(code(err)) + "]"))
+	})
 	// badutf8: args with invalid UTF-8, which would drop every
 	// JavaScript client that received them.
 	sockwasm.OnEvent("badutf8", func(s *sockwasm.Socket, e *sockwasm.Event) {
