@@ -6,9 +6,12 @@
 # (go.dev/issue/75804, fixed in Go 1.27). A target therefore fails only when
 # the run wrote a new failing input to testdata/fuzz/TARGET, or failed for
 # another reason; the coordinator race is reported and the target counted.
+# Minimizing a new interesting input gets at most MINIMIZETIME (Go's
+# default, 60 s, can stall a short run on one large input).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 FUZZTIME="${FUZZTIME:-5s}"
+MINIMIZETIME="${MINIMIZETIME:-5s}"
 found=0
 failed=0
 while IFS= read -r file; do
@@ -19,7 +22,7 @@ while IFS= read -r file; do
     before="$(ls "$corpus" 2>/dev/null | sort)"
     echo "# fuzz ./$dir $target for $FUZZTIME"
     log="$(mktemp)"
-    go test -run='^$' -fuzz="^${target}\$" -fuzztime="$FUZZTIME" "./$dir" 2>&1 | tee "$log"
+    go test -run='^$' -fuzz="^${target}\$" -fuzztime="$FUZZTIME" -fuzzminimizetime="$MINIMIZETIME" "./$dir" 2>&1 | tee "$log"
     rc=${PIPESTATUS[0]}
     after="$(ls "$corpus" 2>/dev/null | sort)"
     if [ "$rc" -ne 0 ]; then

@@ -201,7 +201,7 @@ type CORS struct {
 type PluginLimits struct {
 	CallTimeout        Duration `toml:"call_timeout"`           // 1s
 	MemoryPages        uint32   `toml:"memory_pages"`           // 1024 (64 MiB)
-	MaxConcurrency     int      `toml:"max_concurrency"`        // max(1, CPUs−1)
+	MaxConcurrency     int      `toml:"max_concurrency"`        // the number of CPUs
 	PoolSize           int      `toml:"pool_size"`              // max_concurrency+1
 	MaxSocketData      int      `toml:"max_socket_data"`        // 65536
 	MaxKVValue         int      `toml:"max_kv_value"`           // 65536

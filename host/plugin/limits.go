@@ -17,11 +17,13 @@ type Limits struct {
 	MemoryPages uint32
 	// MaxConcurrency bounds the guest calls of the plugin that run at
 	// once; further calls wait (up to CallTimeout, then fail "busy").
-	// Default max(1, GOMAXPROCS−1): one plugin never takes every core.
+	// Default GOMAXPROCS: a plugin may use every core, shared with the
+	// others by the Go scheduler (a guest that loops yields to it at each
+	// iteration); 1 keeps a plugin to one core.
 	MaxConcurrency int
-	// PoolSize is the number of idle instances kept ready, created ahead
-	// of need so that no call waits for an instantiation. Default
-	// MaxConcurrency+1.
+	// PoolSize bounds the instances alive (idle or running a call). Two
+	// are kept idle and ready, created ahead of need so that no call
+	// waits for an instantiation. Default MaxConcurrency+1.
 	PoolSize int
 	// MaxSocketData bounds the data the plugin keeps per socket, in bytes.
 	// Default 64 KiB.
@@ -81,8 +83,8 @@ const (
 )
 
 // DefaultMaxConcurrency is the default of Limits.MaxConcurrency:
-// max(1, GOMAXPROCS−1).
-func DefaultMaxConcurrency() int { return max(1, runtime.GOMAXPROCS(0)-1) }
+// GOMAXPROCS.
+func DefaultMaxConcurrency() int { return runtime.GOMAXPROCS(0) }
 
 // over returns l with the non-zero fields of o.
 func (l Limits) over(o Limits) Limits {

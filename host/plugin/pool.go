@@ -13,12 +13,14 @@ import (
 	"github.com/sockwasm/sockwasm/host/internal/logsafe"
 )
 
-// pool holds a version's instances: the idle ones, kept at PoolSize by a
-// refiller goroutine so that a call never waits for an instantiation, and
-// the slots that bound the calls running at once (MaxConcurrency).
+// pool holds a version's instances, at most PoolSize alive, and the slots
+// that bound the calls running at once (MaxConcurrency). A refiller
+// goroutine keeps spareInstances of them idle, so that a call finds one
+// ready instead of waiting for an instantiation, and replaces those
+// discarded after a fault.
 //
-// Instances are created only by build (the first, then the pool filled
-// before the version serves) and by the refiller, each under
+// Instances are created only by build (the first, then the spares before
+// the version serves) and by the refiller, each under
 // Limits.instantiateTimeout; a call takes a slot, then an idle instance,
 // waiting at most CallTimeout for both.
 type pool struct {
@@ -34,6 +36,16 @@ type pool struct {
 	started bool
 }
 
+// spareInstances is how many idle instances the refiller keeps ready
+// (PoolSize allowing): as calls take them, it makes more, so the pool
+// grows with the concurrency the plugin sees.
+const spareInstances = 2
+
+// needsMore reports whether the refiller should make an instance.
+func (pl *pool) needsMore() bool {
+	return pl.live.Load() < int64(cap(pl.idle)) && len(pl.idle) < spareInstances
+}
+
 // init prepares the pool with the version's first instance.
 func (pl *pool) init(v *version, first *instance) {
 	pl.v = v
@@ -45,10 +57,10 @@ func (pl *pool) init(v *version, first *instance) {
 	pl.idle <- first
 }
 
-// start fills the pool, then starts the refiller. An instance that fails
-// now is left to the refiller.
+// start makes the spare instances, then starts the refiller. An instance
+// that fails now is left to the refiller.
 func (pl *pool) start() {
-	for pl.live.Load() < int64(cap(pl.idle)) {
+	for pl.needsMore() {
 		inst, err := pl.v.instantiate(pl.ctx)
 		if err != nil {
 			break
@@ -86,14 +98,14 @@ func (pl *pool) wake() {
 	}
 }
 
-// refill keeps PoolSize instances alive, replacing those discarded after
-// a fault. Failing instantiations are retried with a growing pause and
-// logged once per streak.
+// refill keeps spareInstances idle (PoolSize allowing), replacing those
+// taken or discarded after a fault. Failing instantiations are retried
+// with a growing pause and logged once per streak.
 func (pl *pool) refill() {
 	defer close(pl.done)
 	var backoff time.Duration
 	for {
-		for pl.live.Load() < int64(cap(pl.idle)) {
+		for pl.needsMore() {
 			inst, err := pl.v.instantiate(pl.ctx)
 			if pl.ctx.Err() != nil {
 				if inst != nil {
@@ -166,12 +178,16 @@ func (pl *pool) get(timeout time.Duration) (*instance, error) {
 	}
 	select {
 	case inst := <-pl.idle:
+		if len(pl.idle) < spareInstances {
+			pl.wake()
+		}
 		return inst, nil
 	default:
 	}
 	pl.wake()
 	select {
 	case inst := <-pl.idle:
+		pl.wake()
 		return inst, nil
 	case <-expired():
 		<-pl.slots

@@ -158,14 +158,14 @@ func TestReloadRefusedKeepsOld(t *testing.T) {
 
 	// Unchanged file and settings: nothing done.
 	install(t, "state", dir, "state")
-	before := p.Stats().Instances
+	before := p.cur.Load()
 	r = reload(t, m, path, allGrants)
-	if !r.Unchanged || r.OldHash != r.NewHash || p.Stats().Instances != before {
-		t.Fatalf("unchanged reload = %+v, instances %d → %d", r, before, p.Stats().Instances)
+	if !r.Unchanged || r.OldHash != r.NewHash || p.cur.Load() != before {
+		t.Fatalf("unchanged reload = %+v, version replaced: %v", r, p.cur.Load() != before)
 	}
 	// New settings with the same file: a new version.
 	r = reload(t, m, path, Settings{Grants: []string{"timers", "kv"}, Config: []byte(`{"a":1}`)})
-	if r.Unchanged || p.Stats().Instances == before {
+	if r.Unchanged || p.cur.Load() == before {
 		t.Fatalf("settings change = %+v", r)
 	}
 	if got := stAck(t, p, newNS("/").sock("A", ""), "config", `[]`); got != `["{\"a\":1}"]` {

@@ -431,3 +431,58 @@ func TestSlowConsumerDoesNotStallRoom(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// Clients flooding a plugin with calls that loop until their deadline:
+// each such call is faulted, and the plugin, over its budget, is throttled
+// to fewer call slots than there are cores, so a neighbour plugin's events
+// keep their latency.
+func TestLoopingEventFloodDoesNotStarveNeighbours(t *testing.T) {
+	toml := `
+[plugin.hostile]
+grants = ["kv", "timers"]
+call_timeout = "200ms"
+[[namespace]]
+name = "/"
+handler = "hot"
+[[namespace]]
+name = "/hog"
+handler = "hostile"
+`
+	e := startHot(t, false, toml, hostileWasm)
+	canary := dialNsp(t, e.addr, "/")
+	stop := make(chan struct{})
+	defer close(stop)
+	for range 4 {
+		hog := dialNsp(t, e.addr, "/hog")
+		go func() {
+			for i := 1; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				hog.send(t, `42/hog,`+strconv.Itoa(i)+`["spin"]`)
+				select {
+				case <-hog.msgs: // the "handler failed" ack
+				case <-stop:
+					return
+				case <-hog.closed:
+					return
+				}
+			}
+		}()
+	}
+	e.logs.waitFor(t, 3*time.Second, `"plugin":"hostile"`, "deadline exceeded")
+	var lat []time.Duration
+	for i := range 40 {
+		start := time.Now()
+		canary.call(t, i+1, "echo", i)
+		lat = append(lat, time.Since(start))
+	}
+	slices.Sort(lat)
+	p50, worst := lat[len(lat)/2], lat[len(lat)-1]
+	t.Logf("canary latency with 4 clients flooding a looping handler: p50 %v, max %v", p50, worst)
+	if p50 > 50*time.Millisecond || worst > 500*time.Millisecond {
+		t.Fatalf("canary latency p50 %v, max %v: the flooded plugin starves its neighbour", p50, worst)
+	}
+}

@@ -12,7 +12,9 @@ type NamespaceBroadcast struct {
 }
 
 // Of starts a broadcast to namespace nsp (e.g. "/chat"), which must exist
-// on the server: Emit returns ErrNotFound otherwise. Without To it reaches
+// on the server: Emit returns ErrNotFound otherwise. The plugin must serve
+// nsp (server.toml routes it there) or be granted it ("emit:/chat" in its
+// grants): Emit returns ErrNotAllowed otherwise. Without To it reaches
 // every socket of the namespace.
 func Of(nsp string) *NamespaceBroadcast { return &NamespaceBroadcast{nsp: nsp} }
 

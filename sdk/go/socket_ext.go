@@ -138,12 +138,14 @@ func (v Value) fields(fn func(key string, val Value)) {
 	}
 }
 
-// Data returns the socket's data, kept by the host for the socket's
-// lifetime (it survives plugin reloads): JSON, absent when never set.
+// Data returns this plugin's data on the socket, kept by the host for the
+// socket's lifetime (it survives plugin reloads): JSON, absent when never
+// set. Each plugin has its own: another plugin serving the same socket
+// neither sees nor overwrites it.
 func (s *Socket) Data() Value { return getter(hostSocketData) }
 
-// SetData replaces the socket's data with b, a JSON value (empty clears
-// it). It fails with ErrLimit over the plugin's max socket data (default
+// SetData replaces this plugin's data on the socket with b, a JSON value
+// (empty clears it). It fails with ErrLimit over the plugin's max socket data (default
 // 64 KiB) and with ErrInvalid when b is not JSON. Connection middleware
 // uses it to attach claims to the socket.
 func (s *Socket) SetData(b []byte) error {

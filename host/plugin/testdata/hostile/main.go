@@ -160,6 +160,11 @@ func init() {
 	sockwasm.OnEvent("echo", func(s *sockwasm.Socket, e *sockwasm.Event) {
 		e.Ack(e.Args())
 	})
+	// spin loops until the call's deadline.
+	sockwasm.OnEvent("spin", func(s *sockwasm.Socket, e *sockwasm.Event) {
+		for {
+		}
+	})
 	// join [room]; shout [text] broadcasts to room "lobby", acked [0].
 	sockwasm.OnEvent("join", func(s *sockwasm.Socket, e *sockwasm.Event) {
 		room, _ := e.Arg(0).AsString()
