@@ -424,7 +424,7 @@ func (s *Session) pingTimeoutLocked() func() {
 // (and its queue) alive by sending pongs blindly.
 func (s *Session) onPong() {
 	s.mu.Lock()
-	if s.state == stateOpen && s.awaitingPong && !s.pingQueued {
+	if s.state == stateOpen && s.awaitingPong && !s.pingQueued && !s.pingExpiredLocked(time.Now()) {
 		s.awaitingPong = false
 		// The next ping is due one interval after this one was (hbDue is
 		// its due time plus the timeout), not after the pong: the pings

@@ -58,9 +58,9 @@ type call struct {
 	p      *Plugin
 	v      *version // the version running the call, set by invoke
 
-	// depth counts the calls before this one in a chain of calls that
-	// followed one another at once (Limits.MaxCallChain).
-	depth int
+	// chain is the budget of the chain of calls this one belongs to, when
+	// it follows another at once (Limits.MaxCallChain); nil otherwise.
+	chain *chainBudget
 	// Budget used so far (Limits.MaxSendsPerCall, MaxDeferredPerCall,
 	// MaxLogBytesPerCall).
 	sends, deferred, logBytes int

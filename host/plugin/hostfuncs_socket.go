@@ -163,12 +163,16 @@ func selection(m api.Module, rp, rl, ep, el uint64) (socketio.BroadcastOptions, 
 
 // hostBroadcastWithAck starts a broadcast with acks whose answers come
 // back in an ACK_RESPONSE call of this socket. A broadcast that reached
-// nobody answers at once: such answers extend a chain of calls that no
-// client or clock paces, which MaxCallChain bounds.
+// nobody answers at once: such answers make calls that no client or clock
+// paces, a chain (or a tree, when a call asks several times) whose calls
+// share one budget of MaxCallChain.
 func hostBroadcastWithAck(ctx context.Context, m api.Module, stack []uint64) {
 	c := currentCall(ctx)
-	if c.depth >= c.v.lim.MaxCallChain {
-		ret(stack, c.limited("a chain of calls answered at once is longer than max_call_chain"))
+	if c.chain == nil {
+		c.chain = &chainBudget{left: c.v.lim.MaxCallChain}
+	}
+	if c.chain.left <= 0 {
+		ret(stack, c.limited("calls answered at once, one after another, over max_call_chain"))
 		return
 	}
 	opts, name, args, atts, code := broadcastParams(c, m, stack, c.sock.ID())
@@ -189,27 +193,32 @@ func hostBroadcastWithAck(ctx context.Context, m api.Module, stack []uint64) {
 	// The socketio layer runs the callback after this call has returned,
 	// serialized with the socket's other calls.
 	immediate, err := t.BroadcastWithAck(opts, name, args, atts, timeout, func(rs []socketio.AckReply, err error) {
-		p.broadcastAckResponse(t, actx, rs, err, next.depth)
+		p.broadcastAckResponse(t, actx, rs, err, next.chain)
 	})
 	if err != nil {
 		p.releaseAckContext(len(actx))
 	} else if immediate {
-		next.depth = c.depth + 1
+		c.chain.left--
+		next.chain = c.chain
 	}
 	ret(stack, errCode(c, err))
 }
 
-// chainLink carries the chain depth to the call a host function causes;
-// it is set before that call can run (both run on the socket's executor).
-type chainLink struct{ depth int }
+// chainBudget is what is left to a chain of calls that follow one another
+// at once; every call of the chain, however it branches, takes from it.
+type chainBudget struct{ left int }
+
+// chainLink carries the chain to the call a host function causes; it is
+// set before that call can run (both run on the socket's executor).
+type chainLink struct{ chain *chainBudget }
 
 // broadcastAckResponse makes the ACK_RESPONSE call of a broadcast_with_ack.
-func (p *Plugin) broadcastAckResponse(t target, ctx []byte, rs []socketio.AckReply, err error, depth int) {
+func (p *Plugin) broadcastAckResponse(t target, ctx []byte, rs []socketio.AckReply, err error, chain *chainBudget) {
 	p.releaseAckContext(len(ctx))
 	c := p.newCall(KindAckResponse)
 	defer freeCall(c)
 	c.sock = t
-	c.depth = depth
+	c.chain = chain
 	args, atts := encodeReplies(rs)
 	c.atts = atts
 	ff := frameFields{

@@ -119,14 +119,14 @@ func (s *kvStore) set(key string, val []byte, ttl time.Duration) int32 {
 	return s.store(key, kvEntry{val: val, exp: expiry(now, ttl)}, now.UnixNano())
 }
 
-func (s *kvStore) delete(key string) bool {
+func (s *kvStore) delete(key string) (bool, int32) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	_, ok := s.lookup(key, time.Now().UnixNano())
 	if ok {
 		s.remove(key)
 	}
-	return ok
+	return ok, 0
 }
 
 // incr adds delta to the decimal integer stored at key (absent counts as
@@ -245,7 +245,7 @@ func kvOf(c *call) kvOps {
 type kvOps interface {
 	get(key string) ([]byte, bool)
 	set(key string, val []byte, ttl time.Duration) int32
-	delete(key string) bool
+	delete(key string) (bool, int32)
 	incr(key string, delta int64) (int64, int32)
 	cas(key string, old, val []byte, flags uint32, ttl time.Duration) int32
 }
@@ -297,11 +297,15 @@ func hostKVDelete(ctx context.Context, m api.Module, stack []uint64) {
 	if !ok {
 		return
 	}
-	if kvOf(c).delete(key) {
+	deleted, code := kvOf(c).delete(key)
+	switch {
+	case code != 0:
+		ret(stack, c.kvLimit(code))
+	case deleted:
 		ret(stack, 1)
-		return
+	default:
+		ret(stack, 0)
 	}
-	ret(stack, 0)
 }
 
 // hostKVIncr is kv_incr(key_ptr, key_len, delta i64, out_ptr) -> 0; the
@@ -408,12 +412,15 @@ func (s stagedStore) set(key string, val []byte, ttl time.Duration) int32 {
 	return s.put(key, stagedKV{e: kvEntry{val: val, exp: expiry(now, ttl)}})
 }
 
-func (s stagedStore) delete(key string) bool {
+func (s stagedStore) delete(key string) (bool, int32) {
 	_, ok := s.lookup(key, time.Now().UnixNano())
-	if ok {
-		s.put(key, stagedKV{deleted: true})
+	if !ok {
+		return false, 0
 	}
-	return ok
+	if code := s.put(key, stagedKV{deleted: true}); code != 0 {
+		return false, code
+	}
+	return true, 0
 }
 
 func (s stagedStore) incr(key string, delta int64) (int64, int32) {

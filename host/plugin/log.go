@@ -64,13 +64,13 @@ func (l *logLimiter) allow(rate int) bool {
 // summarize writes how many lines were dropped in the last second.
 func (l *logLimiter) summarize() {
 	l.mu.Lock()
-	n := l.pending
+	n, rate := l.pending, l.rate
 	l.pending = 0
 	l.summary = nil
 	stopped := l.stopped
 	l.mu.Unlock()
 	if n > 0 && !stopped {
-		l.log.Warn().Uint64("dropped", n).Int("per_second", l.rate).Msg(l.what + " over the rate limit dropped")
+		l.log.Warn().Uint64("dropped", n).Int("per_second", rate).Msg(l.what + " over the rate limit dropped")
 	}
 }
 
@@ -154,8 +154,10 @@ func (c *call) endLog() {
 }
 
 // lineWriter turns a guest's stdout or stderr into log lines; it belongs
-// to one instance, whose current call it charges.
+// to one instance (set once it exists: _initialize writes before), whose
+// current call it charges.
 type lineWriter struct {
+	v      *version
 	inst   *instance
 	stream string
 	mu     sync.Mutex
@@ -179,7 +181,7 @@ func (w *lineWriter) Write(b []byte) (int, error) {
 			b = b[room:]
 			continue
 		}
-		w.buf = append(w.buf, b[:i]...)
+		w.buf = append(w.buf, b[:min(i, maxLogLine-len(w.buf))]...)
 		w.emit()
 		b = b[i+1:]
 	}
@@ -187,9 +189,11 @@ func (w *lineWriter) Write(b []byte) (int, error) {
 }
 
 func (w *lineWriter) emit() {
+	var c *call
 	if w.inst != nil {
-		w.inst.v.guestLog(w.inst.cur, zerolog.InfoLevel, w.stream, w.buf)
+		c = w.inst.cur
 	}
+	w.v.guestLog(c, zerolog.InfoLevel, w.stream, w.buf)
 	w.buf = w.buf[:0]
 }
 

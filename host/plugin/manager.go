@@ -110,6 +110,7 @@ func (m *Manager) Reload(ctx context.Context, path string, s Settings) (ReloadRe
 	}
 	p.kv.setLimits(v.lim.MaxKVEntries, v.lim.MaxKVBytes)
 	p.timers.setMax(v.lim.MaxTimers)
+	st.apply(p)
 	if fresh {
 		p.cur.Store(v)
 		m.mu.Lock()
@@ -118,7 +119,7 @@ func (m *Manager) Reload(ctx context.Context, path string, s Settings) (ReloadRe
 	} else {
 		p.swap(v)
 	}
-	st.commit(p)
+	st.startTimers(p)
 	log.Info().Str("old", res.OldHash).Str("new", res.NewHash).Dur("took", time.Since(start)).Msg("plugin loaded")
 	return res, nil
 }

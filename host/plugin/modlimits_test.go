@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/rs/zerolog"
 )
 
 // guestFunc is a function of a hand-encoded guest: its local groups
@@ -280,5 +282,81 @@ func TestLeftSocketCannotKeepCalling(t *testing.T) {
 	}
 	if st := p.Stats(); st.Faults != 0 {
 		t.Errorf("faults %d", st.Faults)
+	}
+}
+
+// Modules whose counts claim more than their bytes hold, or more than a
+// limit allows, in any of the vectors wazero's decoder allocates for
+// before reading them: each is refused by checkModule, so none reaches
+// the decoder (which would die of "out of memory", a fatal error).
+func TestModuleCountsBounded(t *testing.T) {
+	huge := []byte{0xff, 0xff, 0xff, 0xff, 0x0f} // 2³²−1
+	mod := func(secs ...[]byte) []byte {
+		out := []byte{0, 'a', 's', 'm', 1, 0, 0, 0}
+		for _, s := range secs {
+			out = append(out, s...)
+		}
+		return out
+	}
+	manyTables := leb(1000)
+	for range 1000 {
+		manyTables = append(manyTables, 0x70, 1, 0xa0, 0x8d, 0x06, 0xa0, 0x8d, 0x06) // min = max = 100 000
+	}
+	for _, tt := range []struct {
+		name string
+		bin  []byte
+		want string
+	}{
+		{"element segments", mod(section(9, huge)), "element segments: 4294967295 declared"},
+		{"element items", mod(section(9, append([]byte{1, 1, 0}, huge...))), "items of an element segment: 4294967295 declared"},
+		{"tables", mod(section(4, manyTables)), "1000 tables, more than the 8"},
+		{"types", mod(section(1, huge)), "types: 4294967295 declared"},
+		{"parameters", mod(section(1, append([]byte{1, 0x60}, huge...))), "parameters or results of a type: 4294967295 declared"},
+		{"exports", mod(section(7, huge)), "exports: 4294967295 declared"},
+		{"imports", mod(section(2, huge)), "imports: 4294967295 declared"},
+		{"data bytes", mod(section(11, append([]byte{1, 1}, huge...))), "section 11: truncated"},
+		{"data count", mod(section(12, huge)), "data segments: 4294967295, over max_functions"},
+		{"function names", mod(section(0, append(append(name("name"), 1, 5), huge...))), "function names: 4294967295 declared"},
+		{"local names", mod(section(0, append(append(name("name"), 2, 7, 1, 0), huge...))), "local names: 4294967295 declared"},
+		{"memories", mod(section(5, []byte{2, 0, 1, 0, 1})), "2 memories"},
+		{"constant expression", mod(section(6, []byte{1, 0x7f, 0, 0x00, 0x0b})), "instruction 0x0 in a constant expression"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := checkModule(tt.bin, ModuleLimits{}.withDefaults())
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("checkModule = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// An INIT stage at max_kv_entries cannot record a deletion: kv_delete says
+// ERR_LIMIT, and the key stays (it was not deleted).
+func TestStagedDeleteAtLimit(t *testing.T) {
+	var base kvStore
+	base.init(10, 1<<20)
+	base.set("a", []byte("1"), 0)
+	s := stagedStore{st: &stage{}, base: &base, lim: Limits{MaxKVEntries: 1, MaxKVBytes: 1 << 20}}
+	if code := s.set("b", []byte("2"), 0); code != 0 {
+		t.Fatal(code)
+	}
+	deleted, code := s.delete("a")
+	if _, still := s.get("a"); deleted || code != ErrLimit || !still {
+		t.Fatalf("delete = %v, %d; a still there: %v", deleted, code, still)
+	}
+}
+
+// The log limiter's summary reads the rate under its lock (-race).
+func TestLogLimiterSummaryRace(t *testing.T) {
+	log := zerolog.Nop()
+	var l logLimiter
+	l.init(&log, 1, "lines")
+	for deadline := time.Now().Add(1200 * time.Millisecond); time.Now().Before(deadline); {
+		l.allow(2)
+		time.Sleep(200 * time.Microsecond)
+	}
+	l.stop()
+	if l.dropped.Load() == 0 {
+		t.Fatal("nothing dropped at 1 line a second")
 	}
 }

@@ -152,8 +152,9 @@ func LoadFile(ctx context.Context, path string, opts Options, cache wazero.Compi
 		p.warns.stop()
 		return nil, err
 	}
+	st.apply(p)
 	p.cur.Store(v)
-	st.commit(p)
+	st.startTimers(p)
 	return p, nil
 }
 
@@ -347,8 +348,9 @@ func moduleHash(bin []byte) string {
 // limits, compiled under CompileTimeout, validated, instantiated, given
 // its INIT call. The version is not current. What INIT did to the
 // plugin's state (timers, key-value writes) is staged in the returned
-// stage: the caller commits it once the version is current, and a refused
-// version leaves the plugin's state as it was.
+// stage: the caller applies it when it makes the version current (and
+// starts its timers right after), and a refused version leaves the
+// plugin's state as it was.
 func (p *Plugin) build(ctx context.Context, path string, bin []byte, s Settings) (*version, *stage, error) {
 	lim := p.opts.limits(s)
 	v := &version{

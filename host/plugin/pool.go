@@ -98,6 +98,11 @@ func (pl *pool) wake() {
 	}
 }
 
+// maxRefillPause bounds the pause between failed instantiations: a module
+// whose _initialize fails or loops every time costs the host at most one
+// instantiation deadline every maxRefillPause.
+const maxRefillPause = 10 * time.Second
+
 // refill keeps spareInstances idle (PoolSize allowing), replacing those
 // taken or discarded after a fault. Failing instantiations are retried
 // with a growing pause and logged once per streak.
@@ -117,7 +122,7 @@ func (pl *pool) refill() {
 				if backoff == 0 {
 					pl.v.log.Warn().Err(err).Msg("creating an instance failed; retrying")
 				}
-				backoff = min(max(2*backoff, 10*time.Millisecond), time.Second)
+				backoff = min(max(2*backoff, 10*time.Millisecond), maxRefillPause)
 				select {
 				case <-time.After(backoff):
 				case <-pl.ctx.Done():
@@ -223,8 +228,8 @@ func (pl *pool) close(inst *instance) {
 // instantiate creates an instance under Limits.instantiateTimeout; ctx
 // cancels it sooner.
 func (v *version) instantiate(ctx context.Context) (*instance, error) {
-	out := &lineWriter{stream: "stdout"}
-	errw := &lineWriter{stream: "stderr"}
+	out := &lineWriter{v: v, stream: "stdout"}
+	errw := &lineWriter{v: v, stream: "stderr"}
 	ctx, cancel := context.WithTimeout(ctx, v.lim.instantiateTimeout())
 	defer cancel()
 	mod, err := v.rt.InstantiateModule(ctx, v.compiled, v.modCfg.WithStdout(out).WithStderr(errw))

@@ -8,8 +8,8 @@ import (
 // stage is what an INIT call did to the plugin's state, held back until
 // the version is accepted: the timers it set (their ids reserved), the
 // running timers it canceled, and its key-value writes (an overlay the
-// INIT call reads through). commit applies it; a refused version drops
-// it, so a refused INIT leaves no timer and no write behind.
+// INIT call reads through). apply and startTimers make it real; a refused
+// version drops it, so a refused INIT leaves no timer and no write behind.
 type stage struct {
 	timers  []*pluginTimer
 	cancels []uint32
@@ -23,16 +23,15 @@ type stagedKV struct {
 	deleted bool
 }
 
-// commit applies the stage to p; a nil stage does nothing.
-func (st *stage) commit(p *Plugin) {
+// apply writes the stage's key-value writes and cancels the timers it
+// canceled, before the version becomes current: its first calls see the
+// state its INIT made. A nil stage does nothing.
+func (st *stage) apply(p *Plugin) {
 	if st == nil {
 		return
 	}
 	for _, id := range st.cancels {
 		p.timers.cancel(id)
-	}
-	for _, t := range st.timers {
-		p.timers.start(t)
 	}
 	now := time.Now().UnixNano()
 	p.kv.mu.Lock()
@@ -47,6 +46,17 @@ func (st *stage) commit(p *Plugin) {
 		if code := p.kv.store(k, w.e, now); code != 0 {
 			p.log.Warn().Str("key", k).Msg("INIT's key-value write dropped: the store is full")
 		}
+	}
+}
+
+// startTimers starts the stage's timers, once the version is current: they
+// fire into it.
+func (st *stage) startTimers(p *Plugin) {
+	if st == nil {
+		return
+	}
+	for _, t := range st.timers {
+		p.timers.start(t)
 	}
 }
 

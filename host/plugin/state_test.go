@@ -298,8 +298,8 @@ func TestKVStoreBounds(t *testing.T) {
 		t.Fatalf("overflow: %d", code)
 	}
 	// The byte bound: keys plus values.
-	s.delete("a")
-	s.delete("c")
+	_, _ = s.delete("a")
+	_, _ = s.delete("c")
 	if s.bytes != 0 {
 		t.Fatalf("bytes = %d after deleting everything", s.bytes)
 	}

@@ -86,6 +86,21 @@ func TestCallChainBounded(t *testing.T) {
 	}
 }
 
+// A call that asks four times from each at-once answer grows a tree of
+// calls; the tree shares one budget: max_call_chain calls in all.
+func TestCallTreeBounded(t *testing.T) {
+	e := startHot(t, false, hostileTOML, hostileWasm)
+	c := dialNsp(t, e.addr, "/")
+	if got := c.call(t, 1, "fan"); got != "[4,0]" {
+		t.Fatalf("fan = %s", got)
+	}
+	e.logs.waitFor(t, 5*time.Second, "host call refused", "broadcast_with_ack", "max_call_chain")
+	// The calls of the tree come before the next event (one executor).
+	if got := c.call(t, 2, "getdata"); got != `[{"n":16}]` {
+		t.Fatalf("after the tree: %s", got)
+	}
+}
+
 // Per-call budgets: sends, deferred operations.
 func TestCallBudgets(t *testing.T) {
 	e := startHot(t, false, hostileTOML+"[plugins]\nmax_sends_per_call = 100\n", hostileWasm)

@@ -241,9 +241,31 @@ func (c *client) connect(p *sp.Packet) {
 		c.abandon(s)
 		return
 	}
+	// The socket joins its namespace before the client lists it and
+	// before it counts as connected: whoever disconnects it from then on
+	// finds it whole. A dynamic namespace may have been removed while the
+	// middleware ran (another socket was its last and left): it joins the
+	// successor.
+	for tries := 0; !n.add(s); tries++ {
+		cerr = errInvalidNamespace
+		if tries < 3 {
+			n, cerr = c.srv.resolve(p.Namespace)
+		}
+		if cerr != nil {
+			c.sendConnectError(p.Namespace, cerr)
+			c.abandon(s)
+			return
+		}
+		// Rooms joined by the middleware move along.
+		rooms := s.nsp.adapter.SocketRooms(s.id)
+		s.nsp.adapter.DelAll(s.id)
+		s.nsp, h = n, n.handler()
+		n.adapter.AddAll(s.id, rooms)
+	}
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
+		n.remove(s)
 		c.abandon(s)
 		return
 	}
@@ -255,28 +277,6 @@ func (c *client) connect(p *sp.Packet) {
 		c.timer.Stop()
 	}
 	s.connected.Store(true)
-	// A dynamic namespace may have been removed while the middleware ran
-	// (another socket was its last and left): join its successor.
-	for tries := 0; !n.add(s); tries++ {
-		cerr = errInvalidNamespace
-		if tries < 3 {
-			n, cerr = c.srv.resolve(p.Namespace)
-		}
-		if cerr != nil {
-			s.connected.Store(false)
-			c.mu.Lock()
-			delete(c.sockets, p.Namespace)
-			c.mu.Unlock()
-			c.sendConnectError(p.Namespace, cerr)
-			c.abandon(s)
-			return
-		}
-		// Rooms joined by the middleware move along.
-		rooms := s.nsp.adapter.SocketRooms(s.id)
-		s.nsp.adapter.DelAll(s.id)
-		s.nsp, h = n, n.handler()
-		n.adapter.AddAll(s.id, rooms)
-	}
 	buf := make([]byte, 0, 16+len(n.name)+len(s.id))
 	buf = sp.AppendHeader(buf, sp.Header{Type: sp.Connect, Namespace: n.name})
 	buf = append(buf, `{"sid":`...)

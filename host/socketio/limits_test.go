@@ -4,8 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/sockwasm/sockwasm/host/engineio"
 )
 
 // A call posted to a client from another client's goroutine (here: B's
@@ -208,5 +211,34 @@ func TestKeepEmptyDynamicNamespaces(t *testing.T) {
 	h.waitDisconnect(t)
 	if e.srv.Of("/x") == nil {
 		t.Fatal("namespace removed despite KeepEmptyDynamicNamespaces")
+	}
+}
+
+// EmitWithAck either fails or calls cb, never both: an emit whose send
+// fails after the ack timed out (or the socket left) reports through cb.
+func TestEmitWithAckErrorOrCallbackNotBoth(t *testing.T) {
+	var errs, cbs atomic.Int64
+	done := make(chan struct{})
+	h := newHandler()
+	h.onConnect = func(*Socket) {}
+	h.onEvent = func(s *Socket, ev *Event) {
+		defer close(done)
+		s.c.es.Close(engineio.ReasonForcedClose) // the socket leaves after this call
+		for range 20000 {
+			if err := s.EmitWithAck("q", nil, nil, time.Nanosecond, func(AckResponse) { cbs.Add(1) }); err != nil {
+				errs.Add(1)
+			}
+		}
+	}
+	e := newEnv(t, Options{}, map[string]NamespaceHandler{"/": h})
+	ws, _ := connectN(t, e, 1)
+	ws[0].send(`2["go"]`)
+	<-done
+	deadline := time.Now().Add(3 * time.Second)
+	for errs.Load()+cbs.Load() != 20000 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := errs.Load() + cbs.Load(); n != 20000 {
+		t.Fatalf("%d errors + %d callbacks for 20000 emits", errs.Load(), cbs.Load())
 	}
 }

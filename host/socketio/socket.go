@@ -201,8 +201,14 @@ func (s *Socket) EmitWithAck(name string, args []byte, atts [][]byte, timeout ti
 	s.mu.Unlock()
 	if err := s.send(text, atts); err != nil {
 		s.mu.Lock()
+		pending := s.acks[id] == pa
 		delete(s.acks, id)
 		s.mu.Unlock()
+		if !pending {
+			// The timeout or the socket's leaving already took the ack
+			// and scheduled cb: it reports the outcome, exactly once.
+			return nil
+		}
 		if pa.timer != nil {
 			pa.timer.Stop()
 		}

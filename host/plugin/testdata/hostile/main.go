@@ -92,7 +92,22 @@ func init() {
 			return sockwasm.In("nobody").EmitWithAck("q", []byte(`[]`), time.Second, []byte("chain"))
 		})
 	})
+	// fan: the same, asking four times from each answer: a tree of calls.
+	sockwasm.OnEvent("fan", func(s *sockwasm.Socket, e *sockwasm.Event) {
+		s.SetData([]byte(`{"n":0}`))
+		result(e, 4, func(int) error {
+			return sockwasm.In("nobody").EmitWithAck("q", []byte(`[]`), time.Second, []byte("fan"))
+		})
+	})
 	sockwasm.OnAckResponse(func(s *sockwasm.Socket, r *sockwasm.AckResponse) {
+		if string(r.Context) == "fan" {
+			n, _ := s.Data().Get("n").AsInt()
+			s.SetData([]byte(`{"n":` + strconv.Itoa(int(n)+1) + `}`))
+			for range 4 {
+				sockwasm.In("nobody").EmitWithAck("q", []byte(`[]`), time.Second, []byte("fan"))
+			}
+			return
+		}
 		if string(r.Context) != "chain" {
 			return
 		}
