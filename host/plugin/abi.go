@@ -107,6 +107,8 @@ const (
 	maxRooms = 1024
 	// maxAckTimeout bounds the timeout of an emit or broadcast with acks.
 	maxAckTimeout = 10 * 60 * 1000 // ms
+	// maxRejectBytes bounds the message plus data of a refusal.
+	maxRejectBytes = 64 << 10
 )
 
 // handlerFailedAck is sent to a client whose ack is unanswered when the

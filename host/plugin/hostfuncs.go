@@ -613,6 +613,12 @@ func hostDisconnect(ctx context.Context, m api.Module, stack []uint64) {
 // refusal, message and optional JSON data.
 func hostReject(ctx context.Context, m api.Module, stack []uint64) {
 	c := currentCall(ctx)
+	if uint64(uint32(stack[1]))+uint64(uint32(stack[3])) > maxRejectBytes {
+		// Still a refusal: a guest that meant to refuse must not accept.
+		c.reject = internalError
+		ret(stack, c.limited("reject message and data over 64 KiB"))
+		return
+	}
 	msg, ok := copyIn(m, stack[0], stack[1])
 	if !ok {
 		ret(stack, ErrMemory)

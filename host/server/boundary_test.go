@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 )
 
 // The plugin boundary, tried as an attacker would: each test gives a
@@ -499,5 +501,38 @@ handler = "hostile"
 	t.Logf("canary latency with 4 clients flooding a looping handler: p50 %v, max %v", p50, worst)
 	if p50 > 50*time.Millisecond || worst > 500*time.Millisecond {
 		t.Fatalf("canary latency p50 %v, max %v: the flooded plugin starves its neighbour", p50, worst)
+	}
+}
+
+// A refusal's text is bounded; one over the bound still refuses.
+func TestRejectBounded(t *testing.T) {
+	for _, tt := range []struct {
+		size int
+		want string
+	}{
+		{10, `44{"message":"xxxxxxxxxx"}`},
+		{70000, `44{"message":"internal error"}`},
+	} {
+		t.Run(strconv.Itoa(tt.size), func(t *testing.T) {
+			toml := "[plugin.hostile]\ngrants = [\"kv\", \"timers\"]\n[plugin.hostile.config]\nreject_size = " + strconv.Itoa(tt.size) +
+				"\n[[namespace]]\nname = \"/\"\nmiddleware = [\"hostile\"]\nhandler = \"hostile\"\n"
+			e := startHot(t, false, toml, hostileWasm)
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			c, _, err := websocket.Dial(ctx, "ws://"+e.addr+"/socket.io/?EIO=4&transport=websocket", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.CloseNow()
+			if _, m, err := c.Read(ctx); err != nil || !strings.HasPrefix(string(m), "0{") {
+				t.Fatalf("open: %q %v", m, err)
+			}
+			if err := c.Write(ctx, websocket.MessageText, []byte("40")); err != nil {
+				t.Fatal(err)
+			}
+			if _, m, err := c.Read(ctx); err != nil || string(m) != tt.want {
+				t.Fatalf("connect answer %.60q (%v), want %q", m, err, tt.want)
+			}
+		})
 	}
 }

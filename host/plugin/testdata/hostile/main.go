@@ -198,6 +198,10 @@ func init() {
 	// plugin's socket data; the event middleware refuses "mwdata" with
 	// that data as the message, so a client can see it.
 	sockwasm.OnConnect(func(s *sockwasm.Socket) *sockwasm.ConnectError {
+		// A refusal of reject_size bytes, when configured.
+		if n, ok := sockwasm.Config().Get("reject_size").AsInt(); ok {
+			return &sockwasm.ConnectError{Message: strings.Repeat("x", int(n))}
+		}
 		if owner, ok := sockwasm.Config().Get("owner").AsString(); ok {
 			s.SetData(append(sockwasm.AppendString([]byte(`{"owner":`), owner), '}'))
 		}
