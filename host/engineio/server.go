@@ -16,6 +16,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/rs/zerolog"
 
+	"github.com/sockwasm/sockwasm/host/internal/track"
 	eio "github.com/sockwasm/sockwasm/protocol/engineio"
 )
 
@@ -96,7 +97,7 @@ type Server struct {
 	// closingConns are WebSockets in their close handshake.
 	closingConns map[*websocket.Conn]net.Conn
 
-	goroutines tracker
+	goroutines track.Group
 	// readBuffers holds the buffers WebSocket messages are read into;
 	// messages are copied out before they reach the Receiver.
 	readBuffers sync.Pool
@@ -293,7 +294,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		case <-tick.C:
 		}
 	}
-	if err := s.goroutines.wait(ctx); err != nil {
+	if err := s.goroutines.Wait(ctx); err != nil {
 		s.abort()
 		return err
 	}
@@ -507,53 +508,5 @@ func (s *Server) preflight(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// tracker counts goroutines so that Shutdown can wait for them. Unlike a
-// sync.WaitGroup it may be added to while someone waits.
-type tracker struct {
-	mu   sync.Mutex
-	n    int
-	idle chan struct{}
-}
-
-func (t *tracker) add() {
-	t.mu.Lock()
-	if t.n == 0 {
-		t.idle = make(chan struct{})
-	}
-	t.n++
-	t.mu.Unlock()
-}
-
-func (t *tracker) done() {
-	t.mu.Lock()
-	t.n--
-	if t.n == 0 {
-		close(t.idle)
-	}
-	t.mu.Unlock()
-}
-
-func (t *tracker) wait(ctx context.Context) error {
-	t.mu.Lock()
-	if t.n == 0 {
-		t.mu.Unlock()
-		return nil
-	}
-	idle := t.idle
-	t.mu.Unlock()
-	select {
-	case <-idle:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
 // goRun runs f in a goroutine the server tracks.
-func (s *Server) goRun(f func()) {
-	s.goroutines.add()
-	go func() {
-		defer s.goroutines.done()
-		f()
-	}()
-}
+func (s *Server) goRun(f func()) { s.goroutines.Go(f) }

@@ -232,6 +232,19 @@ func copyIn(m api.Module, ptr, n uint64) ([]byte, bool) {
 	return append([]byte(nil), b...), true
 }
 
+// copyBounded copies guest memory [ptr, ptr+n), refusing more than limit
+// bytes with ERR_LIMIT, why naming the limit.
+func copyBounded(c *call, m api.Module, ptr, n uint64, limit int, why string) ([]byte, int32) {
+	if int64(uint32(n)) > int64(limit) {
+		return nil, c.limited(why)
+	}
+	b, ok := copyIn(m, ptr, n)
+	if !ok {
+		return nil, ErrMemory
+	}
+	return b, 0
+}
+
 // writeOut copies data to the guest buffer when it fits and returns the
 // length of data either way (the guest retries with a larger buffer).
 func writeOut(m api.Module, buf, limit uint64, data []byte) int32 {
@@ -502,12 +515,9 @@ func broadcastParams(c *call, m api.Module, p []uint64, sender string) (opts soc
 // reserving its bytes against the plugin's MaxPendingAckBytes (released by
 // the ACK_RESPONSE call, or by release when the emit fails).
 func ackContext(c *call, m api.Module, ptr, n uint64) ([]byte, int32) {
-	if int64(uint32(n)) > int64(c.v.lim.MaxAckContext) {
-		return nil, c.limited("ack context over max_ack_context")
-	}
-	b, ok := copyIn(m, ptr, n)
-	if !ok {
-		return nil, ErrMemory
+	b, code := copyBounded(c, m, ptr, n, c.v.lim.MaxAckContext, "ack context over max_ack_context")
+	if code != 0 {
+		return nil, code
 	}
 	if !c.p.reserveAckContext(len(b), c.v.lim.MaxPendingAckBytes) {
 		return nil, c.limited("pending ack contexts over max_pending_ack_bytes")

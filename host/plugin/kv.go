@@ -210,14 +210,7 @@ func kvTTL(ms uint64) (time.Duration, int32) {
 
 // kvValue copies a value argument, bounded by the version's MaxKVValue.
 func kvValue(c *call, m api.Module, ptr, n uint64) ([]byte, int32) {
-	if int64(uint32(n)) > int64(c.v.lim.MaxKVValue) {
-		return nil, c.limited("value over max_kv_value")
-	}
-	b, ok := copyIn(m, ptr, n)
-	if !ok {
-		return nil, ErrMemory
-	}
-	return b, 0
+	return copyBounded(c, m, ptr, n, c.v.lim.MaxKVValue, "value over max_kv_value")
 }
 
 // kvCall reads the key of a KV import (its first two parameters); on

@@ -33,18 +33,7 @@ type guestSpec struct {
 
 // encodeGuest encodes spec as a WebAssembly binary.
 func encodeGuest(spec guestSpec) []byte {
-	uleb := func(n uint64) []byte {
-		var b []byte
-		for {
-			c := byte(n & 0x7f)
-			n >>= 7
-			if n != 0 {
-				b = append(b, c|0x80)
-				continue
-			}
-			return append(b, c)
-		}
-	}
+	uleb := func(n uint64) []byte { return leb(int(n)) }
 	out := []byte{0, 'a', 's', 'm', 1, 0, 0, 0}
 	// Types: 0 () -> (), 1 (i32, i32) -> i32.
 	out = append(out, section(1, []byte{2, 0x60, 0, 0, 0x60, 2, 0x7f, 0x7f, 1, 0x7f})...)

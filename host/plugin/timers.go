@@ -264,13 +264,9 @@ func hostTimerSet(ctx context.Context, m api.Module, stack []uint64) {
 		ret(stack, ErrInvalid)
 		return
 	}
-	if uint32(stack[3]) > maxTimerContext {
-		ret(stack, c.limited("timer context over 64 KiB"))
-		return
-	}
-	blob, ok := copyIn(m, stack[2], stack[3])
-	if !ok {
-		ret(stack, ErrMemory)
+	blob, code := copyBounded(c, m, stack[2], stack[3], maxTimerContext, "timer context over 64 KiB")
+	if code != 0 {
+		ret(stack, code)
 		return
 	}
 	timers := &c.p.timers
