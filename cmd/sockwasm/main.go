@@ -60,6 +60,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "new":
 		return newPlugin(args, stdout, stderr)
+	case compileCommand:
+		return compileModule(args, stderr)
 	case "serve", "check", "plugins":
 	default:
 		fmt.Fprintf(stderr, "sockwasm: unknown command %q\n\n%s", cmd, usage)
@@ -117,7 +119,7 @@ func newLogger(cfg *config.Config, w io.Writer) zerolog.Logger {
 // granted in server.toml.
 func plugins(ctx context.Context, cfg *config.Config, log zerolog.Logger, stdout, stderr io.Writer) int {
 	cfg.Watch = false
-	srv, err := server.New(ctx, cfg, log.Level(zerolog.WarnLevel))
+	srv, err := server.New(ctx, cfg, log.Level(zerolog.WarnLevel), compiler())
 	if err != nil {
 		fmt.Fprintf(stderr, "sockwasm plugins: %v\n", err)
 		return 1
@@ -150,7 +152,7 @@ func plugins(ctx context.Context, cfg *config.Config, log zerolog.Logger, stdout
 
 func check(ctx context.Context, cfg *config.Config, log zerolog.Logger, stdout, stderr io.Writer) int {
 	cfg.Watch = false
-	srv, err := server.New(ctx, cfg, log.Level(zerolog.WarnLevel))
+	srv, err := server.New(ctx, cfg, log.Level(zerolog.WarnLevel), compiler())
 	if err != nil {
 		fmt.Fprintf(stderr, "sockwasm check: %v\n", err)
 		return 1
@@ -164,7 +166,7 @@ func check(ctx context.Context, cfg *config.Config, log zerolog.Logger, stdout, 
 }
 
 func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, stderr io.Writer) int {
-	srv, err := server.New(ctx, cfg, log)
+	srv, err := server.New(ctx, cfg, log, compiler())
 	if err != nil {
 		fmt.Fprintf(stderr, "sockwasm serve: %v\n", err)
 		return 1

@@ -222,6 +222,7 @@ type PluginLimits struct {
 	MaxFunctionBytes   int      `toml:"max_function_bytes"`     // 1 MiB
 	MaxTableElements   int      `toml:"max_table_elements"`     // 100000
 	CompileTimeout     Duration `toml:"compile_timeout"`        // 30s
+	MaxCompileMemory   int64    `toml:"max_compile_memory"`     // 4 GiB of address space
 }
 
 // over returns l with the non-zero values of o.

@@ -123,6 +123,9 @@ func (l Limits) over(o Limits) Limits {
 	if om.CompileTimeout > 0 {
 		m.CompileTimeout = om.CompileTimeout
 	}
+	if om.CompileMemory > 0 {
+		m.CompileMemory = om.CompileMemory
+	}
 	return l
 }
 

@@ -663,9 +663,12 @@ type ModuleLimits struct {
 	// refused; one declaring no maximum, or a larger one, gets this
 	// maximum, so table.grow fails (returns -1) beyond it. Default 100 000.
 	MaxTableElements int
-	// CompileTimeout bounds compilation; wazero stops between functions
-	// when it passes. Default 30s.
+	// CompileTimeout bounds compilation: a Compiler process is killed when
+	// it passes; in process, wazero stops between functions. Default 30s.
 	CompileTimeout time.Duration
+	// CompileMemory caps the address space of a Compiler process, in
+	// bytes. Default 4 GiB (a 3 MiB Go guest compiles in under 1.5 GiB).
+	CompileMemory int64
 }
 
 // Defaults of ModuleLimits.
@@ -677,6 +680,7 @@ const (
 	DefaultMaxFunctionBytes = 1 << 20
 	DefaultMaxTableElements = 100_000
 	DefaultCompileTimeout   = 30 * time.Second
+	DefaultCompileMemory    = 4 << 30
 )
 
 func (l ModuleLimits) withDefaults() ModuleLimits {
@@ -693,6 +697,9 @@ func (l ModuleLimits) withDefaults() ModuleLimits {
 	def(&l.MaxTableElements, DefaultMaxTableElements)
 	if l.CompileTimeout <= 0 {
 		l.CompileTimeout = DefaultCompileTimeout
+	}
+	if l.CompileMemory <= 0 {
+		l.CompileMemory = DefaultCompileMemory
 	}
 	return l
 }

@@ -53,6 +53,13 @@ type Options struct {
 	// into a namespace the plugin does not serve needs an "emit:" grant
 	// naming it. Nil: the plugin serves no namespace.
 	Serves func(plugin, nsp string) bool
+	// Compiler, when set, compiles each module in isolation (another
+	// process, capped in memory, killed at the compile deadline) into the
+	// compilation cache before the host loads it from there. It needs a
+	// cache folder: CacheDir, else a Manager makes a temporary one. Nil:
+	// modules compile in the host's own process, bounded only by their
+	// shape and by a deadline checked between functions.
+	Compiler Compiler
 }
 
 // withDefaults fills the fields that do not depend on a plugin's Settings.
@@ -86,6 +93,7 @@ type Manager struct {
 	opts     Options // withDefaults applied; per-plugin limits are not
 	cache    wazero.CompilationCache
 	ownCache bool
+	tempDir  string // a cache folder of its own, removed by Close
 	log      zerolog.Logger
 
 	reloadMu sync.Mutex // serializes Reload, Remove and Close
@@ -98,14 +106,28 @@ type Manager struct {
 func New(opts Options) (*Manager, error) {
 	opts = opts.withDefaults()
 	m := &Manager{opts: opts, plugins: map[string]*Plugin{}, log: *opts.Logger, cache: opts.Cache}
-	if m.cache == nil && opts.CacheDir != "" {
-		c, err := wazero.NewCompilationCacheWithDir(opts.CacheDir)
+	if m.cache == nil && opts.CacheDir == "" && opts.Compiler != nil {
+		dir, err := tempCacheDir()
 		if err != nil {
-			return nil, fmt.Errorf("plugin: compilation cache %s: %w", opts.CacheDir, err)
+			return nil, fmt.Errorf("plugin: compilation cache: %w", err)
+		}
+		m.tempDir, m.opts.CacheDir = dir, dir
+	}
+	if m.cache == nil && m.opts.CacheDir != "" {
+		c, err := wazero.NewCompilationCacheWithDir(m.opts.CacheDir)
+		if err != nil {
+			m.removeTemp()
+			return nil, fmt.Errorf("plugin: compilation cache %s: %w", m.opts.CacheDir, err)
 		}
 		m.cache, m.ownCache = c, true
 	}
 	return m, nil
+}
+
+func (m *Manager) removeTemp() {
+	if m.tempDir != "" {
+		_ = os.RemoveAll(m.tempDir)
+	}
 }
 
 // Load compiles and validates every .wasm in opts.Dir, with its Settings
@@ -204,6 +226,7 @@ func (m *Manager) Close(ctx context.Context) error {
 	if m.ownCache {
 		errs = append(errs, m.cache.Close(ctx))
 	}
+	m.removeTemp()
 	return errors.Join(errs...)
 }
 
@@ -372,13 +395,12 @@ func (p *Plugin) build(ctx context.Context, path string, bin []byte, s Settings)
 	if err != nil {
 		return nil, nil, invalid(err)
 	}
-	rc := wazero.NewRuntimeConfig().
-		WithMemoryLimitPages(lim.MemoryPages).
-		WithCloseOnContextDone(true)
-	if p.cache != nil {
-		rc = rc.WithCompilationCache(p.cache)
+	if c := p.opts.Compiler; c != nil && p.cache != nil && p.opts.CacheDir != "" {
+		if err := c(ctx, code, p.opts.CacheDir, lim.Module); err != nil {
+			return nil, nil, invalid(err)
+		}
 	}
-	v.rt = wazero.NewRuntimeWithConfig(ctx, rc)
+	v.rt = wazero.NewRuntimeWithConfig(ctx, runtimeConfig(lim.MemoryPages, p.cache))
 	fail := func(err error) (*version, *stage, error) {
 		v.closed.Store(true)
 		_ = v.rt.Close(context.Background())

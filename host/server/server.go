@@ -50,7 +50,11 @@ type Server struct {
 // the file and the problem, when a plugin does not load or a route names a
 // plugin that is not there. When cfg.Watch is set, the plugins folder and
 // the configuration file are watched until Shutdown (see Reload).
-func New(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*Server, error) {
+func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Option) (*Server, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if fi, err := os.Stat(cfg.PluginsDir); err != nil || !fi.IsDir() {
 		return nil, fmt.Errorf("%s: plugins_dir %q is not a folder", cfgName(cfg), cfg.PluginsDir)
 	}
@@ -78,6 +82,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*Server, 
 			return false
 		},
 		Dir:      cfg.PluginsDir,
+		Compiler: o.compiler,
 		Limits:   pluginLimits(cfg.Limits),
 		CacheDir: cfg.CacheDir,
 		Logger:   &log,
@@ -104,6 +109,17 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger) (*Server, 
 	}
 	return s, nil
 }
+
+// Option is an option of New.
+type Option func(*options)
+
+type options struct {
+	compiler plugin.Compiler
+}
+
+// WithCompiler compiles the plugins with c, in isolation (see
+// plugin.Compiler), instead of in the server's process.
+func WithCompiler(c plugin.Compiler) Option { return func(o *options) { o.compiler = c } }
 
 // settings converts a plugin's configured settings to the plugin host's.
 func settings(cfg *config.Config, name string) plugin.Settings {
@@ -139,6 +155,7 @@ func pluginLimits(l config.PluginLimits) plugin.Limits {
 			MaxFunctionBytes: l.MaxFunctionBytes,
 			MaxTableElements: l.MaxTableElements,
 			CompileTimeout:   time.Duration(l.CompileTimeout),
+			CompileMemory:    l.MaxCompileMemory,
 		},
 	}
 }
