@@ -209,6 +209,7 @@ type PluginLimits struct {
 	MaxKVBytes         int      `toml:"max_kv_bytes"`           // 64 MiB
 	MaxTimers          int      `toml:"max_timers"`             // 1000
 	MaxSendsPerCall    int      `toml:"max_sends_per_call"`     // 1024
+	MaxEmitBytes       int      `toml:"max_emit_bytes"`         // 8 MiB
 	MaxDeferredPerCall int      `toml:"max_deferred_per_call"`  // 64
 	MaxCallChain       int      `toml:"max_call_chain"`         // 16
 	MaxAckContext      int      `toml:"max_ack_context"`        // 65536

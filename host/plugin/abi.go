@@ -109,6 +109,10 @@ const (
 	maxAckTimeout = 10 * 60 * 1000 // ms
 	// maxRejectBytes bounds the message plus data of a refusal.
 	maxRejectBytes = 64 << 10
+	// maxNameBytes bounds a name a guest hands the host: an event name, a
+	// room, a namespace, a key (the socketio layer bounds rooms and
+	// namespaces further).
+	maxNameBytes = 4096
 )
 
 // handlerFailedAck is sent to a client whose ack is unanswered when the

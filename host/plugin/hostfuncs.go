@@ -12,6 +12,7 @@ import (
 	"github.com/tetratelabs/wazero/api"
 
 	"github.com/sockwasm/sockwasm/host/engineio"
+	"github.com/sockwasm/sockwasm/host/internal/logsafe"
 	"github.com/sockwasm/sockwasm/host/socketio"
 	sp "github.com/sockwasm/sockwasm/protocol/socketio"
 	"github.com/sockwasm/sockwasm/sdk/abi"
@@ -157,7 +158,7 @@ func (c *call) noteRefusal(f abi.Func, code int32) {
 		ev = ev.Str("sid", c.sock.ID())
 	}
 	if why != "" {
-		ev = ev.Str("why", why)
+		ev = ev.Str("why", logsafe.String(why, 512))
 	}
 	ev.Msg("host call refused")
 }
@@ -308,6 +309,9 @@ func decodeList(b []byte) ([]string, int32) {
 		}
 		l := binary.LittleEndian.Uint32(b)
 		b = b[4:]
+		if l > maxNameBytes {
+			return nil, ErrLimit
+		}
 		if uint64(l) > uint64(len(b)) {
 			return nil, ErrInvalid
 		}
@@ -365,6 +369,11 @@ func decodeAttachments(c *call, b []byte) ([][]byte, int32) {
 // copying them. Args are checked by the socketio layer when sent (a JSON
 // array, valid UTF-8).
 func payload(c *call, m api.Module, argsPtr, argsLen, attsPtr, attsLen uint64) ([]byte, [][]byte, int32) {
+	// Bounded before anything is copied: a message over it would close
+	// the receiving client's session anyway (write_queue_bytes).
+	if uint64(uint32(argsLen))+uint64(uint32(attsLen)) > uint64(c.v.lim.MaxEmitBytes) {
+		return nil, nil, c.limited("args and attachments over max_emit_bytes")
+	}
 	args, ok := copyIn(m, argsPtr, argsLen)
 	if !ok {
 		return nil, nil, ErrMemory
@@ -399,8 +408,13 @@ func isJSON(b []byte) bool { return sp.Validate(b, sp.DefaultMaxDepth) == nil }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
-// readName reads a non-empty name (event, room, namespace).
+// readName reads a non-empty name (event, room, namespace, key) of at
+// most maxNameBytes: names are copied and may be logged, so the bound
+// comes before the copy.
 func readName(m api.Module, ptr, n uint64) (string, int32) {
+	if uint32(n) > maxNameBytes {
+		return "", ErrLimit
+	}
 	b, ok := view(m, ptr, n)
 	if !ok {
 		return "", ErrMemory
@@ -655,9 +669,9 @@ func hostEngineSend(ctx context.Context, m api.Module, stack []uint64) {
 		ret(stack, code)
 		return
 	}
-	data, ok := copyIn(m, stack[0], stack[1])
-	if !ok {
-		ret(stack, ErrMemory)
+	data, code := copyBounded(c, m, stack[0], stack[1], c.v.lim.MaxEmitBytes, "message over max_emit_bytes")
+	if code != 0 {
+		ret(stack, code)
 		return
 	}
 	binary := uint32(stack[2]) != 0

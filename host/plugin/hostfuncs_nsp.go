@@ -6,6 +6,7 @@ import (
 
 	"github.com/tetratelabs/wazero/api"
 
+	"github.com/sockwasm/sockwasm/host/internal/logsafe"
 	"github.com/sockwasm/sockwasm/sdk/abi"
 )
 
@@ -32,7 +33,8 @@ func hostNsBroadcast(ctx context.Context, m api.Module, stack []uint64) {
 		return
 	}
 	if !c.p.mayEmitTo(c.v, nsp) {
-		c.why = "namespace " + nsp + " is neither served by the plugin nor granted (grants = [\"" + abi.GrantEmitPrefix + nsp + "\"])"
+		q := logsafe.String(nsp, 128)
+		c.why = "namespace " + q + " is neither served by the plugin nor granted (grants = [\"" + abi.GrantEmitPrefix + q + "\"])"
 		ret(stack, ErrNotAllowed)
 		return
 	}

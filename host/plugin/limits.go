@@ -37,6 +37,10 @@ type Limits struct {
 	MaxKVBytes int
 	// MaxTimers bounds the pending timers. Default 1000.
 	MaxTimers int
+	// MaxEmitBytes bounds what one send carries, args and attachments
+	// together (engine_send: the message). Default 8 MiB, the default of a
+	// session's write queue: a larger message would close the session.
+	MaxEmitBytes int
 	// MaxSendsPerCall bounds what one call sends: emits, acks, broadcasts,
 	// ns_broadcast and engine_send together. Default 1024.
 	MaxSendsPerCall int
@@ -74,6 +78,7 @@ const (
 	DefaultMaxKVBytes         = 64 << 20
 	DefaultMaxTimers          = 1000
 	DefaultMaxSendsPerCall    = 1024
+	DefaultMaxEmitBytes       = 8 << 20
 	DefaultMaxDeferredPerCall = 64
 	DefaultMaxCallChain       = 16
 	DefaultMaxAckContext      = 64 << 10
@@ -107,6 +112,7 @@ func (l Limits) over(o Limits) Limits {
 	set(&l.MaxKVBytes, o.MaxKVBytes)
 	set(&l.MaxTimers, o.MaxTimers)
 	set(&l.MaxSendsPerCall, o.MaxSendsPerCall)
+	set(&l.MaxEmitBytes, o.MaxEmitBytes)
 	set(&l.MaxDeferredPerCall, o.MaxDeferredPerCall)
 	set(&l.MaxCallChain, o.MaxCallChain)
 	set(&l.MaxAckContext, o.MaxAckContext)
@@ -150,6 +156,7 @@ func (l Limits) withDefaults() Limits {
 	def(&l.MaxKVBytes, DefaultMaxKVBytes)
 	def(&l.MaxTimers, DefaultMaxTimers)
 	def(&l.MaxSendsPerCall, DefaultMaxSendsPerCall)
+	def(&l.MaxEmitBytes, DefaultMaxEmitBytes)
 	def(&l.MaxDeferredPerCall, DefaultMaxDeferredPerCall)
 	def(&l.MaxCallChain, DefaultMaxCallChain)
 	def(&l.MaxAckContext, DefaultMaxAckContext)

@@ -91,8 +91,8 @@ func (r *reader) skip(n uint64) error {
 	return nil
 }
 
-// name reads a length-prefixed name (bounded by the bytes left).
-func (r *reader) name() ([]byte, error) {
+// bytes reads a length-prefixed byte vector (bounded by the bytes left).
+func (r *reader) bytes() ([]byte, error) {
 	n, err := r.u32()
 	if err != nil {
 		return nil, err
@@ -199,6 +199,20 @@ const (
 // max_table_elements.
 const maxTables = 8
 
+// maxModuleName bounds a name in a module (an import, an export, a
+// function or local in the name section): wazero puts function names in
+// the stack trace of every fault's error.
+const maxModuleName = 1024
+
+// name reads a name of at most maxModuleName bytes.
+func (r *reader) name() ([]byte, error) {
+	b, err := r.bytes()
+	if err == nil && len(b) > maxModuleName {
+		err = fmt.Errorf("%w: a name of %d bytes, over %d", ErrModuleLimit, len(b), maxModuleName)
+	}
+	return b, err
+}
+
 // walker reads a module's sections and refuses, before wazero allocates
 // anything for them, every count that is over a limit or over what the
 // bytes that follow it can hold. Every vector of the format is walked:
@@ -269,7 +283,7 @@ func (w *walker) section(id byte, r *reader) error {
 	lim := &w.lim
 	switch id {
 	case secCustom:
-		name, err := r.name()
+		name, err := r.bytes()
 		if err == nil && string(name) == "name" {
 			err = w.names(r)
 		}
@@ -578,7 +592,7 @@ func (w *walker) data(r *reader) error {
 			return fmt.Errorf("data segment encoding %d is not supported", mode)
 		}
 		if err == nil {
-			_, err = r.name() // the bytes: a length and as many bytes
+			_, err = r.bytes()
 		}
 		if err != nil {
 			return err

@@ -308,6 +308,8 @@ func TestModuleCountsBounded(t *testing.T) {
 		{"function names", mod(section(0, append(append(name("name"), 1, 5), huge...))), "function names: 4294967295 declared"},
 		{"local names", mod(section(0, append(append(name("name"), 2, 7, 1, 0), huge...))), "local names: 4294967295 declared"},
 		{"memories", mod(section(5, []byte{2, 0, 1, 0, 1})), "2 memories"},
+		// A long function name would be copied into every fault's stack trace.
+		{"long name", mod(section(0, append(append(name("name"), 1, 0xd4, 0x0f, 1, 0), name(strings.Repeat("x", 2000))...))), "a name of 2000 bytes, over 1024"},
 		{"constant expression", mod(section(6, []byte{1, 0x7f, 0, 0x00, 0x0b})), "instruction 0x0 in a constant expression"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -338,7 +338,8 @@ func (p *Plugin) fail(c *call, log *zerolog.Logger, f *fault) *fault {
 		ev = ev.Str("event", logsafe.String(c.event, 128))
 	}
 	if f.err != nil {
-		ev = ev.Err(f.err)
+		// A trap's error holds a stack trace of function names: bounded.
+		ev = ev.Str("error", logsafe.String(f.err.Error(), 2048))
 	}
 	ev.Msg("plugin call failed")
 	return f

@@ -123,6 +123,27 @@ func TestCallBudgets(t *testing.T) {
 	e.logs.waitFor(t, time.Second, "host call refused", "max_deferred_per_call")
 }
 
+// One send carries at most max_emit_bytes of args and attachments; over
+// it the send is ERR_LIMIT, logged, and smaller sends go on.
+func TestEmitBytesBounded(t *testing.T) {
+	e := startHot(t, false, hostileTOML+"[plugins]\nmax_emit_bytes = 1000\n", hostileWasm)
+	c := dialNsp(t, e.addr, "/")
+	if got := c.call(t, 1, "join", "lobby"); got != "[1,0]" {
+		t.Fatalf("join = %s", got)
+	}
+	if got := c.call(t, 2, "shout", strings.Repeat("x", 2000)); got != "[-6]" {
+		t.Fatalf("a 2000-byte broadcast = %s", got)
+	}
+	e.logs.waitFor(t, time.Second, "host call refused", "max_emit_bytes")
+	c.send(t, `423["shout","short"]`)
+	if m := c.next(t); m != `42["shout","short"]` {
+		t.Fatalf("a short broadcast: %q", m)
+	}
+	if m := c.next(t); m != "433[0]" {
+		t.Fatalf("its ack: %q", m)
+	}
+}
+
 // Rooms: per socket and per name bytes.
 func TestRoomLimitsForPlugins(t *testing.T) {
 	e := startHot(t, false, hostileTOML, hostileWasm)
@@ -204,6 +225,22 @@ func TestNsBroadcastNeedsGrant(t *testing.T) {
 				t.Fatalf("granted emit: %q", m)
 			}
 		})
+	}
+}
+
+// Names a plugin hands the host are bounded before they are copied or
+// logged: 100 KB of namespace name is ERR_LIMIT, and the log says so
+// in a short line.
+func TestHugeNamesRefused(t *testing.T) {
+	e := startHot(t, false, hostileTOML, hostileWasm)
+	c := dialNsp(t, e.addr, "/")
+	before := len(e.logs.String())
+	if got := c.call(t, 1, "nsemit", "/"+strings.Repeat("n", 100_000)); got != "[0,-6]" {
+		t.Fatalf("a 100 KB namespace name = %s", got)
+	}
+	e.logs.waitFor(t, time.Second, "host call refused", "ns_broadcast")
+	if grew := len(e.logs.String()) - before; grew > 4096 {
+		t.Fatalf("the refusal took %d bytes of log", grew)
 	}
 }
 

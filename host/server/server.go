@@ -141,6 +141,7 @@ func pluginLimits(l config.PluginLimits) plugin.Limits {
 		MaxKVBytes:         l.MaxKVBytes,
 		MaxTimers:          l.MaxTimers,
 		MaxSendsPerCall:    l.MaxSendsPerCall,
+		MaxEmitBytes:       l.MaxEmitBytes,
 		MaxDeferredPerCall: l.MaxDeferredPerCall,
 		MaxCallChain:       l.MaxCallChain,
 		MaxAckContext:      l.MaxAckContext,
