@@ -182,6 +182,12 @@ type SocketIO struct {
 	// MaxDynamicNamespaces bounds the namespaces made from patterns that
 	// exist at once. Default 10000.
 	MaxDynamicNamespaces int `toml:"max_dynamic_namespaces"`
+	// MaxSocketsPerSession bounds the namespaces one connection has
+	// joined at once. Default 256.
+	MaxSocketsPerSession int `toml:"max_sockets_per_session"`
+	// MaxAuthBytes bounds the auth payloads of one connection's sockets
+	// together. Default 1 MiB.
+	MaxAuthBytes int `toml:"max_auth_bytes"`
 	// KeepEmptyNamespaces keeps a namespace made from a pattern once its
 	// last socket has left; by default it is removed with its rooms
 	// (the reference server's cleanupEmptyChildNamespaces).
@@ -516,6 +522,7 @@ func (c *Config) validate(data []byte) Errors {
 		{"max_attachments", c.SocketIO.MaxAttachments}, {"max_pending_acks", c.SocketIO.MaxPendingAcks},
 		{"max_rooms_per_socket", c.SocketIO.MaxRoomsPerSocket}, {"max_room_name", c.SocketIO.MaxRoomName},
 		{"max_namespace_name", c.SocketIO.MaxNamespaceName}, {"max_dynamic_namespaces", c.SocketIO.MaxDynamicNamespaces},
+		{"max_sockets_per_session", c.SocketIO.MaxSocketsPerSession}, {"max_auth_bytes", c.SocketIO.MaxAuthBytes},
 	} {
 		if l.v < 0 {
 			bad("socketio."+l.key, "must not be negative, got %d", l.v)

@@ -216,6 +216,8 @@ func (s *Server) build(c *config.Config) error {
 		MaxRoomName:                sc.MaxRoomName,
 		MaxNamespaceName:           sc.MaxNamespaceName,
 		MaxDynamicNamespaces:       sc.MaxDynamicNamespaces,
+		MaxSocketsPerSession:       sc.MaxSocketsPerSession,
+		MaxAuthBytes:               sc.MaxAuthBytes,
 		KeepEmptyDynamicNamespaces: sc.KeepEmptyNamespaces,
 		Logger:                     &slog,
 	})

@@ -134,6 +134,14 @@ type Options struct {
 	// that exist at once; a CONNECT that would create one more is
 	// refused. Default 10 000.
 	MaxDynamicNamespaces int
+	// MaxSocketsPerSession bounds the namespaces one Engine.IO session
+	// has joined at once; a CONNECT beyond it is refused ("Too many
+	// sockets on this connection") and the session stays. Default 256.
+	MaxSocketsPerSession int
+	// MaxAuthBytes bounds the auth payloads of one session's sockets
+	// together, in bytes; a CONNECT that would exceed it is refused
+	// ("Auth payload too large") and the session stays. Default 1 MiB.
+	MaxAuthBytes int
 	// KeepEmptyDynamicNamespaces keeps a namespace made by the Resolver
 	// once its last socket has left. By default it is removed then (the
 	// reference server's cleanupEmptyChildNamespaces), with its rooms.

@@ -1,8 +1,10 @@
 package socketio
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"sync"
 	"time"
@@ -220,12 +222,17 @@ func (c *client) connectTimeout() {
 }
 
 func (c *client) connect(p *sp.Packet) {
+	if cerr := c.admit(p); cerr != nil {
+		c.sendConnectError(p.Namespace, cerr)
+		return
+	}
 	n, cerr := c.srv.resolve(p.Namespace)
 	if cerr != nil {
 		c.sendConnectError(p.Namespace, cerr)
 		return
 	}
-	auth := p.Data
+	// A copy: the packet's bytes belong to the transport's buffer.
+	auth := json.RawMessage(bytes.Clone(p.Data))
 	if auth == nil {
 		auth = []byte("{}")
 	}
@@ -287,6 +294,30 @@ func (c *client) connect(p *sp.Packet) {
 	}
 	c.log.Debug().Str("nsp", n.name).Str("socket", s.id).Msg("socket connected")
 	h.OnConnect(s)
+}
+
+// admit bounds what one session holds in sockets: their count and their
+// auth payloads together. Only this client's executor adds sockets, so
+// the answer still holds when the socket is added.
+func (c *client) admit(p *sp.Packet) *ConnectError {
+	c.mu.Lock()
+	count, auth := len(c.sockets), len(p.Data)
+	for _, s := range c.sockets {
+		auth += len(s.auth)
+	}
+	c.mu.Unlock()
+	var cerr *ConnectError
+	switch {
+	case count >= c.srv.opts.MaxSocketsPerSession:
+		cerr = errSocketLimit
+	case auth > c.srv.opts.MaxAuthBytes:
+		cerr = errAuthLimit
+	default:
+		return nil
+	}
+	c.srv.clientLog.Warn().Str("sid", c.es.ID()).Int("sockets", count).Int("auth_bytes", auth).
+		Str("nsp", truncate(p.Namespace, 64)).Msg("CONNECT refused: " + cerr.Message)
+	return cerr
 }
 
 // abandon forgets a socket whose CONNECT did not succeed: rooms its

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/sockwasm/sockwasm/host/engineio"
 )
 
@@ -241,4 +243,54 @@ func TestEmitWithAckErrorOrCallbackNotBoth(t *testing.T) {
 	if n := errs.Load() + cbs.Load(); n != 20000 {
 		t.Fatalf("%d errors + %d callbacks for 20000 emits", errs.Load(), cbs.Load())
 	}
+}
+
+// The warnings a client can cause as often as it likes are sampled: 200
+// CONNECTs over the dynamic namespace limit log at most ClientLogBurst
+// lines.
+func TestClientCausedWarningsSampled(t *testing.T) {
+	var buf syncBuffer
+	lg := zerolog.New(&buf)
+	e := newEnv(t, Options{Logger: &lg, MaxDynamicNamespaces: 1}, map[string]NamespaceHandler{"/": newHandler()})
+	e.srv.SetResolver(func(string) NamespaceHandler { return newHandler() })
+	w := e.dial(t)
+	w.connect("/t-0", "")
+	w.expect(`42/t-0,["auth",{}]`)
+	for i := 1; i <= 200; i++ {
+		w.send(fmt.Sprintf("0/t-%d,", i))
+	}
+	for i := 1; i <= 200; i++ {
+		w.expect(fmt.Sprintf(`44/t-%d,{"message":"Too many namespaces"}`, i))
+	}
+	if n := strings.Count(buf.String(), "dynamic namespace refused"); n == 0 || n > ClientLogBurst {
+		t.Fatalf("%d log lines for 200 refusals, want 1..%d", n, ClientLogBurst)
+	}
+}
+
+// What one session holds in sockets is bounded: their number and their
+// auth payloads together. A CONNECT over either is refused and the
+// session carries on; a socket that leaves makes room.
+func TestSocketsAndAuthPerSessionBounded(t *testing.T) {
+	e := newEnv(t, Options{MaxSocketsPerSession: 3, MaxAuthBytes: 100}, map[string]NamespaceHandler{"/": newHandler()})
+	e.srv.SetResolver(func(string) NamespaceHandler { return newHandler() })
+	w := e.dial(t)
+	big := `{"t":"` + strings.Repeat("x", 80) + `"}`
+	w.connect("/a", big)
+	w.expect(`42/a,["auth",` + big + `]`)
+	// 88 bytes held: 20 more would be 108.
+	w.send(`0/b,{"t":"` + strings.Repeat("y", 12) + `"}`)
+	w.expect(`44/b,{"message":"Auth payload too large"}`)
+	w.connect("/b", `{"t":1}`)
+	w.expect(`42/b,["auth",{"t":1}]`)
+	w.connect("/c", "")
+	w.expect(`42/c,["auth",{}]`)
+	w.send("0/d,")
+	w.expect(`44/d,{"message":"Too many sockets on this connection"}`)
+	if e.srv.Of("/d") != nil {
+		t.Fatal("a refused CONNECT created its namespace")
+	}
+	// /a leaves: a socket and its 88 bytes are free again.
+	w.send("1/a,")
+	w.connect("/d", `{"t":"`+strings.Repeat("z", 60)+`"}`)
+	w.expect(`42/d,["auth",{"t":"` + strings.Repeat("z", 60) + `"}]`)
 }

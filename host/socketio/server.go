@@ -26,6 +26,8 @@ const (
 	DefaultMaxRoomName          = 256
 	DefaultMaxNamespaceName     = 256
 	DefaultMaxDynamicNamespaces = 10_000
+	DefaultMaxSocketsPerSession = 256
+	DefaultMaxAuthBytes         = 1 << 20
 )
 
 // More errors returned by Socket and Namespace methods.
@@ -104,6 +106,12 @@ func New(opts Options) *Server {
 	}
 	if opts.MaxDynamicNamespaces <= 0 {
 		opts.MaxDynamicNamespaces = DefaultMaxDynamicNamespaces
+	}
+	if opts.MaxSocketsPerSession <= 0 {
+		opts.MaxSocketsPerSession = DefaultMaxSocketsPerSession
+	}
+	if opts.MaxAuthBytes <= 0 {
+		opts.MaxAuthBytes = DefaultMaxAuthBytes
 	}
 	if opts.NewAdapter == nil {
 		opts.NewAdapter = NewMemoryAdapter
@@ -210,6 +218,11 @@ var errNamespaceLimit = &ConnectError{Message: "Too many namespaces"}
 
 var errInvalidNamespace = &ConnectError{Message: "Invalid namespace"}
 
+var (
+	errSocketLimit = &ConnectError{Message: "Too many sockets on this connection"}
+	errAuthLimit   = &ConnectError{Message: "Auth payload too large"}
+)
+
 // resolve returns the registered namespace name, else creates it with the
 // resolver's handler; else it returns the CONNECT_ERROR that refuses it.
 func (s *Server) resolve(name string) (*Namespace, *ConnectError) {
@@ -233,7 +246,7 @@ func (s *Server) resolve(name string) (*Namespace, *ConnectError) {
 		return n, nil
 	}
 	if s.dynamic >= s.opts.MaxDynamicNamespaces {
-		s.log.Warn().Int("limit", s.opts.MaxDynamicNamespaces).Str("nsp", truncate(name, 64)).Msg("dynamic namespace refused: limit reached")
+		s.clientLog.Warn().Int("limit", s.opts.MaxDynamicNamespaces).Str("nsp", truncate(name, 64)).Msg("dynamic namespace refused: limit reached")
 		return nil, errNamespaceLimit
 	}
 	n := &Namespace{name: name, srv: s, sockets: make(map[string]*Socket), dynamic: true}

@@ -305,7 +305,7 @@ func (s *Socket) onevent(p *sp.Packet) {
 		}
 		s.mu.Unlock()
 		if full {
-			s.c.log.Warn().Str("nsp", s.nsp.name).Msg("too many unanswered client acks, closing session")
+			s.c.srv.clientLog.Warn().Str("sid", s.c.es.ID()).Str("nsp", s.nsp.name).Msg("too many unanswered client acks, closing session")
 			s.c.broken = true
 			s.c.es.Close(engineio.ReasonForcedClose)
 			return
