@@ -137,6 +137,9 @@ type Engine struct {
 	MaxPayload     int64    `toml:"max_payload"`
 	UpgradeTimeout Duration `toml:"upgrade_timeout"`
 	WriteQueue     int      `toml:"write_queue"`
+	// MaxSessions bounds the sessions open at once on each endpoint; a
+	// handshake beyond it is answered 503. Default 100 000.
+	MaxSessions int `toml:"max_sessions"`
 	// WriteQueueBytes bounds the bytes held for one client: packets
 	// queued plus those taken by its transport and not yet written. A
 	// client that does not keep up is disconnected ("write queue full").
@@ -500,6 +503,9 @@ func (c *Config) validate(data []byte) Errors {
 	pos("http.idle_timeout", c.HTTP.IdleTimeout)
 	pos("http.read_timeout", c.HTTP.ReadTimeout)
 	pos("http.read_header_timeout", c.HTTP.ReadHeaderTimeout)
+	if c.Engine.MaxSessions < 0 {
+		bad("engine.max_sessions", "must not be negative, got %d", c.Engine.MaxSessions)
+	}
 	if c.HTTP.MaxHeaderBytes < 0 {
 		bad("http.max_header_bytes", "must be positive, got %d", c.HTTP.MaxHeaderBytes)
 	}

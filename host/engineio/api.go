@@ -1,8 +1,10 @@
 package engineio
 
 import (
+	"bytes"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -38,14 +40,66 @@ type Message struct {
 	Binary bool
 }
 
-// Handshake is what the client sent when its session was opened.
+// Handshake is what the client sent when its session was opened. It keeps
+// the request's headers and target as compactly as they came (at most
+// MaxHeaderBytes), and parses them when asked: a session holds no more
+// than its client sent.
 type Handshake struct {
-	Header     http.Header
-	Query      url.Values
+	// RemoteAddr is the client's address, as http.Request.RemoteAddr.
 	RemoteAddr string
-	Time       time.Time
-	Secure     bool
-	URL        string
+	// Time is when the session opened.
+	Time time.Time
+	// Secure tells whether the request came over TLS.
+	Secure bool
+	// URL is the request target: path and query.
+	URL string
+
+	header []byte // "Name:value\n" for each value, names canonical
+}
+
+func newHandshake(r *http.Request) *Handshake {
+	n := 0
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + len(v) + 2
+		}
+	}
+	h := make([]byte, 0, n)
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			h = append(append(append(append(h, k...), ':'), v...), '\n')
+		}
+	}
+	return &Handshake{
+		RemoteAddr: r.RemoteAddr,
+		Time:       time.Now(),
+		Secure:     r.TLS != nil,
+		URL:        r.URL.RequestURI(),
+		header:     h,
+	}
+}
+
+// Header returns the request's headers, parsed anew on each call. Values
+// cannot hold a newline, nor names a colon: net/http refuses such
+// requests.
+func (h *Handshake) Header() http.Header {
+	out := make(http.Header)
+	rest := h.header
+	for len(rest) > 0 {
+		line, after, _ := bytes.Cut(rest, []byte{'\n'})
+		rest = after
+		k, v, _ := bytes.Cut(line, []byte{':'})
+		out[string(k)] = append(out[string(k)], string(v))
+	}
+	return out
+}
+
+// Query returns the request's query parameters, parsed anew on each
+// call (malformed pairs are dropped, as by url.URL.Query).
+func (h *Handshake) Query() url.Values {
+	_, raw, _ := strings.Cut(h.URL, "?")
+	v, _ := url.ParseQuery(raw)
+	return v
 }
 
 // Handler is told about new sessions. Open runs once per session, after the
@@ -80,7 +134,8 @@ type CORSOptions struct {
 // Options configures a Server. Zero values mean the documented defaults.
 //
 // Every resource a client can make the server hold has a limit here:
-// memory (MaxPayload, WriteQueueSize, WriteQueueBytes, MaxHeaderBytes),
+// memory (MaxSessions, MaxPayload, WriteQueueSize, WriteQueueBytes,
+// MaxHeaderBytes),
 // time and goroutines (PingInterval + PingTimeout for a silent client,
 // UpgradeTimeout, ReadTimeout, WriteTimeout, and IdleTimeout and
 // ReadHeaderTimeout through ConfigureHTTPServer).
@@ -93,6 +148,11 @@ type Options struct {
 	// that stops polling or reading is gone within PingInterval +
 	// PingTimeout: a pong only counts once its ping has left the queue.
 	PingTimeout time.Duration
+	// MaxSessions bounds the sessions open at once. A handshake beyond it
+	// is answered 503 Service Unavailable (polling), or its WebSocket is
+	// closed with 1013 Try Again Later; clients retry with their
+	// reconnection backoff. Default 100 000.
+	MaxSessions int
 	// MaxPayload is maxHttpBufferSize: the largest POST body or WebSocket
 	// message accepted, in bytes. Default 1e6.
 	MaxPayload int64

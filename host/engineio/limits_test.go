@@ -3,6 +3,7 @@ package engineio
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -706,5 +707,78 @@ func TestClientCausedLogsAreSampled(t *testing.T) {
 	limit := ClientLogBurst * (int(time.Since(start)/time.Second) + 1)
 	if n := logs.count(`"message":"malformed packet`); n == 0 || n > limit {
 		t.Fatalf("%d parse errors logged for %d bad clients, want 1…%d", n, 3*ClientLogBurst, limit)
+	}
+}
+
+// At most MaxSessions sessions are open at once: a handshake beyond is
+// answered 503 (polling and WebSocket alike), logged, and a closed
+// session makes room.
+func TestMaxSessions(t *testing.T) {
+	logs := &syncBuffer{}
+	f := newFixture(t, Options{MaxSessions: 2, Logger: logs.logger()})
+	f.handshake()
+	sid := f.handshake()
+	st, body, hdr := f.do(http.MethodGet, "EIO=4&transport=polling", "")
+	if st != http.StatusServiceUnavailable || body != `{"code":3,"message":"Server full"}` || hdr.Get("Retry-After") == "" {
+		t.Fatalf("third polling handshake: %d %q %v", st, body, hdr)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, resp, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(f.url, "http")+"?EIO=4&transport=websocket", nil)
+	if err == nil || resp == nil || resp.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("third WebSocket handshake: %v, %v", err, resp)
+	}
+	if n := logs.count("max_sessions reached"); n != 2 {
+		t.Fatalf("%d refusals logged, want 2", n)
+	}
+	// Closing one makes room; upgrades of open sessions are not new ones.
+	if st, _ := f.post(sid, "1"); st != http.StatusOK {
+		t.Fatalf("close: %d", st)
+	}
+	f.session()
+	f.session()
+	f.waitClose(sid, ReasonTransportClose)
+	f.handshake()
+}
+
+// A session keeps its handshake as compactly as it came: a 15 KB query of
+// three-byte parameters does not become a map of 4000 entries per
+// session, and Header and Query still give everything back.
+func TestHandshakeHeldCompactly(t *testing.T) {
+	// Not parallel: it measures the process's heap.
+	f := newFixture(t, Options{})
+	var q strings.Builder
+	q.WriteString("EIO=4&transport=polling")
+	for i := 0; q.Len() < 15_000; i++ {
+		fmt.Fprintf(&q, "&%x", i)
+	}
+	const sessions = 60
+	base := heapInuse()
+	for range sessions {
+		req, _ := http.NewRequest(http.MethodGet, f.url+"?"+q.String(), nil)
+		req.Header.Add("X-Multi", "one")
+		req.Header.Add("X-Multi", "two")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("handshake: %d", resp.StatusCode)
+		}
+	}
+	s := f.session()
+	per := (int64(heapInuse()) - int64(base)) / sessions
+	t.Logf("%d sessions with a %d-byte query: %d bytes of heap each", sessions, q.Len(), per)
+	if per > 64<<10 {
+		t.Fatalf("each session holds %d bytes for a %d-byte request", per, q.Len())
+	}
+	hs := s.Handshake()
+	if got := hs.Header().Values("X-Multi"); len(got) != 2 || got[0] != "one" || got[1] != "two" {
+		t.Fatalf("X-Multi = %q", got)
+	}
+	if qv := hs.Query(); qv.Get("EIO") != "4" || !qv.Has("ff") || len(qv) < 3000 {
+		t.Fatalf("query: EIO=%q, %d keys", qv.Get("EIO"), len(qv))
 	}
 }

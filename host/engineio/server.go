@@ -25,6 +25,7 @@ const (
 	DefaultPath              = "/engine.io/"
 	DefaultPingInterval      = 25 * time.Second
 	DefaultPingTimeout       = 20 * time.Second
+	DefaultMaxSessions       = 100_000
 	DefaultMaxPayload        = 1_000_000
 	DefaultUpgradeTimeout    = 10 * time.Second
 	DefaultWriteQueueSize    = 1024
@@ -124,6 +125,9 @@ func (o Options) withDefaults() Options {
 	setDur(&o.ReadTimeout, DefaultReadTimeout)
 	setDur(&o.IdleTimeout, DefaultIdleTimeout)
 	setDur(&o.ReadHeaderTimeout, DefaultReadHeaderTimeout)
+	if o.MaxSessions <= 0 {
+		o.MaxSessions = DefaultMaxSessions
+	}
 	if o.MaxPayload <= 0 {
 		o.MaxPayload = DefaultMaxPayload
 	}
@@ -263,8 +267,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveWebSocketHandshake(w, r)
 		return
 	}
-	sess, ok := s.open(r, TransportPolling, nil, nil)
-	if !ok {
+	sess, err := s.open(r, TransportPolling, nil, nil)
+	if err == errFull {
+		writeFull(w)
+		return
+	}
+	if err != nil {
 		writeError(w, ErrorBadRequest)
 		return
 	}
@@ -378,9 +386,42 @@ func (s *Server) takeLingering(sid string) bool {
 	return ok
 }
 
+// Why open refuses a session.
+var (
+	errShutdown = errors.New("engineio: shutting down")
+	errFull     = errors.New("engineio: max_sessions reached")
+)
+
+// admit says whether a new session would be accepted now; open decides.
+func (s *Server) admit() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.admitLocked()
+}
+
+func (s *Server) admitLocked() error {
+	switch {
+	case s.shutdown:
+		return errShutdown
+	case len(s.sessions) >= s.opts.MaxSessions:
+		s.log.Warn().Int("limit", s.opts.MaxSessions).Msg("handshake refused: max_sessions reached")
+		return errFull
+	}
+	return nil
+}
+
+// writeFull answers a polling handshake refused for capacity.
+func writeFull(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", "1")
+	w.WriteHeader(http.StatusServiceUnavailable)
+	_, _ = w.Write([]byte(`{"code":3,"message":"Server full"}`))
+}
+
 // open creates a session on transport, queues its open packet, starts its
-// heartbeat and hands it to the Handler. It fails once Shutdown has begun.
-func (s *Server) open(r *http.Request, transport string, ws *websocket.Conn, raw net.Conn) (*Session, bool) {
+// heartbeat and hands it to the Handler. It fails once Shutdown has begun
+// (errShutdown) and with MaxSessions open (errFull).
+func (s *Server) open(r *http.Request, transport string, ws *websocket.Conn, raw net.Conn) (*Session, error) {
 	sid := newSID()
 	sess := newSession(s, sid, transport, r, ws)
 	sess.wsRaw = raw
@@ -401,10 +442,10 @@ func (s *Server) open(r *http.Request, transport string, ws *websocket.Conn, raw
 	sess.mu.Unlock()
 
 	s.mu.Lock()
-	if s.shutdown {
+	if err := s.admitLocked(); err != nil {
 		s.mu.Unlock()
 		sess.hbTimer.Stop()
-		return nil, false
+		return nil, err
 	}
 	s.sessions[sid] = sess
 	s.mu.Unlock()
@@ -415,7 +456,7 @@ func (s *Server) open(r *http.Request, transport string, ws *websocket.Conn, raw
 	sess.recv = s.handler.Open(sess)
 	sess.recvMu.Unlock()
 	sess.log.Debug().Str("transport", transport).Str("remote", r.RemoteAddr).Msg("session opened")
-	return sess, true
+	return sess, nil
 }
 
 func newSID() string {

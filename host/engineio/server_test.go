@@ -264,7 +264,7 @@ func TestHandshakePolling(t *testing.T) {
 		t.Fatalf("handshake = %+v", op)
 	}
 	s := f.session()
-	if s.ID() != op.SID || s.Transport() != TransportPolling || s.Handshake().Query.Get("EIO") != "4" {
+	if s.ID() != op.SID || s.Transport() != TransportPolling || s.Handshake().Query().Get("EIO") != "4" {
 		t.Fatalf("session %s %s", s.ID(), s.Transport())
 	}
 	if f.srv.Len() != 1 {

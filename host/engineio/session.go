@@ -76,16 +76,9 @@ func (h *held) sub(o held) { h.packets -= o.packets; h.bytes -= o.bytes }
 
 func newSession(srv *Server, sid, transport string, r *http.Request, ws *websocket.Conn) *Session {
 	return &Session{
-		srv: srv,
-		id:  sid,
-		hs: &Handshake{
-			Header:     r.Header.Clone(),
-			Query:      r.URL.Query(),
-			RemoteAddr: r.RemoteAddr,
-			Time:       time.Now(),
-			Secure:     r.TLS != nil,
-			URL:        r.URL.RequestURI(),
-		},
+		srv:       srv,
+		id:        sid,
+		hs:        newHandshake(r),
 		log:       srv.log.With().Str("sid", sid).Logger(),
 		transport: transport,
 		ws:        ws,

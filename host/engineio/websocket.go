@@ -76,19 +76,24 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request) (*websocket.Conn
 // handler returns once the read loop runs in its own goroutine, so that an
 // idle connection costs a single goroutine.
 func (s *Server) serveWebSocketHandshake(w http.ResponseWriter, r *http.Request) {
-	s.mu.Lock()
-	down := s.shutdown
-	s.mu.Unlock()
-	if down {
+	switch s.admit() {
+	case errShutdown:
 		writeError(w, ErrorBadRequest)
+		return
+	case errFull:
+		writeFull(w)
 		return
 	}
 	conn, raw, err := s.accept(w, r)
 	if err != nil {
 		return
 	}
-	sess, ok := s.open(r, TransportWebSocket, conn, raw)
-	if !ok {
+	sess, err := s.open(r, TransportWebSocket, conn, raw)
+	if err == errFull {
+		s.closeWebSocket(conn, raw, websocket.StatusTryAgainLater, "server full")
+		return
+	}
+	if err != nil {
 		_ = conn.CloseNow()
 		return
 	}

@@ -58,10 +58,10 @@ func (t socketTarget) Handshake() []byte {
 	hs := t.s.Handshake()
 	out := handshakeJSON{Headers: map[string]string{}, Query: map[string]any{}, Auth: t.s.Auth()}
 	if hs != nil {
-		for k, v := range hs.Header {
+		for k, v := range hs.Header() {
 			out.Headers[strings.ToLower(k)] = strings.Join(v, ", ")
 		}
-		for k, v := range hs.Query {
+		for k, v := range hs.Query() {
 			if len(v) == 1 {
 				out.Query[k] = v[0]
 			} else {
@@ -74,7 +74,7 @@ func (t socketTarget) Handshake() []byte {
 		}
 		out.Issued = hs.Time.UnixMilli()
 		out.Secure = hs.Secure
-		out.XDomain = hs.Header.Get("Origin") != ""
+		out.XDomain = out.Headers["origin"] != ""
 		out.URL = hs.URL
 	}
 	if len(out.Auth) == 0 {

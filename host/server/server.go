@@ -192,6 +192,7 @@ func (s *Server) engineOptions(c *config.Config, path string) engineio.Options {
 		MaxPayload:     c.Engine.MaxPayload,
 		UpgradeTimeout: time.Duration(c.Engine.UpgradeTimeout),
 		WriteQueueSize: c.Engine.WriteQueue,
+		MaxSessions:    c.Engine.MaxSessions,
 		CORS:           engineio.CORSOptions{Origins: c.CORS.Origins, Credentials: c.CORS.Credentials},
 		Logger:         &l,
 
