@@ -446,3 +446,52 @@ func chatRoomScenario(t *testing.T, p *Plugin, ns *fakeNS, a, b *fakeSock, first
 		t.Fatal("bye did not disconnect")
 	}
 }
+
+// The refiller holds a call slot while it instantiates: _initialize is
+// guest code, and with max_concurrency 1 a plugin whose instances keep
+// faulting still runs guest code on one core at a time. A call waiting
+// for an instance gives its slot up meanwhile, so the two cannot
+// deadlock.
+func TestRefillerTakesASlot(t *testing.T) {
+	p := loadGuest(t, "faults", Options{Limits: Limits{MaxConcurrency: 1, PoolSize: 3}})
+	v := p.acquire()
+	defer v.release()
+	pl := &v.pool
+	waitUntil := func(what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s", what)
+			}
+		}
+	}
+	waitUntil("two spare instances", func() bool { return len(pl.idle) == 2 })
+	live := pl.live.Load()
+	// A running call holds the only slot; its spares are taken.
+	pl.slots <- struct{}{}
+	a, b := <-pl.idle, <-pl.idle
+	pl.wake()
+	// The instantiation the refiller wants takes a few milliseconds
+	// when it may run; it must not while the slot is held.
+	time.Sleep(200 * time.Millisecond)
+	if n := pl.live.Load(); n != live {
+		t.Fatalf("%d instances made while the only slot was busy", n-live)
+	}
+	<-pl.slots
+	waitUntil("the refiller to make an instance", func() bool { return pl.live.Load() > live })
+	pl.putIdle(a)
+	pl.putIdle(b)
+	// A call that finds no instance idle waits without its slot: with
+	// every instance taken, the refiller still gets the slot to make one.
+	waitUntil("the pool to be full", func() bool { return pl.live.Load() == 3 && len(pl.idle) == 3 })
+	held := []*instance{<-pl.idle, <-pl.idle}
+	pl.close(<-pl.idle)
+	inst, err := pl.get(5 * time.Second)
+	if err != nil {
+		t.Fatalf("get with no idle instance: %v", err)
+	}
+	pl.put(inst)
+	for _, inst := range held {
+		pl.putIdle(inst)
+	}
+}

@@ -21,8 +21,12 @@ import (
 //
 // Instances are created only by build (the first, then the spares before
 // the version serves) and by the refiller, each under
-// Limits.instantiateTimeout; a call takes a slot, then an idle instance,
-// waiting at most CallTimeout for both.
+// Limits.instantiateTimeout. The refiller holds a slot while it
+// instantiates: _initialize is guest code, and with the calls it runs on
+// at most MaxConcurrency cores, however often the plugin's instances
+// fault. A call takes a slot, then an idle instance, waiting at most
+// CallTimeout for both; when none is idle it waits for one without its
+// slot, so that the refiller can take it.
 type pool struct {
 	v     *version
 	idle  chan *instance // cap PoolSize
@@ -111,7 +115,13 @@ func (pl *pool) refill() {
 	var backoff time.Duration
 	for {
 		for pl.needsMore() {
+			select {
+			case pl.slots <- struct{}{}:
+			case <-pl.ctx.Done():
+				return
+			}
 			inst, err := pl.v.instantiate(pl.ctx)
+			<-pl.slots
 			if pl.ctx.Err() != nil {
 				if inst != nil {
 					pl.close(inst)
@@ -189,24 +199,38 @@ func (pl *pool) get(timeout time.Duration) (*instance, error) {
 		return inst, nil
 	default:
 	}
+	// None idle: wait for one without the slot, which the refiller may
+	// need to make it, then take a slot again.
+	<-pl.slots
 	pl.wake()
+	var inst *instance
 	select {
-	case inst := <-pl.idle:
+	case inst = <-pl.idle:
 		pl.wake()
+	case <-expired():
+		return nil, errNoInstance
+	}
+	select {
+	case pl.slots <- struct{}{}:
 		return inst, nil
 	case <-expired():
-		<-pl.slots
-		return nil, errNoInstance
+		pl.putIdle(inst)
+		return nil, errBusy
 	}
 }
 
-// put returns a healthy instance and its slot.
-func (pl *pool) put(inst *instance) {
+// putIdle returns an instance taken without running it.
+func (pl *pool) putIdle(inst *instance) {
 	select {
 	case pl.idle <- inst:
 	default:
 		pl.close(inst)
 	}
+}
+
+// put returns a healthy instance and its slot.
+func (pl *pool) put(inst *instance) {
+	pl.putIdle(inst)
 	<-pl.slots
 }
 
