@@ -173,7 +173,14 @@ func (t socketTarget) EmitWithAck(name string, args []byte, atts [][]byte, timeo
 func (t socketTarget) Ack(id uint64, args []byte, atts [][]byte) error {
 	return t.s.Ack(id, args, atts)
 }
-func (t socketTarget) Disconnect(closeSession bool) { t.s.Disconnect(closeSession) }
+
+// Disconnect runs after the current call (sdk/ABI.md: what the call sends
+// after it, an ack included, still reaches the client first).
+func (t socketTarget) Disconnect(closeSession bool) {
+	s := t.s
+	s.Schedule(func() { s.Disconnect(closeSession) })
+}
+
 func (t socketTarget) Broadcast(opts socketio.BroadcastOptions, name string, args []byte, atts [][]byte) error {
 	return t.s.Namespace().Broadcast(opts, name, args, atts)
 }

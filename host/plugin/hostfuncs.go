@@ -625,9 +625,9 @@ func hostDisconnect(ctx context.Context, m api.Module, stack []uint64) {
 		ret(stack, code)
 		return
 	}
-	// The socketio layer defers OnDisconnect (a call into this plugin)
-	// until this call has returned.
-	c.sock.Disconnect(uint32(stack[0]) != 0)
+	// The socket leaves after this call has returned (socketTarget), so
+	// its DISCONNECT call never nests inside this one.
+	c.sock.Disconnect(uint32(stack[0]) != 0 && c.mayCloseSession(abi.DisconnectSocket))
 	ret(stack, 0)
 }
 

@@ -51,6 +51,22 @@ func hostNsBroadcast(ctx context.Context, m api.Module, stack []uint64) {
 	ret(stack, errCode(c, n.Broadcast(opts, name, args, atts)))
 }
 
+// mayCloseSession says whether a disconnect of p's that asks to close
+// whole sessions may: only when the routing uses p in every namespace
+// (Options.ServesAll). Otherwise the socket leaves its namespace only,
+// and that is logged (the plugin's warnings limiter).
+func (c *call) mayCloseSession(f abi.Func) bool {
+	p := c.v.p
+	if p.opts.ServesAll != nil && p.opts.ServesAll(p.name) {
+		return true
+	}
+	if p.warns.allow(p.limits().LogLinesPerSecond) {
+		c.v.log.Warn().Str("func", f.String()).
+			Msg("session kept open: the plugin is not routed in every namespace, so it disconnects its sockets from their namespace only")
+	}
+	return false
+}
+
 // mayEmitTo reports whether version v of p may send into namespace nsp:
 // the routing serves nsp with p, or v's grants name it ("emit:/admin"), or
 // a pattern of them does ("emit:/tenant-*").

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sockwasm/sockwasm/host/socketio"
 	sp "github.com/sockwasm/sockwasm/protocol/socketio"
+	"github.com/sockwasm/sockwasm/sdk/abi"
 )
 
 // socketExt is the part of target behind the handshake, socket data,
@@ -387,6 +388,6 @@ func hostDisconnectSockets(ctx context.Context, m api.Module, stack []uint64) {
 		ret(stack, code)
 		return
 	}
-	c.sock.DisconnectSockets(opts, uint32(stack[4]) != 0)
+	c.sock.DisconnectSockets(opts, uint32(stack[4]) != 0 && c.mayCloseSession(abi.DisconnectSockets))
 	ret(stack, 0)
 }

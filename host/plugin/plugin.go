@@ -53,6 +53,12 @@ type Options struct {
 	// into a namespace the plugin does not serve needs an "emit:" grant
 	// naming it. Nil: the plugin serves no namespace.
 	Serves func(plugin, nsp string) bool
+	// ServesAll reports whether the routing uses plugin in every
+	// namespace, so that no session holds a socket of another plugin's
+	// namespace: only then do disconnect(1) and disconnect_sockets with
+	// close_session close whole sessions; otherwise they disconnect the
+	// sockets from their namespace only. Nil: never.
+	ServesAll func(plugin string) bool
 	// Compiler, when set, compiles each module in isolation (another
 	// process, capped in memory, killed at the compile deadline) into the
 	// compilation cache before the host loads it from there. It needs a

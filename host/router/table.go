@@ -61,6 +61,26 @@ func (t *Table) Lookup(name string) *Namespace {
 	return nil
 }
 
+// UsedEverywhere reports whether every namespace of the table, exact and
+// pattern, routes something to plugin name (Namespace.Uses): then no
+// session can hold a socket that plugin has no part in.
+func (t *Table) UsedEverywhere(name string) bool {
+	if t == nil || len(t.exact)+len(t.patterns) == 0 {
+		return false
+	}
+	for _, r := range t.exact {
+		if !r.Uses(name) {
+			return false
+		}
+	}
+	for _, r := range t.patterns {
+		if !r.Uses(name) {
+			return false
+		}
+	}
+	return true
+}
+
 // Exact returns the names of the namespaces without a pattern, sorted.
 func (t *Table) Exact() []string {
 	out := make([]string, 0, len(t.exact))

@@ -244,6 +244,63 @@ func TestHugeNamesRefused(t *testing.T) {
 	}
 }
 
+// A plugin closes whole connections (disconnect(1), disconnect_sockets
+// with close) only when it is routed in every namespace: otherwise a
+// connection may hold sockets of namespaces it has no part in, and its
+// sockets only leave their namespace, the connection and the other
+// namespaces staying.
+func TestClosingConnectionsNeedsEveryNamespace(t *testing.T) {
+	other := named(t, hostileWasm, "other")
+	two := func(second string) string {
+		return hostileTOML + `[plugin.other]
+grants = ["kv", "timers"]
+[[namespace]]
+name = "/other"
+handler = "` + second + `"
+`
+	}
+	joinOther := func(c *sioConn) {
+		c.send(t, "40/other,")
+		if m := c.next(t); !strings.HasPrefix(m, `40/other,{"sid":`) {
+			t.Fatalf("connect to /other: %q", m)
+		}
+	}
+	otherEcho := func(c *sioConn, id int) {
+		c.send(t, `42/other,`+strconv.Itoa(id)+`["echo","still"]`)
+		if m := c.next(t); m != `43/other,`+strconv.Itoa(id)+`["still"]` {
+			t.Fatalf("/other after the kick: %q", m)
+		}
+	}
+	for _, all := range []bool{false, true} {
+		// "/other" is another plugin's: the connection stays.
+		e := startHot(t, false, two("other"), hostileWasm, other)
+		c := dialNsp(t, e.addr, "/")
+		joinOther(c)
+		// Both take effect after the call: its ack comes first.
+		if got := c.call(t, 1, "kick", all); got != "[1,0]" {
+			t.Fatalf("kick(%v) = %s", all, got)
+		}
+		if m := c.next(t); m != "41" {
+			t.Fatalf("kick(%v): %q, want the socket disconnected from /", all, m)
+		}
+		otherEcho(c, 2)
+		e.logs.waitFor(t, time.Second, "session kept open")
+
+		// Routed in both namespaces, the plugin closes the connection.
+		e = startHot(t, false, two("hostile"), hostileWasm, other)
+		c = dialNsp(t, e.addr, "/")
+		joinOther(c)
+		if got := c.call(t, 1, "kick", all); got != "[1,0]" {
+			t.Fatalf("kick(%v) = %s", all, got)
+		}
+		select {
+		case <-c.closed:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("kick(%v) by a plugin routed everywhere: connection still open", all)
+		}
+	}
+}
+
 // Socket data is per plugin: one plugin's set_socket_data never
 // overwrites another's.
 func TestSocketDataPerPlugin(t *testing.T) {

@@ -81,6 +81,12 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 			}
 			return false
 		},
+		ServesAll: func(name string) bool {
+			if r := routes.Load(); r != nil {
+				return r.Table().UsedEverywhere(name)
+			}
+			return false
+		},
 		Dir:      cfg.PluginsDir,
 		Compiler: o.compiler,
 		Limits:   pluginLimits(cfg.Limits),

@@ -471,7 +471,9 @@ func (s *Socket) Ack(id uint64, args []byte, atts ...Blob) error {
 func (s *Socket) Disconnect() error { return check(hostDisconnect(0)) }
 
 // CloseConnection disconnects the socket and closes the client's whole
-// Engine.IO session. It takes effect after the current call.
+// Engine.IO session. It takes effect after the current call. The session
+// closes only when the server routes this plugin in every namespace;
+// otherwise the socket just leaves its namespace (sdk/ABI.md, disconnect).
 func (s *Socket) CloseConnection() error { return check(hostDisconnect(1)) }
 
 // To starts a broadcast to the sockets in rooms of this namespace, this

@@ -274,7 +274,8 @@ func (b *Broadcast) SocketsLeave(rooms ...string) error {
 }
 
 // DisconnectSockets disconnects the selected sockets after the current
-// call; with closeSession their whole connections are closed.
+// call; with closeSession their whole connections are closed, when the
+// server routes this plugin in every namespace (as CloseConnection).
 func (b *Broadcast) DisconnectSockets(closeSession bool) error {
 	r, e := b.lists()
 	var cl uint32

@@ -587,7 +587,8 @@ export class Socket {
   /** Disconnects the socket from its namespace after the call. */
   disconnect(): i32 { return min(host.disconnect(0), 0); }
 
-  /** Disconnects the socket and closes its Engine.IO session after the call. */
+  /** Disconnects the socket and closes its Engine.IO session after the call
+   * (the session only when the plugin is routed in every namespace; see ABI.md). */
   closeConnection(): i32 { return min(host.disconnect(1), 0); }
 
   /** A broadcast to the sockets in room, this socket excluded (socket.to(room)). */
@@ -688,7 +689,8 @@ export class Broadcast {
     return min(host.sockets_leave(r.ptr, r.length, e.ptr, e.length, l.ptr, l.length), 0);
   }
 
-  /** Disconnects the selected sockets after the call (closeSession: their Engine.IO sessions too). */
+  /** Disconnects the selected sockets after the call (closeSession: their Engine.IO
+   * sessions too, when the plugin is routed in every namespace). */
   disconnectSockets(closeSession: bool = false): i32 {
     let r = encodeStrings(this.rooms), e = encodeStrings(this.excepts);
     return min(host.disconnect_sockets(r.ptr, r.length, e.ptr, e.length, closeSession ? 1 : 0), 0);

@@ -149,6 +149,17 @@ func init() {
 	sockwasm.OnEvent("defer", func(s *sockwasm.Socket, e *sockwasm.Event) {
 		result(e, argInt(e, 0), func(int) error { return sockwasm.In("nobody").DisconnectSockets(false) })
 	})
+	// kick [all]: closes this socket's connection (disconnect(1)), or
+	// with all every connection of the namespace (disconnect_sockets).
+	sockwasm.OnEvent("kick", func(s *sockwasm.Socket, e *sockwasm.Event) {
+		all, _ := e.Arg(0).AsBool()
+		result(e, 1, func(int) error {
+			if all {
+				return sockwasm.In().DisconnectSockets(true)
+			}
+			return s.CloseConnection()
+		})
+	})
 	// nsemit [nsp]: sends into another namespace.
 	sockwasm.OnEvent("nsemit", func(s *sockwasm.Socket, e *sockwasm.Event) {
 		nsp, _ := e.Arg(0).AsString()
