@@ -191,6 +191,9 @@ type SocketIO struct {
 	// MaxAuthBytes bounds the auth payloads of one connection's sockets
 	// together. Default 1 MiB.
 	MaxAuthBytes int `toml:"max_auth_bytes"`
+	// MaxBroadcastAckBytes bounds the answers one broadcast with acks
+	// holds until its last; answers beyond are dropped. Default 8 MiB.
+	MaxBroadcastAckBytes int `toml:"max_broadcast_ack_bytes"`
 	// KeepEmptyNamespaces keeps a namespace made from a pattern once its
 	// last socket has left; by default it is removed with its rooms
 	// (the reference server's cleanupEmptyChildNamespaces).
@@ -529,6 +532,7 @@ func (c *Config) validate(data []byte) Errors {
 		{"max_rooms_per_socket", c.SocketIO.MaxRoomsPerSocket}, {"max_room_name", c.SocketIO.MaxRoomName},
 		{"max_namespace_name", c.SocketIO.MaxNamespaceName}, {"max_dynamic_namespaces", c.SocketIO.MaxDynamicNamespaces},
 		{"max_sockets_per_session", c.SocketIO.MaxSocketsPerSession}, {"max_auth_bytes", c.SocketIO.MaxAuthBytes},
+		{"max_broadcast_ack_bytes", c.SocketIO.MaxBroadcastAckBytes},
 	} {
 		if l.v < 0 {
 			bad("socketio."+l.key, "must not be negative, got %d", l.v)

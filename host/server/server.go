@@ -225,6 +225,7 @@ func (s *Server) build(c *config.Config) error {
 		MaxDynamicNamespaces:       sc.MaxDynamicNamespaces,
 		MaxSocketsPerSession:       sc.MaxSocketsPerSession,
 		MaxAuthBytes:               sc.MaxAuthBytes,
+		MaxBroadcastAckBytes:       sc.MaxBroadcastAckBytes,
 		KeepEmptyDynamicNamespaces: sc.KeepEmptyNamespaces,
 		Logger:                     &slog,
 	})

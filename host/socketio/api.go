@@ -134,6 +134,10 @@ type Options struct {
 	// that exist at once; a CONNECT that would create one more is
 	// refused. Default 10 000.
 	MaxDynamicNamespaces int
+	// MaxBroadcastAckBytes bounds the answers a broadcast with acks holds
+	// until its last one (args and attachments): an answer beyond it is
+	// dropped, as if its socket had left, and logged. Default 8 MiB.
+	MaxBroadcastAckBytes int
 	// MaxSocketsPerSession bounds the namespaces one Engine.IO session
 	// has joined at once; a CONNECT beyond it is refused ("Too many
 	// sockets on this connection") and the session stays. Default 256.

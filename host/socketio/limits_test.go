@@ -294,3 +294,37 @@ func TestSocketsAndAuthPerSessionBounded(t *testing.T) {
 	w.connect("/d", `{"t":"`+strings.Repeat("z", 60)+`"}`)
 	w.expect(`42/d,["auth",{"t":"` + strings.Repeat("z", 60) + `"}]`)
 }
+
+// A broadcast with acks holds its answers until the last one, at most
+// MaxBroadcastAckBytes of them: an answer beyond is dropped as if its
+// socket had left, and the broadcast still completes.
+func TestBroadcastAckAnswersBounded(t *testing.T) {
+	var buf syncBuffer
+	lg := zerolog.New(&buf)
+	h := newHandler()
+	h.onConnect = func(*Socket) {}
+	e := newEnv(t, Options{MaxBroadcastAckBytes: 1000, Logger: &lg}, map[string]NamespaceHandler{"/": h})
+	ws, _ := connectN(t, e, 3)
+	done := make(chan []AckReply, 1)
+	err := e.srv.Of("/").BroadcastWithAck(BroadcastOptions{}, "q", nil, nil, 10*time.Second, func(r []AckReply, err error) {
+		if err != nil {
+			t.Errorf("broadcast: %v", err)
+		}
+		done <- r
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := `["` + strings.Repeat("x", 600) + `"]`
+	for _, w := range ws {
+		w.expect(`420["q"]`)
+		w.send(`30` + big)
+	}
+	r := <-done
+	if len(r) != 1 || string(r[0].Args) != big {
+		t.Fatalf("%d answers kept, want the first one only", len(r))
+	}
+	if n := strings.Count(buf.String(), "max_broadcast_ack_bytes"); n != 1 {
+		t.Fatalf("logged %d times, want once", n)
+	}
+}

@@ -165,6 +165,8 @@ type AckBroadcast struct {
 	mu       sync.Mutex
 	pending  int // emits awaiting their outcome, +1 while delivering
 	replies  []AckReply
+	size     int // bytes of replies, args and attachments
+	dropped  int // answers over Options.MaxBroadcastAckBytes
 	timedOut bool
 }
 
@@ -193,6 +195,23 @@ func (b *AckBroadcast) answer(id string, r AckResponse) {
 	b.mu.Lock()
 	switch {
 	case r.Err == nil:
+		n := len(r.Args)
+		for _, a := range r.Attachments {
+			n += len(a)
+		}
+		// The answers are held until the last one: bounded, so that
+		// clients cannot make the server keep a megabyte per answer for
+		// as long as the broadcast waits. Those over the budget count as
+		// sockets that left.
+		if b.size+n > b.n.srv.opts.MaxBroadcastAckBytes {
+			b.dropped++
+			if b.dropped == 1 {
+				b.n.srv.clientLog.Warn().Str("nsp", b.n.name).Str("event", truncate(b.name, 64)).
+					Int("limit", b.n.srv.opts.MaxBroadcastAckBytes).Msg("broadcast with ack: answers over max_broadcast_ack_bytes dropped")
+			}
+			break
+		}
+		b.size += n
 		b.replies = append(b.replies, AckReply{SocketID: id, Args: r.Args, Attachments: r.Attachments})
 	case errors.Is(r.Err, ErrAckTimeout):
 		b.timedOut = true

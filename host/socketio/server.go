@@ -28,6 +28,7 @@ const (
 	DefaultMaxDynamicNamespaces = 10_000
 	DefaultMaxSocketsPerSession = 256
 	DefaultMaxAuthBytes         = 1 << 20
+	DefaultMaxBroadcastAckBytes = 8 << 20
 )
 
 // More errors returned by Socket and Namespace methods.
@@ -109,6 +110,9 @@ func New(opts Options) *Server {
 	}
 	if opts.MaxSocketsPerSession <= 0 {
 		opts.MaxSocketsPerSession = DefaultMaxSocketsPerSession
+	}
+	if opts.MaxBroadcastAckBytes <= 0 {
+		opts.MaxBroadcastAckBytes = DefaultMaxBroadcastAckBytes
 	}
 	if opts.MaxAuthBytes <= 0 {
 		opts.MaxAuthBytes = DefaultMaxAuthBytes
