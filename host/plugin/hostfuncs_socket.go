@@ -298,15 +298,29 @@ func hostFetchSockets(ctx context.Context, m api.Module, stack []uint64) {
 		ret(stack, errCode(c, err))
 		return
 	}
-	ret(stack, writeOut(m, stack[4], stack[5], encodeSocketInfos(infos)))
+	// The answer must fit in the guest's memory: encoding stops beyond
+	// that, instead of building gigabytes for a namespace of many sockets.
+	out, ok := encodeSocketInfos(infos, int(c.v.lim.MemoryPages)*wasmPage)
+	if !ok {
+		ret(stack, c.limited("the answer would not fit in the plugin's memory (memory_pages)"))
+		return
+	}
+	ret(stack, writeOut(m, stack[4], stack[5], out))
 }
 
+// wasmPage is the size of a WebAssembly memory page.
+const wasmPage = 64 << 10
+
 // encodeSocketInfos encodes [{"id":…,"rooms":[…],"data":…}, …]; data is
-// null when unset, and a JSON string when it is not JSON.
-func encodeSocketInfos(infos []socketInfo) []byte {
-	buf := make([]byte, 0, 64*len(infos)+2)
+// null when unset, and a JSON string when it is not JSON. It gives up
+// (false) once the encoding passes max bytes.
+func encodeSocketInfos(infos []socketInfo, max int) ([]byte, bool) {
+	buf := make([]byte, 0, min(64*len(infos)+2, max))
 	buf = append(buf, '[')
 	for i, si := range infos {
+		if len(buf) > max {
+			return nil, false
+		}
 		if i > 0 {
 			buf = append(buf, ',')
 		}
@@ -330,7 +344,8 @@ func encodeSocketInfos(infos []socketInfo) []byte {
 		}
 		buf = append(buf, '}')
 	}
-	return append(buf, ']')
+	buf = append(buf, ']')
+	return buf, len(buf) <= max
 }
 
 // roomList reads a list of rooms to join or leave: non-empty names.

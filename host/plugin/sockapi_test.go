@@ -1,7 +1,9 @@
 package plugin
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -180,5 +182,27 @@ func TestEventMiddleware(t *testing.T) {
 	// event of the same guest still works after the fault.
 	if got := ackOf(t, p, a, "getdata", `[]`); !strings.Contains(got, `"probe"`) {
 		t.Fatal(got)
+	}
+}
+
+// fetch_sockets builds its answer only as far as the guest's memory could
+// hold it: many sockets with large data are ERR_LIMIT, not gigabytes.
+func TestFetchSocketsAnswerBounded(t *testing.T) {
+	data := []byte(`"` + strings.Repeat("d", 1000) + `"`)
+	infos := make([]socketInfo, 100)
+	for i := range infos {
+		infos[i] = socketInfo{ID: fmt.Sprint("s", i), Rooms: []string{"r"}, Data: data}
+	}
+	if out, ok := encodeSocketInfos(infos, 50_000); ok || out != nil {
+		t.Fatalf("a 100 KB answer under a 50 KB bound: ok=%v, %d bytes", ok, len(out))
+	}
+	out, ok := encodeSocketInfos(infos, 200_000)
+	var back []struct {
+		ID    string
+		Rooms []string
+		Data  string
+	}
+	if !ok || json.Unmarshal(out, &back) != nil || len(back) != 100 || back[99].ID != "s99" || back[0].Data != string(data[1:len(data)-1]) {
+		t.Fatalf("answer under the bound: ok=%v, %d sockets", ok, len(back))
 	}
 }
