@@ -269,6 +269,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	sess, err := s.open(r, TransportPolling, nil, nil)
 	if err == errFull {
+		s.logFull(r)
 		writeFull(w)
 		return
 	}
@@ -404,13 +405,17 @@ func (s *Server) admitLocked() error {
 	case s.shutdown:
 		return errShutdown
 	case len(s.sessions) >= s.opts.MaxSessions:
-		s.log.Warn().Int("limit", s.opts.MaxSessions).Msg("handshake refused: max_sessions reached")
 		return errFull
 	}
 	return nil
 }
 
-// writeFull answers a polling handshake refused for capacity.
+// logFull logs a handshake refused for capacity (sampled: clients cause it).
+func (s *Server) logFull(r *http.Request) {
+	s.log.Warn().Int("limit", s.opts.MaxSessions).Str("remote", r.RemoteAddr).Msg("handshake refused: max_sessions reached")
+}
+
+// writeFull answers a handshake refused for capacity.
 func writeFull(w http.ResponseWriter) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Retry-After", "1")

@@ -81,6 +81,7 @@ func (s *Server) serveWebSocketHandshake(w http.ResponseWriter, r *http.Request)
 		writeError(w, ErrorBadRequest)
 		return
 	case errFull:
+		s.logFull(r)
 		writeFull(w)
 		return
 	}
@@ -90,6 +91,7 @@ func (s *Server) serveWebSocketHandshake(w http.ResponseWriter, r *http.Request)
 	}
 	sess, err := s.open(r, TransportWebSocket, conn, raw)
 	if err == errFull {
+		s.logFull(r)
 		s.closeWebSocket(conn, raw, websocket.StatusTryAgainLater, "server full")
 		return
 	}
