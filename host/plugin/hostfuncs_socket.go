@@ -1,11 +1,7 @@
 package plugin
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"net"
-	"strings"
 	"time"
 
 	"github.com/tetratelabs/wazero/api"
@@ -42,53 +38,7 @@ type socketInfo struct {
 	Data  []byte // the calling plugin's data
 }
 
-// handshakeJSON is the JSON shape of the handshake host function, close to
-// the reference server's socket.handshake.
-type handshakeJSON struct {
-	Headers map[string]string `json:"headers"`
-	Query   map[string]any    `json:"query"`
-	Address string            `json:"address"`
-	Issued  int64             `json:"issued"`
-	Secure  bool              `json:"secure"`
-	XDomain bool              `json:"xdomain"`
-	URL     string            `json:"url"`
-	Auth    json.RawMessage   `json:"auth"`
-}
-
-func (t socketTarget) Handshake() []byte {
-	hs := t.s.Handshake()
-	out := handshakeJSON{Headers: map[string]string{}, Query: map[string]any{}, Auth: t.s.Auth()}
-	if hs != nil {
-		for k, v := range hs.Header() {
-			out.Headers[strings.ToLower(k)] = strings.Join(v, ", ")
-		}
-		for k, v := range hs.Query() {
-			if len(v) == 1 {
-				out.Query[k] = v[0]
-			} else {
-				out.Query[k] = v
-			}
-		}
-		out.Address = hs.RemoteAddr
-		if host, _, err := net.SplitHostPort(hs.RemoteAddr); err == nil {
-			out.Address = host
-		}
-		out.Issued = hs.Time.UnixMilli()
-		out.Secure = hs.Secure
-		out.XDomain = out.Headers["origin"] != ""
-		out.URL = hs.URL
-	}
-	if len(out.Auth) == 0 {
-		out.Auth = json.RawMessage("{}")
-	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(&out); err != nil { // auth is valid JSON (checked by the decoder)
-		return []byte("{}")
-	}
-	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
-}
+func (t socketTarget) Handshake() []byte { return t.s.HandshakeJSON() }
 
 func (t socketTarget) Data() []byte     { return t.s.Data(t.owner) }
 func (t socketTarget) SetData(b []byte) { t.s.SetData(t.owner, b) }

@@ -2,8 +2,10 @@ package socketio
 
 import "sync"
 
-// memoryAdapter keeps one namespace's rooms in memory.
-type memoryAdapter struct {
+// MemoryAdapter keeps one namespace's rooms in memory: the default
+// Adapter, and the local part of adapters that share rooms with other
+// servers.
+type MemoryAdapter struct {
 	n *Namespace
 
 	mu    sync.RWMutex
@@ -14,8 +16,12 @@ type memoryAdapter struct {
 // NewMemoryAdapter returns the in-memory adapter of n, the default of
 // Options.NewAdapter: rooms of this node only, guarded by a RWMutex that
 // is never held while writing to a session.
-func NewMemoryAdapter(n *Namespace) Adapter {
-	return &memoryAdapter{
+func NewMemoryAdapter(n *Namespace) Adapter { return NewLocalAdapter(n) }
+
+// NewLocalAdapter returns n's in-memory adapter as its concrete type, for
+// adapters built on it.
+func NewLocalAdapter(n *Namespace) *MemoryAdapter {
+	return &MemoryAdapter{
 		n:     n,
 		rooms: make(map[string]map[string]struct{}),
 		sids:  make(map[string]map[string]struct{}),
@@ -23,7 +29,7 @@ func NewMemoryAdapter(n *Namespace) Adapter {
 }
 
 // AddAll implements Adapter.
-func (a *memoryAdapter) AddAll(id string, rooms []string) {
+func (a *MemoryAdapter) AddAll(id string, rooms []string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	mine := a.sids[id]
@@ -43,7 +49,7 @@ func (a *memoryAdapter) AddAll(id string, rooms []string) {
 }
 
 // Del implements Adapter.
-func (a *memoryAdapter) Del(id, room string) {
+func (a *MemoryAdapter) Del(id, room string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if mine := a.sids[id]; mine != nil {
@@ -52,7 +58,7 @@ func (a *memoryAdapter) Del(id, room string) {
 	a.delMember(room, id)
 }
 
-func (a *memoryAdapter) delMember(room, id string) {
+func (a *MemoryAdapter) delMember(room, id string) {
 	if members := a.rooms[room]; members != nil {
 		delete(members, id)
 		if len(members) == 0 {
@@ -62,7 +68,7 @@ func (a *memoryAdapter) delMember(room, id string) {
 }
 
 // DelAll implements Adapter.
-func (a *memoryAdapter) DelAll(id string) {
+func (a *MemoryAdapter) DelAll(id string) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for r := range a.sids[id] {
@@ -72,7 +78,7 @@ func (a *memoryAdapter) DelAll(id string) {
 }
 
 // SocketRooms implements Adapter.
-func (a *memoryAdapter) SocketRooms(id string) []string {
+func (a *MemoryAdapter) SocketRooms(id string) []string {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	mine, ok := a.sids[id]
@@ -87,21 +93,21 @@ func (a *memoryAdapter) SocketRooms(id string) []string {
 }
 
 // SocketRoomCount implements Adapter.
-func (a *memoryAdapter) SocketRoomCount(id string) int {
+func (a *MemoryAdapter) SocketRoomCount(id string) int {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	return len(a.sids[id])
 }
 
 // RoomSize implements Adapter.
-func (a *memoryAdapter) RoomSize(room string) int {
+func (a *MemoryAdapter) RoomSize(room string) int {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	return len(a.rooms[room])
 }
 
 // Sockets implements Adapter.
-func (a *memoryAdapter) Sockets(rooms []string) []string {
+func (a *MemoryAdapter) Sockets(rooms []string) []string {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	return a.selectLocked(rooms, nil)
@@ -109,7 +115,7 @@ func (a *memoryAdapter) Sockets(rooms []string) []string {
 
 // selectLocked returns the ids in any of rooms (all when empty) and in none
 // of except.
-func (a *memoryAdapter) selectLocked(rooms, except []string) []string {
+func (a *MemoryAdapter) selectLocked(rooms, except []string) []string {
 	excluded := func(id string) bool {
 		for _, r := range except {
 			if _, ok := a.rooms[r][id]; ok {
@@ -155,7 +161,7 @@ func (a *memoryAdapter) selectLocked(rooms, except []string) []string {
 
 // Broadcast delivers p to the selected local sockets; with Volatile,
 // sessions that are not writable are skipped (Namespace.DeliverVolatile).
-func (a *memoryAdapter) Broadcast(p *Packet, opts BroadcastOptions) {
+func (a *MemoryAdapter) Broadcast(p *Packet, opts BroadcastOptions) {
 	ids := a.selectIDs(opts)
 	if opts.Volatile {
 		a.n.DeliverVolatile(p, ids)
@@ -164,12 +170,16 @@ func (a *memoryAdapter) Broadcast(p *Packet, opts BroadcastOptions) {
 	a.n.Deliver(p, ids)
 }
 
+// Select returns the ids of the local sockets opts selects (Volatile is
+// ignored).
+func (a *MemoryAdapter) Select(opts BroadcastOptions) []string { return a.selectIDs(opts) }
+
 // selectIDs returns the ids of the local sockets opts selects.
-func (a *memoryAdapter) selectIDs(opts BroadcastOptions) []string {
+func (a *MemoryAdapter) selectIDs(opts BroadcastOptions) []string {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	return a.selectLocked(opts.Rooms, opts.Except)
 }
 
 // Close implements Adapter; the memory adapter holds nothing to release.
-func (a *memoryAdapter) Close() error { return nil }
+func (a *MemoryAdapter) Close() error { return nil }

@@ -79,7 +79,7 @@ func (n *Namespace) EncodeEvent(name string, args []byte, atts [][]byte) (*Packe
 	if err != nil {
 		return nil, err
 	}
-	return &Packet{Text: text, Attachments: atts}, nil
+	return &Packet{Text: text, Attachments: atts, Name: name, Args: args}, nil
 }
 
 func (n *Namespace) encodeEvent(name string, args []byte, atts [][]byte, id uint64, hasID bool) ([]byte, error) {

@@ -151,7 +151,11 @@ func (n *Namespace) broadcastWithAck(from *Socket, opts BroadcastOptions, name s
 }
 
 // AckBroadcast is a broadcast with acks in flight. Adapters hand it the
-// selected local sockets with Deliver; it collects the answers.
+// selected local sockets with Deliver; an adapter that shares the
+// broadcast with other servers also tells it how many servers received
+// it (ExpectServers), how many clients each selected (ServerCount) and
+// their answers (RemoteAnswer). It completes when every expected answer
+// has come or its socket left, or else at its timeout.
 type AckBroadcast struct {
 	n        *Namespace
 	from     *Socket
@@ -163,11 +167,76 @@ type AckBroadcast struct {
 	cb       func([]AckReply, error)
 
 	mu       sync.Mutex
-	pending  int // emits awaiting their outcome, +1 while delivering
+	pending  int // outcomes awaited: local emits, remote counts and answers, +1 while delivering
 	replies  []AckReply
 	size     int // bytes of replies, args and attachments
 	dropped  int // answers over Options.MaxBroadcastAckBytes
 	timedOut bool
+	done     bool        // cb called (or about to be)
+	timer    *time.Timer // the remote part's deadline
+}
+
+// Event returns the broadcast's event: its name, its args (a JSON array
+// whose placeholders refer to atts) and its attachments.
+func (b *AckBroadcast) Event() (name string, args []byte, atts [][]byte) {
+	return b.name, b.args, b.atts
+}
+
+// Timeout returns how long the broadcast waits for answers (none when
+// <= 0).
+func (b *AckBroadcast) Timeout() time.Duration { return b.timeout }
+
+// Volatile reports whether the broadcast skips sessions that are not
+// writable.
+func (b *AckBroadcast) Volatile() bool { return b.volatile }
+
+// ExpectServers tells b that servers other servers received it: it waits
+// for each one's ServerCount, then for as many RemoteAnswer calls, for at
+// most wait (the broadcast's own timeout when that is shorter and set).
+// Call it before Deliver returns, at most once.
+func (b *AckBroadcast) ExpectServers(servers int, wait time.Duration) {
+	if servers <= 0 {
+		return
+	}
+	if b.timeout > 0 && b.timeout < wait {
+		wait = b.timeout
+	}
+	b.mu.Lock()
+	b.pending += servers
+	b.timer = time.AfterFunc(wait, b.expire)
+	b.mu.Unlock()
+}
+
+// ServerCount records that one of the expected servers selected clients
+// clients: their answers are awaited.
+func (b *AckBroadcast) ServerCount(clients int) {
+	b.mu.Lock()
+	if b.done {
+		b.mu.Unlock()
+		return
+	}
+	b.pending += max(clients, 0)
+	b.mu.Unlock()
+	b.resolve()
+}
+
+// RemoteAnswer records the answer of a client of another server.
+func (b *AckBroadcast) RemoteAnswer(r AckReply) {
+	b.answer(r.SocketID, AckResponse{Args: r.Args, Attachments: r.Attachments})
+}
+
+// expire ends the broadcast at the remote part's deadline, with the
+// answers received so far.
+func (b *AckBroadcast) expire() {
+	b.mu.Lock()
+	if b.done {
+		b.mu.Unlock()
+		return
+	}
+	b.timedOut = true
+	b.pending = 1
+	b.mu.Unlock()
+	b.resolve()
 }
 
 // Deliver emits the event to the local sockets with ids (unknown or gone
@@ -194,6 +263,9 @@ func (b *AckBroadcast) Deliver(ids []string) {
 func (b *AckBroadcast) answer(id string, r AckResponse) {
 	b.mu.Lock()
 	switch {
+	case b.done:
+		b.mu.Unlock()
+		return
 	case r.Err == nil:
 		n := len(r.Args)
 		for _, a := range r.Attachments {
@@ -225,10 +297,16 @@ func (b *AckBroadcast) answer(id string, r AckResponse) {
 func (b *AckBroadcast) resolve() bool {
 	b.mu.Lock()
 	b.pending--
-	done := b.pending == 0
+	last := b.pending == 0 && !b.done
+	if last {
+		b.done = true
+		if b.timer != nil {
+			b.timer.Stop()
+		}
+	}
 	replies, timedOut := b.replies, b.timedOut
 	b.mu.Unlock()
-	if !done {
+	if !last {
 		return false
 	}
 	var err error
@@ -244,13 +322,43 @@ func (b *AckBroadcast) resolve() bool {
 	return true
 }
 
+// EmitWithAckTo emits event name to the local sockets with ids (with
+// volatile, only those whose session is writable), each with its own ack
+// id, as part of a broadcast with acks another server started: it returns
+// how many sockets it was queued for, and calls reply once for each
+// answer that comes within timeout, from the answering client's goroutine.
+func (n *Namespace) EmitWithAckTo(ids []string, name string, args []byte, atts [][]byte, timeout time.Duration, volatile bool, reply func(AckReply)) (int, error) {
+	if err := n.checkArgs(args); err != nil {
+		return 0, err
+	}
+	if len(atts) > n.srv.opts.MaxAttachments {
+		return 0, ErrTooManyAttachments
+	}
+	count := 0
+	for _, s := range n.localSockets(ids) {
+		if volatile && !s.c.es.Writable() {
+			continue
+		}
+		id := s.id
+		err := s.EmitWithAck(name, args, atts, timeout, func(r AckResponse) {
+			if r.Err == nil {
+				reply(AckReply{SocketID: id, Args: r.Args, Attachments: r.Attachments})
+			}
+		})
+		if err == nil {
+			count++
+		}
+	}
+	return count, nil
+}
+
 // BroadcastWithAck implements Adapter.
-func (a *memoryAdapter) BroadcastWithAck(opts BroadcastOptions, b *AckBroadcast) {
+func (a *MemoryAdapter) BroadcastWithAck(opts BroadcastOptions, b *AckBroadcast) {
 	b.Deliver(a.selectIDs(opts))
 }
 
 // FetchSockets implements Adapter.
-func (a *memoryAdapter) FetchSockets(_ context.Context, opts BroadcastOptions) ([]SocketInfo, error) {
+func (a *MemoryAdapter) FetchSockets(_ context.Context, opts BroadcastOptions) ([]SocketInfo, error) {
 	a.mu.RLock()
 	ids := a.selectLocked(opts.Rooms, opts.Except)
 	out := make([]SocketInfo, 0, len(ids))
@@ -273,7 +381,7 @@ func (a *memoryAdapter) FetchSockets(_ context.Context, opts BroadcastOptions) (
 
 // AddSockets implements Adapter. A socket the rooms would take beyond
 // Options.MaxRoomsPerSocket is left as it is.
-func (a *memoryAdapter) AddSockets(opts BroadcastOptions, rooms []string) {
+func (a *MemoryAdapter) AddSockets(opts BroadcastOptions, rooms []string) {
 	for _, s := range a.n.localSockets(a.selectIDs(opts)) {
 		if err := s.Join(rooms...); err != nil {
 			s.c.log.Debug().Err(err).Str("nsp", a.n.name).Str("socket", s.id).Msg("server-side join refused")
@@ -282,7 +390,7 @@ func (a *memoryAdapter) AddSockets(opts BroadcastOptions, rooms []string) {
 }
 
 // DelSockets implements Adapter.
-func (a *memoryAdapter) DelSockets(opts BroadcastOptions, rooms []string) {
+func (a *MemoryAdapter) DelSockets(opts BroadcastOptions, rooms []string) {
 	for _, s := range a.n.localSockets(a.selectIDs(opts)) {
 		for _, r := range rooms {
 			s.Leave(r)
@@ -291,7 +399,7 @@ func (a *memoryAdapter) DelSockets(opts BroadcastOptions, rooms []string) {
 }
 
 // DisconnectSockets implements Adapter.
-func (a *memoryAdapter) DisconnectSockets(opts BroadcastOptions, closeSession bool) {
+func (a *MemoryAdapter) DisconnectSockets(opts BroadcastOptions, closeSession bool) {
 	for _, s := range a.n.localSockets(a.selectIDs(opts)) {
 		s.Disconnect(closeSession)
 	}

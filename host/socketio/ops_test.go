@@ -315,3 +315,64 @@ func TestVolatileBroadcast(t *testing.T) {
 		t.Fatalf("body %q", body)
 	}
 }
+
+// clusterAdapter is a MemoryAdapter whose broadcasts with acks also "reach"
+// other servers, played by the test through remote.
+type clusterAdapter struct {
+	*MemoryAdapter
+	servers int
+	wait    time.Duration
+	remote  chan *AckBroadcast
+}
+
+func (a *clusterAdapter) BroadcastWithAck(opts BroadcastOptions, b *AckBroadcast) {
+	b.ExpectServers(a.servers, a.wait)
+	b.Deliver(a.Select(opts))
+	a.remote <- b
+}
+
+// A broadcast with acks that other servers received waits for each one's
+// client count and for that many answers; a server that never reports
+// ends it at the deadline, with the answers received so far.
+func TestAckBroadcastAcrossServers(t *testing.T) {
+	for _, silent := range []bool{false, true} {
+		remote := make(chan *AckBroadcast, 1)
+		h := newHandler()
+		h.onConnect = func(*Socket) {}
+		e := newEnv(t, Options{NewAdapter: func(n *Namespace) Adapter {
+			return &clusterAdapter{MemoryAdapter: NewLocalAdapter(n), servers: 2, wait: 300 * time.Millisecond, remote: remote}
+		}}, map[string]NamespaceHandler{"/": h})
+		ws, _ := connectN(t, e, 1)
+		done := make(chan error, 1)
+		var got []AckReply
+		err := e.srv.Of("/").BroadcastWithAck(BroadcastOptions{}, "q", nil, nil, 5*time.Second, func(r []AckReply, err error) {
+			got = r
+			done <- err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := <-remote
+		if name, _, _ := b.Event(); name != "q" {
+			t.Fatalf("event %q", name)
+		}
+		ws[0].expect(`420["q"]`)
+		ws[0].send(`30["local"]`)
+		b.ServerCount(1)
+		b.RemoteAnswer(AckReply{Args: []byte(`["remote"]`)})
+		if !silent {
+			b.ServerCount(0)
+		}
+		select {
+		case err = <-done:
+		case <-time.After(5 * time.Second):
+			t.Fatal("broadcast never completed")
+		}
+		if silent != errors.Is(err, ErrAckTimeout) || len(got) != 2 {
+			t.Fatalf("silent=%v: err %v, %d answers", silent, err, len(got))
+		}
+		// Late news changes nothing.
+		b.ServerCount(3)
+		b.RemoteAnswer(AckReply{Args: []byte(`["late"]`)})
+	}
+}

@@ -43,8 +43,15 @@ var (
 // Packet is an encoded Socket.IO packet ready to be written: the text
 // frame and its binary attachments. Encoded once, written to N clients.
 type Packet struct {
-	Text        []byte
+	// Text is the encoded text packet, header included.
+	Text []byte
+	// Attachments are the binary attachments, sent after Text.
 	Attachments [][]byte
+	// Name and Args are the event the packet carries (Args a JSON array
+	// whose placeholders refer to Attachments), for adapters that pass it
+	// to other servers in a format of their own.
+	Name string
+	Args []byte
 }
 
 // Messages returns the Engine.IO messages of p: the text frame, then each
