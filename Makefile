@@ -70,10 +70,11 @@ fuzz:
 	FUZZTIME=$(FUZZTIME) bash test/fuzz.sh
 
 # Installs what the tests need: npm packages, and from Debian chromium (browser
-# test) and clang + lld (the C guest of sdk/ABI.md).
-APT_NEEDS = $(if $(shell command -v chromium),,chromium) $(if $(shell command -v clang),,clang) $(if $(shell command -v wasm-ld),,lld)
+# test), clang + lld (the C guest of sdk/ABI.md) and redis-server (cluster tests).
+APT_NEEDS = $(if $(shell command -v chromium),,chromium) $(if $(shell command -v clang),,clang) $(if $(shell command -v wasm-ld),,lld) $(if $(shell command -v redis-server),,redis-server)
 deps:
 	cd test/interop && npm ci --no-audit --no-fund
+	cd test/cluster && npm ci --no-audit --no-fund
 	@if [ -n "$(strip $(APT_NEEDS))" ]; then echo "apt-get install $(strip $(APT_NEEDS))"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_NEEDS) >/dev/null; fi
 

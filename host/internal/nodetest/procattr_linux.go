@@ -1,0 +1,9 @@
+package nodetest
+
+import "syscall"
+
+// sysProcAttr makes the kernel kill node if the test binary dies
+// without running its cleanups (a panic, a -timeout).
+func sysProcAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+}
