@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -32,6 +33,17 @@ const (
 	DefaultWriteQueue     = 1024
 	DefaultConnectTimeout = 45 * time.Second
 	DefaultShutdown       = 10 * time.Second
+	// DefaultAdapterKey is the channel prefix of the Redis adapter, the
+	// reference adapter's default.
+	DefaultAdapterKey = "socket.io"
+	// DefaultRequestTimeout bounds a request to the other nodes.
+	DefaultRequestTimeout = 5 * time.Second
+)
+
+// Adapter kinds.
+const (
+	AdapterMemory = "memory"
+	AdapterRedis  = "redis"
 )
 
 // Defaults of the limits that bound what one client can make the server
@@ -128,6 +140,24 @@ type Config struct {
 	Namespace []Namespace       `toml:"namespace"`
 	Endpoints []EngineEndpoint  `toml:"engine_endpoint"`
 	Log       Log               `toml:"log"`
+	Adapter   Adapter           `toml:"adapter"`
+}
+
+// Adapter, the [adapter] table, says where rooms and broadcasts live: in
+// this process (memory, the default), or shared with other nodes through
+// Redis, wire-compatible with @socket.io/redis-adapter (docs/CLUSTER.md).
+type Adapter struct {
+	// Kind is "memory" or "redis" (classic pub/sub). Default "memory".
+	Kind string `toml:"kind"`
+	// URL locates Redis: redis://[user:password@]host:port/db, or
+	// rediss:// for TLS. Required unless Kind is memory.
+	URL string `toml:"url"`
+	// Key is the channel prefix, the same on every node. Default
+	// "socket.io".
+	Key string `toml:"key"`
+	// RequestTimeout bounds a request to the other nodes (fetchSockets,
+	// server-side emits with acks, broadcasts with acks). Default 5s.
+	RequestTimeout Duration `toml:"request_timeout"`
 }
 
 // Engine holds the Engine.IO settings shared by every endpoint.
@@ -441,6 +471,9 @@ func (c *Config) applyDefaults() {
 		c.HTTP.MaxHeaderBytes = DefaultMaxHeaderBytes
 	}
 	setDur(&c.SocketIO.ConnectTimeout, DefaultConnectTimeout)
+	setStr(&c.Adapter.Kind, AdapterMemory)
+	setStr(&c.Adapter.Key, DefaultAdapterKey)
+	setDur(&c.Adapter.RequestTimeout, DefaultRequestTimeout)
 	if c.Engine.MaxPayload == 0 {
 		c.Engine.MaxPayload = DefaultMaxPayload
 	}
@@ -524,6 +557,19 @@ func (c *Config) validate(data []byte) Errors {
 			`requests (with its visitors' cookies) to this server; list the allowed origins instead`)
 	}
 	pos("socketio.connect_timeout", c.SocketIO.ConnectTimeout)
+	switch c.Adapter.Kind {
+	case AdapterMemory:
+	case AdapterRedis:
+		if u, err := url.Parse(c.Adapter.URL); c.Adapter.URL == "" || err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
+			bad("adapter.url", "want redis://[user:password@]host:port/db (or rediss:// for TLS) with adapter.kind = %q, got %q", c.Adapter.Kind, c.Adapter.URL)
+		}
+	default:
+		bad("adapter.kind", `unknown adapter %q: want "memory" or "redis"`, c.Adapter.Kind)
+	}
+	if strings.ContainsAny(c.Adapter.Key, "#*?[]") {
+		bad("adapter.key", "%q: the channel prefix cannot hold # * ? [ ]", c.Adapter.Key)
+	}
+	pos("adapter.request_timeout", c.Adapter.RequestTimeout)
 	for _, l := range []struct {
 		key string
 		v   int

@@ -430,3 +430,25 @@ func TestSocketIOLimits(t *testing.T) {
 		t.Fatalf("FixedChanges = %v", got)
 	}
 }
+
+func TestAdapterTable(t *testing.T) {
+	c, err := Parse("server.toml", []byte(""))
+	if err != nil || c.Adapter.Kind != AdapterMemory || c.Adapter.Key != "socket.io" || time.Duration(c.Adapter.RequestTimeout) != 5*time.Second {
+		t.Fatalf("defaults: %+v, %v", c.Adapter, err)
+	}
+	c, err = Parse("server.toml", []byte("[adapter]\nkind = \"redis\"\nurl = \"rediss://u:p@r.example:6380/2\"\nkey = \"app\"\nrequest_timeout = \"2s\"\n"))
+	if err != nil || c.Adapter.Kind != AdapterRedis || c.Adapter.Key != "app" || time.Duration(c.Adapter.RequestTimeout) != 2*time.Second {
+		t.Fatalf("redis: %+v, %v", c.Adapter, err)
+	}
+	for _, tt := range []struct{ toml, want string }{
+		{"[adapter]\nkind = \"etcd\"\n", `server.toml:2: adapter.kind: unknown adapter "etcd"`},
+		{"[adapter]\nkind = \"redis\"\n", `server.toml: adapter.url: want redis://`},
+		{"[adapter]\nkind = \"redis\"\nurl = \"http://localhost:6379\"\n", `server.toml:3: adapter.url: want redis://`},
+		{"[adapter]\nkey = \"a#b\"\n", `server.toml:2: adapter.key: "a#b": the channel prefix cannot hold`},
+		{"[adapter]\nrequest_timeout = \"-1s\"\n", `server.toml:2: adapter.request_timeout: must not be negative`},
+	} {
+		if _, err := Parse("server.toml", []byte(tt.toml)); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q: %v, want %q", tt.toml, err, tt.want)
+		}
+	}
+}

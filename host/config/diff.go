@@ -5,8 +5,8 @@ import "reflect"
 // FixedChanges lists the keys whose value differs between the running
 // configuration old and a reloaded next, among the settings that cannot
 // change while serving: the listener and its [http] limits, the endpoints
-// and their Engine.IO and Socket.IO settings, CORS, the folders, logging
-// and watching. A
+// and their Engine.IO and Socket.IO settings, CORS, the adapter, the
+// folders, logging and watching. A
 // reload that changes any of them is refused whole; a restart applies it.
 //
 // What a reload does apply: [[namespace]] (routes, middleware, new and
@@ -43,6 +43,7 @@ func FixedChanges(old, next *Config) []string {
 	diff("http.read_timeout", old.HTTP.ReadTimeout, next.HTTP.ReadTimeout)
 	diff("http.read_header_timeout", old.HTTP.ReadHeaderTimeout, next.HTTP.ReadHeaderTimeout)
 	diffTable("socketio", old.SocketIO, next.SocketIO, diff)
+	diffTable("adapter", old.Adapter, next.Adapter, diff)
 	diff("cors.origins", old.CORS.Origins, next.CORS.Origins)
 	diff("cors.credentials", old.CORS.Credentials, next.CORS.Credentials)
 	diff("engine_endpoint", old.Endpoints, next.Endpoints)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	redisadapter "github.com/sockwasm/sockwasm/host/adapter/redis"
 	"github.com/sockwasm/sockwasm/host/config"
 	"github.com/sockwasm/sockwasm/host/engineio"
 	"github.com/sockwasm/sockwasm/host/plugin"
@@ -31,6 +32,7 @@ type Server struct {
 	log     zerolog.Logger
 	plugins *plugin.Manager
 	sio     *socketio.Server
+	cluster *redisadapter.Cluster // nil with the memory adapter
 	routes  *router.Router
 	engines []*engineio.Server
 	handler http.Handler
@@ -99,8 +101,22 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 	}
 	s := &Server{log: log, plugins: pm}
 	s.cfg.Store(cfg)
+	if cfg.Adapter.Kind == config.AdapterRedis {
+		s.cluster, err = redisadapter.New(redisadapter.Options{
+			URL:            cfg.Adapter.URL,
+			Key:            cfg.Adapter.Key,
+			RequestTimeout: time.Duration(cfg.Adapter.RequestTimeout),
+			MaxAttachments: cfg.SocketIO.MaxAttachments,
+			Logger:         &log,
+		})
+		if err != nil {
+			_ = pm.Close(ctx)
+			return nil, fmt.Errorf("%s: adapter: %w", cfgName(cfg), err)
+		}
+	}
 	if err := s.build(cfg); err != nil {
 		_ = pm.Close(ctx)
+		s.closeCluster()
 		return nil, err
 	}
 	sio.Store(s.sio)
@@ -109,6 +125,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 		w, err := s.startWatcher(cfg)
 		if err != nil {
 			_ = pm.Close(ctx)
+			s.closeCluster()
 			return nil, fmt.Errorf("%s: watch: %w", cfgName(cfg), err)
 		}
 		s.watch = w
@@ -227,6 +244,7 @@ func (s *Server) build(c *config.Config) error {
 		MaxAuthBytes:               sc.MaxAuthBytes,
 		MaxBroadcastAckBytes:       sc.MaxBroadcastAckBytes,
 		KeepEmptyDynamicNamespaces: sc.KeepEmptyNamespaces,
+		NewAdapter:                 s.newAdapter(),
 		Logger:                     &slog,
 	})
 	table, err := router.Build(c.Namespace, s.plugins.Get)
@@ -327,6 +345,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if err := s.sio.Shutdown(ctx); err != nil {
 		errs = append(errs, err)
 	}
+	// The sockets are gone: leave the cluster (other nodes stop counting
+	// this one as its subscriptions end).
+	s.closeCluster()
 	for _, e := range s.engines {
 		if err := e.Shutdown(ctx); err != nil {
 			errs = append(errs, err)
@@ -345,4 +366,22 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// newAdapter returns the socketio.Options.NewAdapter of the configured
+// adapter: nil (in memory) unless the server is in a cluster.
+func (s *Server) newAdapter() func(*socketio.Namespace) socketio.Adapter {
+	if s.cluster == nil {
+		return nil
+	}
+	return s.cluster.NewAdapter
+}
+
+// closeCluster leaves the cluster, if the server is in one.
+func (s *Server) closeCluster() {
+	if s.cluster != nil {
+		if err := s.cluster.Close(); err != nil {
+			s.log.Debug().Err(err).Msg("closing the redis connections")
+		}
+	}
 }

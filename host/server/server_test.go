@@ -31,6 +31,9 @@ var hotV1, hotV2 string
 // gateWasm is testdata/gate, a per-event middleware.
 var gateWasm string
 
+// chatWasm is the chat example (examples/chat/plugin).
+var chatWasm string
+
 // nsbWasm is host/plugin/testdata/nsbcast: timers that broadcast to a
 // namespace (ns_broadcast).
 var nsbWasm string
@@ -79,8 +82,16 @@ func TestMain(m *testing.M) {
 				return 1
 			}
 		}
+		chatWasm = filepath.Join(dir, "chat.wasm")
+		cmd := exec.Command(goTool(), "build", "-buildmode=c-shared", "-o", chatWasm, "./examples/chat/plugin")
+		cmd.Dir = "../.."
+		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			os.Stderr.WriteString("building the chat example: " + err.Error() + "\n" + string(out))
+			return 1
+		}
 		gateWasm = filepath.Join(dir, "gate.wasm")
-		cmd := exec.Command(goTool(), "build", "-buildmode=c-shared", "-o", gateWasm, ".")
+		cmd = exec.Command(goTool(), "build", "-buildmode=c-shared", "-o", gateWasm, ".")
 		cmd.Dir = "testdata/gate"
 		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
 		if out, err := cmd.CombinedOutput(); err != nil {
@@ -140,7 +151,7 @@ func warmCache(dir string) error {
 	if err := os.Mkdir(guests, 0o755); err != nil {
 		return err
 	}
-	for _, f := range []*string{&hotV1, &hotV2, &gateWasm, &nsbWasm, &hostileWasm, &slowInitWasm} {
+	for _, f := range []*string{&hotV1, &hotV2, &gateWasm, &nsbWasm, &hostileWasm, &slowInitWasm, &chatWasm} {
 		moved := filepath.Join(guests, filepath.Base(*f))
 		if err := os.Rename(*f, moved); err != nil {
 			return err

@@ -106,6 +106,18 @@ func (a *MemoryAdapter) RoomSize(room string) int {
 	return len(a.rooms[room])
 }
 
+// Rooms returns the rooms that have local members (socket id rooms
+// included), in no particular order.
+func (a *MemoryAdapter) Rooms() []string {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	out := make([]string, 0, len(a.rooms))
+	for r := range a.rooms {
+		out = append(out, r)
+	}
+	return out
+}
+
 // Sockets implements Adapter.
 func (a *MemoryAdapter) Sockets(rooms []string) []string {
 	a.mu.RLock()

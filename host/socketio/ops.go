@@ -190,10 +190,21 @@ func (b *AckBroadcast) Timeout() time.Duration { return b.timeout }
 // writable.
 func (b *AckBroadcast) Volatile() bool { return b.volatile }
 
+// Hold keeps b from completing until release is called (once): an
+// adapter holds it while it learns, after Deliver has returned, how many
+// servers to expect.
+func (b *AckBroadcast) Hold() (release func()) {
+	b.mu.Lock()
+	b.pending++
+	b.mu.Unlock()
+	var once sync.Once
+	return func() { once.Do(func() { b.resolve() }) }
+}
+
 // ExpectServers tells b that servers other servers received it: it waits
 // for each one's ServerCount, then for as many RemoteAnswer calls, for at
 // most wait (the broadcast's own timeout when that is shorter and set).
-// Call it before Deliver returns, at most once.
+// Call it while Deliver runs or under a Hold, at most once.
 func (b *AckBroadcast) ExpectServers(servers int, wait time.Duration) {
 	if servers <= 0 {
 		return

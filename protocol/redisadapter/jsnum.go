@@ -1,0 +1,139 @@
+package redisadapter
+
+import (
+	"math"
+	"strconv"
+	"time"
+)
+
+// AppendJSNumber appends f formatted as JavaScript's Number.prototype.toString
+// formats it: the shortest digits that read back as f, in positional
+// notation for 1e-6 <= |f| < 1e21 and as d.ddde±n otherwise; -0 is "0",
+// NaN "NaN", and the infinities "Infinity" and "-Infinity". (In JSON,
+// where JSON.stringify writes NaN and the infinities as null, this package
+// writes null.)
+func AppendJSNumber(dst []byte, f float64) []byte {
+	switch {
+	case f == 0:
+		return append(dst, '0')
+	case math.IsNaN(f):
+		return append(dst, "NaN"...)
+	case math.IsInf(f, 1):
+		return append(dst, "Infinity"...)
+	case math.IsInf(f, -1):
+		return append(dst, "-Infinity"...)
+	}
+	if f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+		return strconv.AppendInt(dst, int64(f), 10)
+	}
+	// strconv's shortest representation is ECMAScript's: the fewest
+	// digits k such that the value reads back as f, the closest to f.
+	var buf [32]byte
+	e := strconv.AppendFloat(buf[:0], f, 'e', -1, 64)
+	if e[0] == '-' {
+		dst = append(dst, '-')
+		e = e[1:]
+	}
+	// e is d[.ddd]e±xx
+	var digits [20]byte
+	k := 0
+	i := 0
+	for ; e[i] != 'e'; i++ {
+		if e[i] != '.' {
+			digits[k] = e[i]
+			k++
+		}
+	}
+	exp := 0
+	neg := e[i+1] == '-'
+	for _, c := range e[i+2:] {
+		exp = exp*10 + int(c-'0')
+	}
+	if neg {
+		exp = -exp
+	}
+	n := exp + 1 // f = 0.digits × 10^n
+	d := digits[:k]
+	switch {
+	case k <= n && n <= 21:
+		dst = append(dst, d...)
+		for range n - k {
+			dst = append(dst, '0')
+		}
+	case 0 < n && n <= 21:
+		dst = append(dst, d[:n]...)
+		dst = append(dst, '.')
+		dst = append(dst, d[n:]...)
+	case -6 < n && n <= 0:
+		dst = append(dst, '0', '.')
+		for range -n {
+			dst = append(dst, '0')
+		}
+		dst = append(dst, d...)
+	default:
+		dst = append(dst, d[0])
+		if k > 1 {
+			dst = append(dst, '.')
+			dst = append(dst, d[1:]...)
+		}
+		dst = append(dst, 'e')
+		if n-1 >= 0 {
+			dst = append(dst, '+')
+		}
+		dst = strconv.AppendInt(dst, int64(n-1), 10)
+	}
+	return dst
+}
+
+// appendJSONNumber appends f as JSON.stringify does: null for NaN and the
+// infinities.
+func appendJSONNumber(dst []byte, f float64) []byte {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return append(dst, "null"...)
+	}
+	return AppendJSNumber(dst, f)
+}
+
+// appendISODate appends a Date of ms milliseconds (a TimeClip'ed value) as
+// JSON.stringify writes it: its toISOString in quotes, or null for an
+// invalid Date.
+func appendISODate(dst []byte, ms float64) []byte {
+	if math.IsNaN(ms) {
+		return append(dst, "null"...)
+	}
+	t := time.UnixMilli(int64(ms)).UTC()
+	dst = append(dst, '"')
+	y := t.Year()
+	switch {
+	case y < 0:
+		dst = append(dst, '-')
+		dst = appendPadded(dst, -y, 6)
+	case y > 9999:
+		dst = append(dst, '+')
+		dst = appendPadded(dst, y, 6)
+	default:
+		dst = appendPadded(dst, y, 4)
+	}
+	dst = append(dst, '-')
+	dst = appendPadded(dst, int(t.Month()), 2)
+	dst = append(dst, '-')
+	dst = appendPadded(dst, t.Day(), 2)
+	dst = append(dst, 'T')
+	dst = appendPadded(dst, t.Hour(), 2)
+	dst = append(dst, ':')
+	dst = appendPadded(dst, t.Minute(), 2)
+	dst = append(dst, ':')
+	dst = appendPadded(dst, t.Second(), 2)
+	dst = append(dst, '.')
+	dst = appendPadded(dst, t.Nanosecond()/1e6, 3)
+	return append(dst, 'Z', '"')
+}
+
+func appendPadded(dst []byte, v, width int) []byte {
+	var buf [12]byte
+	b := strconv.AppendInt(buf[:0], int64(v), 10)
+	for i := len(b); i < width; i++ {
+		dst = append(dst, '0')
+	}
+	return append(dst, b...)
+}

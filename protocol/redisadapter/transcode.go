@@ -1,0 +1,795 @@
+package redisadapter
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/sockwasm/sockwasm/protocol/socketio"
+)
+
+// errNoBinary reports a binary value in a member that carries JSON only.
+var errNoBinary = fmt.Errorf("%w: binary value in a JSON-only member", ErrInvalidMessage)
+
+// AppendJSON appends the JSON text of msg, a single msgpack value, and
+// appends its binary values to atts: the JSON that a Node.js server sends
+// its clients for the value notepack.io decodes from msg. Binary values
+// (bin, and ext type 0 ArrayBuffers) become placeholders
+// {"_placeholder":true,"num":N} numbered from len(atts), in document
+// order; the attachments alias msg. Integers are written exactly (even
+// above 2^53, where JavaScript would round), other numbers as
+// Number.prototype.toString writes them, NaN and the infinities as null,
+// timestamps as ISO strings (null when out of range), other ext values as
+// [type, <binary>], undefined as null in arrays and not at all in maps
+// (and as null at the top), and strings with ill-formed UTF-8 with U+FFFD
+// for each maximal ill-formed subsequence. A map key must be a string or a
+// number (written in its JavaScript string form); a "__proto__" member is
+// dropped, as assigning it in JavaScript adds no property. A map with
+// "_placeholder": true is refused with ErrBadPlaceholder, as it would
+// read as a placeholder. On error dst and atts are returned unchanged.
+func AppendJSON(dst, msg []byte, atts [][]byte, lim Limits) ([]byte, [][]byte, error) {
+	r := newReader(msg, lim)
+	defer r.release()
+	t, err := r.next()
+	if err != nil {
+		return dst, atts, err
+	}
+	outAtts := atts
+	out, defined, err := r.appendJSON(dst, t, &outAtts, 0)
+	if err == nil {
+		err = r.end()
+	}
+	if err != nil {
+		return dst, atts, err
+	}
+	if !defined {
+		out = append(out, "null"...)
+	}
+	return out, outAtts, nil
+}
+
+// appendJSON appends the value that starts with t, whose enclosing
+// container is at nesting level depth (0 at the top). defined is false
+// for undefined, of which nothing is written. Binary values are appended
+// to *atts; with atts nil they are refused.
+func (r *reader) appendJSON(dst []byte, t token, atts *[][]byte, depth int) ([]byte, bool, error) {
+	var err error
+	switch t.kind {
+	case kindNil:
+		return append(dst, "null"...), true, nil
+	case kindUndefined:
+		return dst, false, nil
+	case kindBool:
+		if t.b {
+			return append(dst, "true"...), true, nil
+		}
+		return append(dst, "false"...), true, nil
+	case kindInt:
+		return strconv.AppendInt(dst, t.i, 10), true, nil
+	case kindUint:
+		return strconv.AppendUint(dst, t.u, 10), true, nil
+	case kindFloat:
+		return appendJSONNumber(dst, t.f), true, nil
+	case kindStr:
+		return appendJSONString(dst, t.s), true, nil
+	case kindDate:
+		return appendISODate(dst, t.f), true, nil
+	case kindBin:
+		dst, err = r.placeholder(dst, t.s, atts, depth+1)
+		return dst, true, err
+	case kindExt:
+		// notepack.io's [type, Buffer]
+		if depth+1 > r.lim.MaxDepth {
+			return dst, false, ErrTooDeep
+		}
+		dst = append(dst, '[')
+		dst = strconv.AppendInt(dst, t.i, 10)
+		dst = append(dst, ',')
+		dst, err = r.placeholder(dst, t.s, atts, depth+2)
+		return append(dst, ']'), true, err
+	case kindArray:
+		if depth+1 > r.lim.MaxDepth {
+			return dst, false, ErrTooDeep
+		}
+		dst = append(dst, '[')
+		for i := range t.n {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			e, err := r.next()
+			if err != nil {
+				return dst, false, err
+			}
+			var defined bool
+			dst, defined, err = r.appendJSON(dst, e, atts, depth+1)
+			if err != nil {
+				return dst, false, err
+			}
+			if !defined {
+				dst = append(dst, "null"...)
+			}
+		}
+		return append(dst, ']'), true, nil
+	case kindMap:
+		if depth+1 > r.lim.MaxDepth {
+			return dst, false, ErrTooDeep
+		}
+		dst = append(dst, '{')
+		first := true
+		for range t.n {
+			mark := len(dst)
+			if !first {
+				dst = append(dst, ',')
+			}
+			k, err := r.next()
+			if err != nil {
+				return dst, false, err
+			}
+			if k.kind == kindStr && string(k.s) == "__proto__" {
+				v, err := r.next()
+				if err != nil {
+					return dst, false, err
+				}
+				if err := r.skip(v, depth+2); err != nil {
+					return dst, false, err
+				}
+				dst = dst[:mark]
+				continue
+			}
+			if dst, err = appendKey(dst, k); err != nil {
+				return dst, false, err
+			}
+			dst = append(dst, ':')
+			v, err := r.next()
+			if err != nil {
+				return dst, false, err
+			}
+			if v.kind == kindBool && v.b && k.kind == kindStr && string(k.s) == "_placeholder" {
+				// It would read as a placeholder.
+				return dst, false, ErrBadPlaceholder
+			}
+			var defined bool
+			dst, defined, err = r.appendJSON(dst, v, atts, depth+1)
+			if err != nil {
+				return dst, false, err
+			}
+			if !defined {
+				dst = dst[:mark]
+				continue
+			}
+			first = false
+		}
+		return append(dst, '}'), true, nil
+	}
+	return dst, false, r.syntax("unexpected value") // not reached
+}
+
+// appendKey appends the map key k as a JSON string: JavaScript turns a
+// number key into its string form.
+func appendKey(dst []byte, k token) ([]byte, error) {
+	switch k.kind {
+	case kindStr:
+		return appendJSONString(dst, k.s), nil
+	case kindInt:
+		dst = append(dst, '"')
+		dst = strconv.AppendInt(dst, k.i, 10)
+		return append(dst, '"'), nil
+	case kindUint:
+		dst = append(dst, '"')
+		dst = strconv.AppendUint(dst, k.u, 10)
+		return append(dst, '"'), nil
+	case kindFloat:
+		dst = append(dst, '"')
+		dst = AppendJSNumber(dst, k.f)
+		return append(dst, '"'), nil
+	}
+	return dst, ErrMapKey
+}
+
+// placeholder appends the placeholder of the binary value b, at nesting
+// level level, and records b as an attachment.
+func (r *reader) placeholder(dst, b []byte, atts *[][]byte, level int) ([]byte, error) {
+	if atts == nil {
+		return dst, errNoBinary
+	}
+	if level > r.lim.MaxDepth {
+		return dst, ErrTooDeep
+	}
+	r.atts++
+	if r.atts > r.lim.MaxAttachments {
+		return dst, ErrTooManyAttachments
+	}
+	dst = socketio.AppendPlaceholder(dst, len(*atts))
+	*atts = append(*atts, b)
+	return dst, nil
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends b, the bytes of a msgpack str, as
+// JSON.stringify writes the string Node.js decodes from them with
+// Buffer.toString("utf8"): ill-formed UTF-8 becomes U+FFFD, one for each
+// maximal ill-formed subsequence (the WHATWG Encoding Standard's rule),
+// and only ", \ and control characters are escaped.
+func appendJSONString(dst, b []byte) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, b[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, b[start:i]...)
+			dst = append(dst, "\uFFFD"...)
+			i += invalidLen(b[i:])
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, b[start:]...)
+	return append(dst, '"')
+}
+
+// invalidLen returns the length of the maximal ill-formed subsequence at
+// the start of b, which does not begin with a valid UTF-8 sequence.
+func invalidLen(b []byte) int {
+	lo, hi := byte(0x80), byte(0xbf)
+	need := 0
+	switch c := b[0]; {
+	case c >= 0xc2 && c <= 0xdf:
+		need = 1
+	case c == 0xe0:
+		need, lo = 2, 0xa0
+	case c == 0xed:
+		need, hi = 2, 0x9f
+	case c >= 0xe1 && c <= 0xef:
+		need = 2
+	case c == 0xf0:
+		need, lo = 3, 0x90
+	case c == 0xf4:
+		need, hi = 3, 0x8f
+	case c >= 0xf1 && c <= 0xf3:
+		need = 3
+	default:
+		return 1
+	}
+	i := 1
+	for ; i <= need && i < len(b); i++ {
+		if b[i] < lo || b[i] > hi {
+			break
+		}
+		lo, hi = 0x80, 0xbf
+	}
+	return i
+}
+
+// jsString returns the string Node.js decodes from the bytes of a msgpack
+// str, with U+FFFD for ill-formed UTF-8 as appendJSONString.
+func jsString(b []byte) string {
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	out := make([]byte, 0, len(b)+8)
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size == 1 {
+			out = append(out, "\uFFFD"...)
+			i += invalidLen(b[i:])
+			continue
+		}
+		out = append(out, b[i:i+size]...)
+		i += size
+	}
+	return string(out)
+}
+
+// AppendMsgpack appends the msgpack encoding of data, one JSON value in
+// which placeholders {"_placeholder":true,"num":N} stand for atts[N], as
+// notepack.io encodes the value JSON.parse gives with the placeholders
+// replaced by Buffers: the binary goes inline as bin, integers take the
+// smallest encoding, other numbers float64, strings str, objects maps
+// with their members in order. (JSON.parse would also move array-index
+// keys like "1" to the front and keep only the last of duplicate keys;
+// the receiving notepack.io decoder and JSON.parse do that anyway.)
+// Integers are taken exactly, even beyond 2^53; integral values outside
+// [-2^63, 2^64) become float64. A \u escape of a lone surrogate becomes
+// U+FFFD. An object with "_placeholder" true is a placeholder, and its num
+// must name an attachment (ErrBadPlaceholder). Nesting beyond
+// lim.MaxDepth is refused. On error dst is returned unchanged.
+func AppendMsgpack(dst, data []byte, atts [][]byte, lim Limits) ([]byte, error) {
+	w := getWriter(dst)
+	if err := w.jsonValue(data, atts, lim); err != nil {
+		w.done()
+		return dst, err
+	}
+	return w.done(), nil
+}
+
+// jsonValue writes the msgpack of data as AppendMsgpack does.
+func (w *writer) jsonValue(data []byte, atts [][]byte, lim Limits) error {
+	lim = lim.withDefaults()
+	e := jsonEncoder{w: w, src: data, atts: atts, placeholders: true, maxDepth: lim.MaxDepth}
+	return e.whole()
+}
+
+// jsonEncoder transcodes JSON text to msgpack in one pass, writing the
+// values with w. Container headers are reserved as one byte and widened
+// when a container has 16 elements or more.
+type jsonEncoder struct {
+	w   *writer
+	src []byte
+	pos int
+	// atts are the attachments placeholders refer to.
+	atts [][]byte
+	// placeholders enables placeholder replacement.
+	placeholders bool
+	maxDepth     int
+	// last describes the last literal or number written, for the
+	// members of a placeholder.
+	last scalar
+}
+
+// scalar describes a scalar value written at w.buf[start:end]: whether it
+// is true, or a non-negative integer and which.
+type scalar struct {
+	start, end int
+	isTrue     bool
+	isUint     bool
+	u          uint64
+}
+
+func (e *jsonEncoder) syntax(msg string) error {
+	return &SyntaxError{Offset: e.pos, Msg: msg, JSON: true}
+}
+
+func (e *jsonEncoder) ws() {
+	for e.pos < len(e.src) {
+		switch e.src[e.pos] {
+		case ' ', '\t', '\n', '\r':
+			e.pos++
+		default:
+			return
+		}
+	}
+}
+
+// whole transcodes src as exactly one JSON value.
+func (e *jsonEncoder) whole() error {
+	if err := e.value(0); err != nil {
+		return err
+	}
+	e.ws()
+	if e.pos != len(e.src) {
+		return e.syntax("data after the JSON value")
+	}
+	return nil
+}
+
+// value transcodes the value at e.pos; depth is the nesting level of the
+// enclosing container.
+func (e *jsonEncoder) value(depth int) error {
+	e.ws()
+	if e.pos >= len(e.src) {
+		return e.syntax("unexpected end of input")
+	}
+	switch c := e.src[e.pos]; {
+	case c == '{':
+		return e.object(depth + 1)
+	case c == '[':
+		return e.array(depth + 1)
+	case c == '"':
+		_, err := e.string()
+		return err
+	case c == 't':
+		return e.literal("true")
+	case c == 'f':
+		return e.literal("false")
+	case c == 'n':
+		return e.literal("null")
+	case c == '-' || isDigit(c):
+		return e.number()
+	}
+	return e.syntax("invalid character")
+}
+
+func (e *jsonEncoder) literal(word string) error {
+	if len(e.src)-e.pos < len(word) || string(e.src[e.pos:e.pos+len(word)]) != word {
+		return e.syntax("invalid literal")
+	}
+	e.pos += len(word)
+	start := len(e.w.buf)
+	switch word {
+	case "null":
+		e.w.null()
+	default:
+		e.w.boolean(word == "true")
+	}
+	e.last = scalar{start: start, end: len(e.w.buf), isTrue: word == "true"}
+	return nil
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func (e *jsonEncoder) digits() int {
+	start := e.pos
+	for e.pos < len(e.src) && isDigit(e.src[e.pos]) {
+		e.pos++
+	}
+	return e.pos - start
+}
+
+func (e *jsonEncoder) number() error {
+	start := e.pos
+	neg := e.src[e.pos] == '-'
+	if neg {
+		e.pos++
+	}
+	if e.pos >= len(e.src) || !isDigit(e.src[e.pos]) {
+		return e.syntax("invalid number")
+	}
+	if e.src[e.pos] == '0' {
+		e.pos++
+	} else {
+		e.digits()
+	}
+	integer := true
+	if e.pos < len(e.src) && e.src[e.pos] == '.' {
+		integer = false
+		e.pos++
+		if e.digits() == 0 {
+			return e.syntax("invalid number")
+		}
+	}
+	if e.pos < len(e.src) && (e.src[e.pos] == 'e' || e.src[e.pos] == 'E') {
+		integer = false
+		e.pos++
+		if e.pos < len(e.src) && (e.src[e.pos] == '+' || e.src[e.pos] == '-') {
+			e.pos++
+		}
+		if e.digits() == 0 {
+			return e.syntax("invalid number")
+		}
+	}
+	tok := e.src[start:e.pos]
+	e.last = scalar{start: len(e.w.buf)}
+	if integer {
+		mag := tok
+		if neg {
+			mag = tok[1:]
+		}
+		if u, ok := parseUint(mag); ok {
+			switch {
+			case !neg || u == 0: // -0 is 0, as in notepack.io
+				e.w.uint(u)
+				e.last.isUint, e.last.u = true, u
+			case u <= 1<<63:
+				e.w.int(int64(-u))
+			}
+			if !neg || u <= 1<<63 {
+				e.last.end = len(e.w.buf)
+				return nil
+			}
+		}
+	}
+	f, _ := strconv.ParseFloat(string(tok), 64) // syntax checked; overflow gives ±Inf as in JavaScript
+	e.w.number(f)
+	if f >= 0 && f < 1<<64 && math.Floor(f) == f { // written as an integer
+		e.last.isUint, e.last.u = true, uint64(f)
+	}
+	e.last.end = len(e.w.buf)
+	return nil
+}
+
+// parseUint parses decimal digits that fit in a uint64.
+func parseUint(b []byte) (uint64, bool) {
+	if len(b) > 20 {
+		return 0, false
+	}
+	var u uint64
+	for _, c := range b {
+		d := uint64(c - '0')
+		if u > (1<<64-1-d)/10 {
+			return 0, false
+		}
+		u = u*10 + d
+	}
+	return u, true
+}
+
+func (e *jsonEncoder) object(level int) error {
+	if level > e.maxDepth {
+		return ErrTooDeep
+	}
+	start := e.w.reserveHeader(true)
+	e.pos++ // {
+	e.ws()
+	if e.pos < len(e.src) && e.src[e.pos] == '}' {
+		e.pos++
+		return nil
+	}
+	n := 0
+	var isPlaceholder, numOK bool
+	num := 0
+	for {
+		e.ws()
+		if e.pos >= len(e.src) || e.src[e.pos] != '"' {
+			return e.syntax("expected object key")
+		}
+		key, err := e.string()
+		if err != nil {
+			return err
+		}
+		// key is only valid until the next string: look at it now.
+		placeholderKey := e.placeholders && string(key) == "_placeholder"
+		numKey := e.placeholders && string(key) == "num"
+		e.ws()
+		if e.pos >= len(e.src) || e.src[e.pos] != ':' {
+			return e.syntax("expected :")
+		}
+		e.pos++
+		valStart := len(e.w.buf)
+		e.last = scalar{start: -1}
+		if err = e.value(level); err != nil {
+			return err
+		}
+		// Whether the value is a scalar: a scalar nested in it starts
+		// after its header.
+		isScalar := e.last.start == valStart && e.last.end == len(e.w.buf)
+		switch {
+		case placeholderKey:
+			isPlaceholder = isScalar && e.last.isTrue
+		case numKey:
+			numOK = isScalar && e.last.isUint && e.last.u < 1<<31
+			num = int(e.last.u)
+		}
+		n++
+		e.ws()
+		if e.pos >= len(e.src) {
+			return e.syntax("unexpected end of input in object")
+		}
+		switch e.src[e.pos] {
+		case ',':
+			e.pos++
+			continue
+		case '}':
+			e.pos++
+		default:
+			return e.syntax("expected , or }")
+		}
+		break
+	}
+	if isPlaceholder {
+		if !numOK || num >= len(e.atts) {
+			return ErrBadPlaceholder
+		}
+		e.w.buf = e.w.buf[:start]
+		e.w.bin(e.atts[num])
+		return nil
+	}
+	e.w.patchHeader(start, n, true)
+	return nil
+}
+
+func (e *jsonEncoder) array(level int) error {
+	if level > e.maxDepth {
+		return ErrTooDeep
+	}
+	start := e.w.reserveHeader(false)
+	e.pos++ // [
+	e.ws()
+	if e.pos < len(e.src) && e.src[e.pos] == ']' {
+		e.pos++
+		return nil
+	}
+	n := 0
+	for {
+		if err := e.value(level); err != nil {
+			return err
+		}
+		n++
+		e.ws()
+		if e.pos >= len(e.src) {
+			return e.syntax("unexpected end of input in array")
+		}
+		switch e.src[e.pos] {
+		case ',':
+			e.pos++
+			continue
+		case ']':
+			e.pos++
+		default:
+			return e.syntax("expected , or ]")
+		}
+		break
+	}
+	e.w.patchHeader(start, n, false)
+	return nil
+}
+
+func isHex(c byte) bool {
+	return isDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
+}
+
+// string transcodes the JSON string at e.pos to a msgpack str, and
+// returns its contents, valid until the next call.
+func (e *jsonEncoder) string() ([]byte, error) {
+	i := e.pos + 1
+	escapes := false
+	for {
+		if i >= len(e.src) {
+			e.pos = i
+			return nil, e.syntax("unexpected end of input in string")
+		}
+		c := e.src[i]
+		if c == '"' {
+			break
+		}
+		switch {
+		case c == '\\':
+			escapes = true
+			if i+1 >= len(e.src) {
+				e.pos = i
+				return nil, e.syntax("unexpected end of input in string")
+			}
+			switch e.src[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if len(e.src)-i < 6 || !isHex(e.src[i+2]) || !isHex(e.src[i+3]) || !isHex(e.src[i+4]) || !isHex(e.src[i+5]) {
+					e.pos = i
+					return nil, e.syntax("invalid unicode escape")
+				}
+				i += 6
+			default:
+				e.pos = i
+				return nil, e.syntax("invalid escape")
+			}
+		case c < 0x20:
+			e.pos = i
+			return nil, e.syntax("control character in string")
+		case c < utf8.RuneSelf:
+			i++
+		default:
+			r, size := utf8.DecodeRune(e.src[i:])
+			if r == utf8.RuneError && size == 1 {
+				e.pos = i
+				return nil, e.syntax("invalid UTF-8 in string")
+			}
+			i += size
+		}
+	}
+	s := e.src[e.pos+1 : i]
+	e.pos = i + 1
+	if escapes {
+		e.w.scratch = unescape(e.w.scratch[:0], s)
+		s = e.w.scratch
+	}
+	e.w.strBytes(s)
+	return s, nil
+}
+
+// unescape appends the contents of a validated JSON string, without its
+// quotes, decoded to UTF-8; a lone surrogate becomes U+FFFD.
+func unescape(dst, raw []byte) []byte {
+	for i := 0; i < len(raw); {
+		c := raw[i]
+		if c != '\\' {
+			dst = append(dst, c)
+			i++
+			continue
+		}
+		switch raw[i+1] {
+		case 'b':
+			dst = append(dst, '\b')
+		case 'f':
+			dst = append(dst, '\f')
+		case 'n':
+			dst = append(dst, '\n')
+		case 'r':
+			dst = append(dst, '\r')
+		case 't':
+			dst = append(dst, '\t')
+		case 'u':
+			r := hex4(raw[i+2:])
+			i += 6
+			if utf16.IsSurrogate(r) {
+				if len(raw)-i >= 6 && raw[i] == '\\' && raw[i+1] == 'u' {
+					if dec := utf16.DecodeRune(r, hex4(raw[i+2:])); dec != utf8.RuneError {
+						dst = utf8.AppendRune(dst, dec)
+						i += 6
+						continue
+					}
+				}
+				r = utf8.RuneError
+			}
+			dst = utf8.AppendRune(dst, r)
+			continue
+		default: // " \ /
+			dst = append(dst, raw[i+1])
+		}
+		i += 2
+	}
+	return dst
+}
+
+// hex4 decodes four validated hex digits.
+func hex4(b []byte) rune {
+	var r rune
+	for _, c := range b[:4] {
+		r <<= 4
+		switch {
+		case isDigit(c):
+			r |= rune(c - '0')
+		case c >= 'a' && c <= 'f':
+			r |= rune(c - 'a' + 10)
+		default:
+			r |= rune(c - 'A' + 10)
+		}
+	}
+	return r
+}
+
+// appendRawJSON appends raw, a JSON value, without whitespace outside
+// strings (as JSON.stringify writes it), after checking its syntax and
+// nesting against maxDepth.
+func appendRawJSON(dst, raw []byte, maxDepth int) ([]byte, error) {
+	if err := socketio.Validate(raw, maxDepth); err != nil {
+		var se *socketio.SyntaxError
+		switch {
+		case errors.As(err, &se):
+			return dst, &SyntaxError{Offset: se.Offset, Msg: se.Msg, JSON: true}
+		case errors.Is(err, socketio.ErrTooDeep):
+			return dst, ErrTooDeep
+		}
+		return dst, fmt.Errorf("%w: %v", ErrInvalidJSON, err)
+	}
+	inString := false
+	start := 0
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		switch {
+		case inString:
+			switch c {
+			case '\\':
+				i++
+			case '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			dst = append(dst, raw[start:i]...)
+			start = i + 1
+		}
+	}
+	return append(dst, raw[start:]...), nil
+}
