@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,7 +19,9 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/sockwasm/sockwasm/host/config"
+	"github.com/sockwasm/sockwasm/host/internal/nodetest"
 	"github.com/sockwasm/sockwasm/host/internal/redistest"
+	"github.com/sockwasm/sockwasm/host/socketio"
 )
 
 // clusterNode is a sockwasm server serving the chat example in a cluster.
@@ -279,6 +282,161 @@ func TestClusterRoomBroadcast(t *testing.T) {
 		m.c.send(t, `429["whoami"]`)
 		if got := m.c.next(t); !strings.HasPrefix(got, "439") {
 			t.Fatalf("%s got more: %q", m.name, got)
+		}
+	}
+}
+
+// joinChat joins c to room with the chat example's "join", ack id id.
+func joinChat(t *testing.T, c sioClient, id int, room string) {
+	t.Helper()
+	n := strconv.Itoa(id)
+	c.send(t, `42`+n+`["join",{"room":"`+room+`"}]`)
+	if m := c.next(t); !strings.HasPrefix(m, `43`+n+`[{"ok":true`) {
+		t.Fatalf("join %s: %q", room, m)
+	}
+}
+
+// expectMsg reads c's messages until one equal to want, failing on a
+// timeout; acks and events in between are skipped.
+func expectMsg(t *testing.T, c sioClient, want string) {
+	t.Helper()
+	for {
+		if m := c.next(t); m == want {
+			return
+		}
+	}
+}
+
+// A mixed cluster: two sockwasm nodes and a Node.js socket.io 4.8 node
+// with @socket.io/redis-adapter 8.3.0 on one Redis. Broadcasts, fetch,
+// remote join/leave/disconnect and broadcasts with acks cross in both
+// directions.
+func TestMixedCluster(t *testing.T) {
+	r := redistest.Start(t)
+	a := startClusterNode(t, r.URL(), "")
+	b := startClusterNode(t, r.URL(), "")
+	node := nodetest.Start(t, "node.mjs", map[string]string{"REDIS_URL": r.URL()})
+	waitNodes(t, r, 3)
+	nodeAddr := "127.0.0.1:" + strconv.Itoa(node.Port())
+
+	ca, cb := dialNsp(t, a.addr, "/"), dialPolling(t, b.addr)
+	cn := dialNsp(t, nodeAddr, "/")
+	joinChat(t, ca, 1, "r")
+	joinChat(t, cb, 1, "r")
+	cn.send(t, `421["join","r"]`)
+	expectMsg(t, cn, `431["ok"]`)
+
+	// Node → sockwasm: socket.to("r").emit on the Node node.
+	cn.send(t, `42["shout","r","from node",{"n":1.5}]`)
+	expectMsg(t, ca, `42["shout","from node",{"n":1.5}]`)
+	expectMsg(t, cb, `42["shout","from node",{"n":1.5}]`)
+
+	// sockwasm → Node and the other sockwasm node: the chat's "say".
+	ca.send(t, `422["say",{"room":"r","text":"from sockwasm"}]`)
+	for _, c := range []sioClient{cb, cn} {
+		m := ""
+		for !strings.HasPrefix(m, `42["said",`) {
+			m = c.next(t)
+		}
+		if !strings.Contains(m, `"text":"from sockwasm"`) {
+			t.Fatalf("said: %q", m)
+		}
+	}
+
+	// Binary from Node reaches sockwasm clients as a binary event.
+	node.Call(t, "broadcast", map[string]any{"rooms": []string{"r"}, "event": "bin", "args": []any{"base64:AQID"}})
+	expectMsg(t, ca, `451-["bin",{"_placeholder":true,"num":0}]`)
+
+	// fetchSockets from Node sees the sockwasm sockets, their rooms and
+	// their handshake; from sockwasm, the Node socket.
+	var fetched []struct {
+		ID        string
+		Rooms     []string
+		Handshake struct {
+			Query map[string]any
+			Time  string
+		}
+	}
+	if err := json.Unmarshal(node.Call(t, "fetchSockets", map[string]any{"rooms": []string{"r"}}), &fetched); err != nil || len(fetched) != 3 {
+		t.Fatalf("Node's fetchSockets: %d sockets, %v", len(fetched), err)
+	}
+	for _, f := range fetched {
+		if f.Handshake.Query["EIO"] != "4" || f.Handshake.Time == "" || len(f.Rooms) != 2 {
+			t.Fatalf("fetched %+v", f)
+		}
+	}
+	infos, err := a.srv.SocketIO().Of("/").FetchSockets(context.Background(), socketio.BroadcastOptions{Rooms: []string{"r"}})
+	if err != nil || len(infos) != 3 {
+		t.Fatalf("sockwasm's FetchSockets: %d sockets, %v", len(infos), err)
+	}
+
+	// Remote join from Node, then a broadcast to the new room reaches
+	// the sockwasm clients; remote leave, and it does not.
+	node.Call(t, "socketsJoin", map[string]any{"rooms": []string{"r"}, "join": []string{"x"}})
+	waitFor(t, "the remote join", func() bool { return a.srv.SocketIO().Of("/").RoomSize("x") == 1 && b.srv.SocketIO().Of("/").RoomSize("x") == 1 })
+	node.Call(t, "socketsLeave", map[string]any{"rooms": []string{"x"}, "leave": []string{"x"}})
+	waitFor(t, "the remote leave", func() bool { return a.srv.SocketIO().Of("/").RoomSize("x") == 0 && b.srv.SocketIO().Of("/").RoomSize("x") == 0 })
+
+	// Remote join from sockwasm: the Node socket joins "y".
+	if err := a.srv.SocketIO().Of("/").SocketsJoin(socketio.BroadcastOptions{Rooms: []string{"r"}}, "y"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the join on the Node node", func() bool {
+		var all []string
+		_ = json.Unmarshal(node.Call(t, "allRooms", nil), &all)
+		return slices.Contains(all, "y")
+	})
+
+	// Broadcast with acks from Node: the sockwasm clients answer.
+	pending := node.Async("broadcastWithAck", map[string]any{"rooms": []string{"r"}, "event": "q", "args": []any{1}, "timeout": 3000})
+	for _, c := range []sioClient{ca, cb, cn} {
+		m := ""
+		for !strings.Contains(m, `["q",1]`) {
+			m = c.next(t)
+		}
+		id := strings.TrimSuffix(strings.TrimPrefix(m, "42"), `["q",1]`)
+		c.send(t, `43`+id+`["pong"]`)
+	}
+	got, err := pending.Wait(t)
+	if err != nil || strings.Count(string(got), `"pong"`) != 3 {
+		t.Fatalf("Node's broadcastWithAck: %s, %v", got, err)
+	}
+
+	// Broadcast with acks from sockwasm: the Node client answers too.
+	done := make(chan []socketio.AckReply, 1)
+	err = a.srv.SocketIO().Of("/").BroadcastWithAck(socketio.BroadcastOptions{Rooms: []string{"r"}}, "q2", nil, nil, 3*time.Second, func(rs []socketio.AckReply, err error) {
+		if err != nil {
+			t.Errorf("sockwasm's broadcastWithAck: %v", err)
+		}
+		done <- rs
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []sioClient{ca, cb, cn} {
+		m := ""
+		for !strings.Contains(m, `["q2"]`) {
+			m = c.next(t)
+		}
+		id := strings.TrimSuffix(strings.TrimPrefix(m, "42"), `["q2"]`)
+		c.send(t, `43`+id+`["ok"]`)
+	}
+	if rs := <-done; len(rs) != 3 {
+		t.Fatalf("sockwasm's broadcastWithAck: %d answers", len(rs))
+	}
+
+	// Remote disconnect from Node: every socket of the room leaves.
+	node.Call(t, "disconnectSockets", map[string]any{"rooms": []string{"r"}, "close": false})
+	expectMsg(t, ca, "41")
+	expectMsg(t, cb, "41")
+}
+
+// waitFor polls cond until it holds, failing the test after 5 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
 		}
 	}
 }
