@@ -440,3 +440,50 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		}
 	}
 }
+
+// @socket.io/redis-emitter 5.1.0 emits into sockwasm rooms (with except),
+// and makes sockwasm sockets join, leave and disconnect.
+func TestEmitterToCluster(t *testing.T) {
+	r := redistest.Start(t)
+	a := startClusterNode(t, r.URL(), "")
+	b := startClusterNode(t, r.URL(), "")
+	em := nodetest.Start(t, "emitter.mjs", map[string]string{"REDIS_URL": r.URL()})
+	waitNodes(t, r, 2)
+	ca, cb, cc := dialNsp(t, a.addr, "/"), dialNsp(t, b.addr, "/"), dialPolling(t, b.addr)
+	joinChat(t, ca, 1, "news")
+	joinChat(t, cb, 1, "news")
+	joinChat(t, cc, 1, "news")
+	joinChat(t, cc, 2, "muted")
+
+	em.Call(t, "emit", map[string]any{"rooms": []string{"news"}, "except": []string{"muted"}, "event": "headline", "args": []any{"go", map[string]any{"n": 2}}})
+	expectMsg(t, ca, `42["headline","go",{"n":2}]`)
+	expectMsg(t, cb, `42["headline","go",{"n":2}]`)
+	// cc is in "muted": the next thing it sees is this ack, not the headline.
+	cc.send(t, `429["whoami"]`)
+	if m := cc.next(t); !strings.HasPrefix(m, "439") {
+		t.Fatalf("a client in an except room got %q", m)
+	}
+
+	em.Call(t, "socketsJoin", map[string]any{"rooms": []string{"muted"}, "join": []string{"vip"}})
+	waitFor(t, "the emitter's join", func() bool { return b.srv.SocketIO().Of("/").RoomSize("vip") == 1 })
+	em.Call(t, "emit", map[string]any{"rooms": []string{"vip"}, "event": "only-vip", "args": []any{}})
+	expectMsg(t, cc, `42["only-vip"]`)
+	em.Call(t, "socketsLeave", map[string]any{"rooms": []string{"vip"}, "leave": []string{"vip"}})
+	waitFor(t, "the emitter's leave", func() bool { return b.srv.SocketIO().Of("/").RoomSize("vip") == 0 })
+
+	em.Call(t, "disconnectSockets", map[string]any{"rooms": []string{"news"}, "except": []string{"muted"}, "close": true})
+	for _, c := range []*sioConn{ca, cb} {
+		select {
+		case <-c.closed:
+		case <-time.After(5 * time.Second):
+			t.Fatal("the emitter's disconnectSockets(close) left a connection open")
+		}
+	}
+	// The chat tells the room who left; then cc answers, still connected.
+	cc.send(t, `4210["whoami"]`)
+	for m := cc.next(t); !strings.HasPrefix(m, "4310"); m = cc.next(t) {
+		if !strings.HasPrefix(m, `42["left",`) {
+			t.Fatalf("the excepted client after the disconnect: %q", m)
+		}
+	}
+}
