@@ -105,11 +105,21 @@ type Cluster struct {
 	down  atomic.Bool // Redis unreachable, logged once
 }
 
+// quiet drops go-redis's own log lines (one per failed dial while Redis is
+// away): the cluster logs an outage and its end once each instead.
+type quiet struct{}
+
+func (quiet) Printf(context.Context, string, ...any) {}
+
+// silenceLibrary installs quiet as go-redis's logger, which is global.
+var silenceLibrary sync.Once
+
 // New connects to Redis as opts says and starts the cluster's goroutines.
 // It does not wait for Redis: a node starts while Redis is away and joins
 // the cluster when it comes.
 func New(opts Options) (*Cluster, error) {
 	opts = opts.withDefaults()
+	silenceLibrary.Do(func() { goredis.SetLogger(quiet{}) })
 	ro, err := goredis.ParseURL(opts.URL)
 	if err != nil {
 		return nil, fmt.Errorf("redis adapter: url %q: %w", opts.URL, err)
