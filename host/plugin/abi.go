@@ -96,6 +96,8 @@ const (
 	ErrLimit        = int32(abi.ErrLimit)
 	ErrUnknownAck   = int32(abi.ErrUnknownAck)
 	ErrFailed       = int32(abi.ErrFailed)
+	ErrTimeout      = int32(abi.ErrTimeout)
+	ErrUnavailable  = int32(abi.ErrUnavailable)
 )
 
 // Bounds applied to what a guest hands the host.

@@ -60,18 +60,20 @@ type Code int32
 // Result codes of host functions.
 const (
 	OK              Code = 0
-	ErrMemory       Code = -1 // a pointer/length pair is outside guest memory
-	ErrInvalid      Code = -2 // malformed argument: not a JSON array, bad list, empty name, invalid UTF-8…
-	ErrNotFound     Code = -3 // attachment index out of range, unknown key, timer or namespace
-	ErrNotAllowed   Code = -4 // not available in this kind of call, or not granted
-	ErrDisconnected Code = -5 // the socket or session is gone
-	ErrLimit        Code = -6 // a bound was hit: sizes, counts, rates, call budgets
-	ErrUnknownAck   Code = -7 // no unanswered client ack with that id
-	ErrFailed       Code = -8 // the host refused for another reason (logged)
+	ErrMemory       Code = -1  // a pointer/length pair is outside guest memory
+	ErrInvalid      Code = -2  // malformed argument: not a JSON array, bad list, empty name, invalid UTF-8…
+	ErrNotFound     Code = -3  // attachment index out of range, unknown key, timer or namespace
+	ErrNotAllowed   Code = -4  // not available in this kind of call, or not granted
+	ErrDisconnected Code = -5  // the socket or session is gone
+	ErrLimit        Code = -6  // a bound was hit: sizes, counts, rates, call budgets
+	ErrUnknownAck   Code = -7  // no unanswered client ack with that id
+	ErrFailed       Code = -8  // the host refused for another reason (logged)
+	ErrTimeout      Code = -9  // other nodes of the cluster did not all answer in time
+	ErrUnavailable  Code = -10 // the cluster's store (Redis) cannot be reached
 )
 
 var codeNames = [...]string{"OK", "ERR_MEMORY", "ERR_INVALID", "ERR_NOT_FOUND", "ERR_NOT_ALLOWED",
-	"ERR_DISCONNECTED", "ERR_LIMIT", "ERR_UNKNOWN_ACK", "ERR_FAILED"}
+	"ERR_DISCONNECTED", "ERR_LIMIT", "ERR_UNKNOWN_ACK", "ERR_FAILED", "ERR_TIMEOUT", "ERR_UNAVAILABLE"}
 
 // String returns the code's name as sdk/ABI.md spells it ("ERR_LIMIT");
 // a non-negative code is "OK".

@@ -27,20 +27,23 @@ type Error int32
 
 // Host function errors (sdk/ABI.md, "Result codes").
 const (
-	ErrMemory       Error = -1 // a pointer/length pair is outside guest memory
-	ErrInvalid      Error = -2 // malformed argument (args not a JSON array, empty name…)
-	ErrNotFound     Error = -3 // attachment index out of range
-	ErrNotAllowed   Error = -4 // not available in this kind of call
-	ErrDisconnected Error = -5 // the socket or session is gone
-	ErrLimit        Error = -6 // a bound was hit (attachments, pending acks…)
-	ErrUnknownAck   Error = -7 // no unanswered client ack with that id
-	ErrFailed       Error = -8 // refused by the host for another reason
+	ErrMemory       Error = -1  // a pointer/length pair is outside guest memory
+	ErrInvalid      Error = -2  // malformed argument (args not a JSON array, empty name…)
+	ErrNotFound     Error = -3  // attachment index out of range
+	ErrNotAllowed   Error = -4  // not available in this kind of call
+	ErrDisconnected Error = -5  // the socket or session is gone
+	ErrLimit        Error = -6  // a bound was hit (attachments, pending acks…)
+	ErrUnknownAck   Error = -7  // no unanswered client ack with that id
+	ErrFailed       Error = -8  // refused by the host for another reason
+	ErrTimeout      Error = -9  // other nodes of the cluster did not all answer in time
+	ErrUnavailable  Error = -10 // the cluster's store (Redis) cannot be reached
 )
 
 var errText = map[Error]string{
 	ErrMemory: "memory out of range", ErrInvalid: "invalid argument", ErrNotFound: "not found",
 	ErrNotAllowed: "not allowed in this call", ErrDisconnected: "disconnected", ErrLimit: "limit exceeded",
 	ErrUnknownAck: "unknown ack id", ErrFailed: "refused by host",
+	ErrTimeout: "cluster request timed out", ErrUnavailable: "cluster store unavailable",
 }
 
 // Error describes the host error code.
@@ -73,6 +76,10 @@ func check(rc int32) error {
 		return ErrUnknownAck
 	case ErrFailed:
 		return ErrFailed
+	case ErrTimeout:
+		return ErrTimeout
+	case ErrUnavailable:
+		return ErrUnavailable
 	default:
 		return e
 	}

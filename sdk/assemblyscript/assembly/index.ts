@@ -53,6 +53,10 @@ export namespace Err {
   export const UNKNOWN_ACK: i32 = -7;
   /** The host refused for another reason. */
   export const FAILED: i32 = -8;
+  /** Other nodes of the cluster did not all answer in time. */
+  export const TIMEOUT: i32 = -9;
+  /** The cluster's store (Redis) cannot be reached. */
+  export const UNAVAILABLE: i32 = -10;
 }
 
 /** Text for a host result code. */
@@ -66,6 +70,8 @@ export function errorText(code: i32): string {
     case Err.LIMIT: return "limit exceeded";
     case Err.UNKNOWN_ACK: return "unknown ack id";
     case Err.FAILED: return "refused by host";
+    case Err.TIMEOUT: return "cluster request timed out";
+    case Err.UNAVAILABLE: return "cluster store unavailable";
   }
   return code >= 0 ? "ok" : "error " + code.toString();
 }
