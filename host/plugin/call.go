@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"sync"
@@ -28,8 +29,10 @@ type target interface {
 	Ack(id uint64, args []byte, atts [][]byte) error
 	Disconnect(closeSession bool)
 	Broadcast(opts socketio.BroadcastOptions, name string, args []byte, atts [][]byte) error
-	RoomSize(room string) int
-	ClientCount() int
+	// RoomSize and ClientCount count on every node of a cluster, waiting
+	// at most until ctx's deadline.
+	RoomSize(ctx context.Context, room string) (int, error)
+	ClientCount(ctx context.Context) (int, error)
 	socketExt
 }
 
@@ -184,8 +187,14 @@ func (t socketTarget) Disconnect(closeSession bool) {
 func (t socketTarget) Broadcast(opts socketio.BroadcastOptions, name string, args []byte, atts [][]byte) error {
 	return t.s.Namespace().Broadcast(opts, name, args, atts)
 }
-func (t socketTarget) RoomSize(room string) int { return t.s.Namespace().RoomSize(room) }
-func (t socketTarget) ClientCount() int         { return t.s.Namespace().Len() }
+func (t socketTarget) RoomSize(ctx context.Context, room string) (int, error) {
+	ids, err := t.s.Namespace().AllSockets(ctx, room)
+	return len(ids), err
+}
+func (t socketTarget) ClientCount(ctx context.Context) (int, error) {
+	ids, err := t.s.Namespace().AllSockets(ctx)
+	return len(ids), err
+}
 
 // Middleware runs the guest's connection middleware for s; nil accepts.
 // The guest rejects with the reject host function. A guest fault rejects

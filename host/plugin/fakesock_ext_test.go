@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"context"
 	"slices"
 	"time"
 
@@ -55,7 +56,7 @@ func (ns *fakeNS) selectLocked(opts socketio.BroadcastOptions) []string {
 	return ids
 }
 
-func (s *fakeSock) FetchSockets(opts socketio.BroadcastOptions) ([]socketInfo, error) {
+func (s *fakeSock) FetchSockets(_ context.Context, opts socketio.BroadcastOptions) ([]socketInfo, error) {
 	s.ns.mu.Lock()
 	ids := s.ns.selectLocked(opts)
 	socks := make([]*fakeSock, len(ids))

@@ -239,15 +239,15 @@ func (s *fakeSock) Broadcast(opts socketio.BroadcastOptions, name string, args [
 	s.ns.mu.Unlock()
 	return nil
 }
-func (s *fakeSock) RoomSize(room string) int {
+func (s *fakeSock) RoomSize(_ context.Context, room string) (int, error) {
 	s.ns.mu.Lock()
 	defer s.ns.mu.Unlock()
-	return len(s.ns.rooms[room])
+	return len(s.ns.rooms[room]), nil
 }
-func (s *fakeSock) ClientCount() int {
+func (s *fakeSock) ClientCount(context.Context) (int, error) {
 	s.ns.mu.Lock()
 	defer s.ns.mu.Unlock()
-	return len(s.ns.socks)
+	return len(s.ns.socks), nil
 }
 
 // take returns and clears what the socket was sent.

@@ -125,7 +125,8 @@ func guard(f abi.Func, fn api.GoModuleFunc, hasResult bool) api.GoModuleFunc {
 // (as opposed to an answer such as "not found" or "disconnected").
 func refusal(code int32) bool {
 	switch code {
-	case ErrLimit, ErrNotAllowed, ErrInvalid, ErrMemory, ErrFailed:
+	case ErrLimit, ErrNotAllowed, ErrInvalid, ErrMemory, ErrFailed, ErrTimeout:
+		// ERR_UNAVAILABLE is not: the cluster logs a Redis outage once.
 		return true
 	}
 	return false
@@ -442,6 +443,12 @@ func errCode(c *call, err error) int32 {
 		return c.limited("more than 10 attachments")
 	case errors.Is(err, socketio.ErrInvalidArgs), errors.Is(err, socketio.ErrInvalidRoom):
 		return ErrInvalid
+	case errors.Is(err, socketio.ErrClusterTimeout), errors.Is(err, context.DeadlineExceeded):
+		c.why = "the other nodes did not all answer within half the call's deadline"
+		return ErrTimeout
+	case errors.Is(err, socketio.ErrClusterUnavailable):
+		c.why = "redis cannot be reached"
+		return ErrUnavailable
 	}
 	c.why = err.Error()
 	return ErrFailed
@@ -610,13 +617,35 @@ func hostLeave(ctx context.Context, m api.Module, stack []uint64) {
 func hostRoomSize(ctx context.Context, m api.Module, stack []uint64) {
 	c, room, code := roomArg(ctx, m, stack)
 	if code == 0 {
-		code = int32(min(c.sock.RoomSize(room), 1<<31-1))
+		wctx, cancel := c.clusterWait()
+		n, err := c.sock.RoomSize(wctx, room)
+		cancel()
+		code = countCode(c, n, err)
 	}
 	ret(stack, code)
 }
 
 func hostClientCount(ctx context.Context, m api.Module, stack []uint64) {
-	ret(stack, int32(min(currentCall(ctx).sock.ClientCount(), 1<<31-1)))
+	c := currentCall(ctx)
+	wctx, cancel := c.clusterWait()
+	n, err := c.sock.ClientCount(wctx)
+	cancel()
+	ret(stack, countCode(c, n, err))
+}
+
+// countCode is the result of a count: the count, or the error's code.
+func countCode(c *call, n int, err error) int32 {
+	if err != nil {
+		return errCode(c, err)
+	}
+	return int32(min(n, 1<<31-1))
+}
+
+// clusterWait bounds a host call that waits for the other nodes of a
+// cluster: half the call's deadline, so that the guest still has time to
+// use the answer (the adapter's request_timeout applies too).
+func (c *call) clusterWait() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), c.v.lim.CallTimeout/2)
 }
 
 func hostDisconnect(ctx context.Context, m api.Module, stack []uint64) {

@@ -24,7 +24,7 @@ type socketExt interface {
 	BroadcastWithAck(opts socketio.BroadcastOptions, name string, args []byte, atts [][]byte, timeout time.Duration, cb func([]socketio.AckReply, error)) (immediate bool, err error)
 	// FetchSockets describes the selected sockets, with the calling
 	// plugin's data of each.
-	FetchSockets(opts socketio.BroadcastOptions) ([]socketInfo, error)
+	FetchSockets(ctx context.Context, opts socketio.BroadcastOptions) ([]socketInfo, error)
 	SocketsJoin(opts socketio.BroadcastOptions, rooms []string) error
 	SocketsLeave(opts socketio.BroadcastOptions, rooms []string)
 	// DisconnectSockets takes effect after the current call.
@@ -45,8 +45,8 @@ func (t socketTarget) SetData(b []byte) { t.s.SetData(t.owner, b) }
 func (t socketTarget) BroadcastWithAck(opts socketio.BroadcastOptions, name string, args []byte, atts [][]byte, timeout time.Duration, cb func([]socketio.AckReply, error)) (bool, error) {
 	return t.s.BroadcastWithAck(opts, name, args, atts, timeout, cb)
 }
-func (t socketTarget) FetchSockets(opts socketio.BroadcastOptions) ([]socketInfo, error) {
-	infos, err := t.s.Namespace().FetchSockets(context.Background(), opts)
+func (t socketTarget) FetchSockets(ctx context.Context, opts socketio.BroadcastOptions) ([]socketInfo, error) {
+	infos, err := t.s.Namespace().FetchSockets(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -243,7 +243,9 @@ func hostFetchSockets(ctx context.Context, m api.Module, stack []uint64) {
 		ret(stack, code)
 		return
 	}
-	infos, err := c.sock.FetchSockets(opts)
+	wctx, cancel := c.clusterWait()
+	infos, err := c.sock.FetchSockets(wctx, opts)
+	cancel()
 	if err != nil {
 		ret(stack, errCode(c, err))
 		return

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -17,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
 	"github.com/sockwasm/sockwasm/host/config"
@@ -575,5 +577,45 @@ func waitSaid(c *sioConn, text string, d time.Duration) bool {
 		case <-deadline:
 			return false
 		}
+	}
+}
+
+// Counts and fetches that need the other nodes count on every node, and
+// a node that never answers makes them fail within half the call's
+// deadline (ERR_TIMEOUT: the chat shows null), not hold the plugin.
+func TestClusterQueriesBounded(t *testing.T) {
+	r := redistest.Start(t)
+	a := startClusterNode(t, r.URL(), "")
+	b := startClusterNode(t, r.URL(), "")
+	waitNodes(t, r, 2)
+	ca := dialNsp(t, a.addr, "/")
+	cb1, cb2 := dialNsp(t, b.addr, "/"), dialNsp(t, b.addr, "/")
+	joinChat(t, cb1, 1, "r")
+	joinChat(t, cb2, 1, "r")
+	ca.send(t, `422["join",{"room":"r"}]`)
+	expectMsg(t, ca, `432[{"ok":true,"room":"r","size":3}]`)
+	ca.send(t, `423["stats"]`)
+	expectMsg(t, ca, `433[{"clients":3}]`)
+
+	// A third "node" subscribes to the request channel and never answers.
+	silent := goredis.NewClient(&goredis.Options{Addr: r.Addr()})
+	defer silent.Close()
+	ps := silent.Subscribe(context.Background(), "socket.io-request#/#")
+	defer ps.Close()
+	if _, err := ps.Receive(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	waitNodes(t, r, 3)
+	start := time.Now()
+	ca.send(t, `424["stats"]`)
+	expectMsg(t, ca, `434[{"clients":null}]`)
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("the count waited %v for a silent node (bound: half of the 1 s call deadline)", d)
+	}
+	a.logs.waitFor(t, time.Second, "host call refused", "client_count", "ERR_TIMEOUT")
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if _, err := a.srv.SocketIO().Of("/").FetchSockets(ctx, socketio.BroadcastOptions{}); !errors.Is(err, socketio.ErrClusterTimeout) {
+		t.Fatalf("FetchSockets with a silent node: %v", err)
 	}
 }

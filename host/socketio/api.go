@@ -185,6 +185,12 @@ type Adapter interface {
 	BroadcastWithAck(opts BroadcastOptions, b *AckBroadcast)
 	// FetchSockets describes the selected sockets (opts.Volatile ignored).
 	FetchSockets(ctx context.Context, opts BroadcastOptions) ([]SocketInfo, error)
+	// AllSockets returns the ids of the sockets in any of rooms (all when
+	// empty) on every server sharing the namespace: Sockets for a single
+	// server. Adapters that ask other servers fail with
+	// ErrClusterTimeout or ErrClusterUnavailable rather than answer in
+	// part.
+	AllSockets(ctx context.Context, rooms []string) ([]string, error)
 	// AddSockets makes the selected sockets join rooms.
 	AddSockets(opts BroadcastOptions, rooms []string)
 	// DelSockets makes the selected sockets leave rooms.

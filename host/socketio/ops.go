@@ -34,6 +34,20 @@ func (n *Namespace) FetchSockets(ctx context.Context, opts BroadcastOptions) ([]
 	return n.adapter.FetchSockets(ctx, opts)
 }
 
+// Errors of adapters that ask other servers.
+var (
+	// ErrClusterTimeout: the other servers did not all answer in time.
+	ErrClusterTimeout = errors.New("socketio: the other servers did not all answer in time")
+	// ErrClusterUnavailable: the other servers cannot be reached.
+	ErrClusterUnavailable = errors.New("socketio: the other servers cannot be reached")
+)
+
+// AllSockets returns the ids of the sockets in any of rooms (all when
+// empty) on every server sharing the namespace (see Adapter.AllSockets).
+func (n *Namespace) AllSockets(ctx context.Context, rooms ...string) ([]string, error) {
+	return n.adapter.AllSockets(ctx, rooms)
+}
+
 // SocketsJoin makes the sockets opts selects join rooms (the reference
 // server's io.in(…).socketsJoin). It fails with ErrInvalidRoom, joining
 // nothing, when a room name is invalid (see Socket.Join); a socket that
@@ -388,6 +402,11 @@ func (a *MemoryAdapter) FetchSockets(_ context.Context, opts BroadcastOptions) (
 		}
 	}
 	return out, nil
+}
+
+// AllSockets implements Adapter: this server's sockets.
+func (a *MemoryAdapter) AllSockets(_ context.Context, rooms []string) ([]string, error) {
+	return a.Sockets(rooms), nil
 }
 
 // AddSockets implements Adapter. A socket the rooms would take beyond

@@ -419,22 +419,23 @@ func (s *Socket) Join(room string) error { return check(hostJoin(sptr(room), uin
 // Leave removes the socket from room.
 func (s *Socket) Leave(room string) error { return check(hostLeave(sptr(room), uint32(len(room)))) }
 
-// RoomSize returns the number of sockets in room in this namespace.
-func (s *Socket) RoomSize(room string) int {
-	n := hostRoomSize(sptr(room), uint32(len(room)))
-	if n < 0 {
-		return 0
-	}
-	return int(n)
+// RoomSize returns the number of sockets in room in this namespace, on
+// every node of a cluster. In a cluster it waits for the other nodes (at
+// most half the call's deadline) and fails with ErrTimeout or
+// ErrUnavailable rather than count in part.
+func (s *Socket) RoomSize(room string) (int, error) {
+	return count(hostRoomSize(sptr(room), uint32(len(room))))
 }
 
-// ClientCount returns the number of sockets connected to this namespace.
-func (s *Socket) ClientCount() int {
-	n := hostClientCount()
-	if n < 0 {
-		return 0
+// ClientCount returns the number of sockets connected to this namespace,
+// on every node of a cluster (as RoomSize).
+func (s *Socket) ClientCount() (int, error) { return count(hostClientCount()) }
+
+func count(rc int32) (int, error) {
+	if rc < 0 {
+		return 0, check(rc)
 	}
-	return int(n)
+	return int(rc), nil
 }
 
 // Emit sends event name with args (a JSON array) and attachments to this

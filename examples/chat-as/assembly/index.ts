@@ -51,7 +51,7 @@ function membership(s: Socket, e: Event, join: bool): void {
   }
   if (join) s.join(r);
   else s.leave(r);
-  e.ack('[{"ok":true,"room":' + quote(r) + ',"size":' + s.roomSize(r).toString() + "}]");
+  e.ack('[{"ok":true,"room":' + quote(r) + ',"size":' + count(s.roomSize(r)) + "}]");
 }
 
 function say(s: Socket, e: Event): void {
@@ -84,7 +84,12 @@ function whoami(s: Socket, e: Event): void {
 }
 
 function stats(s: Socket, e: Event): void {
-  e.ack('[{"clients":' + s.clientCount().toString() + "}]");
+  e.ack('[{"clients":' + count(s.clientCount()) + "}]");
+}
+
+/** A count as JSON: null when the host could not count (a negative code). */
+function count(n: i32): string {
+  return n < 0 ? "null" : n.toString();
 }
 
 // pingMe asks the client back; the original ack id travels in the context

@@ -27,8 +27,8 @@ func init() {
 	sockwasm.OnEvent("rooms", rooms)
 	sockwasm.OnEvent("whoami", whoami)
 	sockwasm.OnEvent("stats", func(s *sockwasm.Socket, e *sockwasm.Event) {
-		b := append([]byte(`[{"clients":`), sockwasm.AppendInt(nil, int64(s.ClientCount()))...)
-		e.Ack(append(b, "}]"...))
+		n, err := s.ClientCount()
+		e.Ack(append(appendCount([]byte(`[{"clients":`), n, err), "}]"...))
 	})
 	sockwasm.OnEvent("ping-me", pingMe)
 	sockwasm.OnAckResponse(pong)
@@ -66,8 +66,17 @@ func membership(s *sockwasm.Socket, e *sockwasm.Event, join bool) {
 	}
 	b := append([]byte(`[{"ok":true,"room":`), sockwasm.AppendString(nil, r)...)
 	b = append(b, `,"size":`...)
-	b = sockwasm.AppendInt(b, int64(s.RoomSize(r)))
-	e.Ack(append(b, "}]"...))
+	n, err := s.RoomSize(r)
+	e.Ack(append(appendCount(b, n, err), "}]"...))
+}
+
+// appendCount appends a count, or null when it could not be had (in a
+// cluster whose other nodes did not answer in time).
+func appendCount(b []byte, n int, err error) []byte {
+	if err != nil {
+		return append(b, "null"...)
+	}
+	return sockwasm.AppendInt(b, int64(n))
 }
 
 func say(s *sockwasm.Socket, e *sockwasm.Event) {

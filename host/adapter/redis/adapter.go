@@ -203,6 +203,43 @@ func (a *Adapter) FetchSockets(ctx context.Context, opts socketio.BroadcastOptio
 	return out, nil
 }
 
+// AllSockets implements socketio.Adapter: the ids of the local sockets in
+// any of rooms and of those of every other node serving the namespace (a
+// SOCKETS request), or ErrTimeout / ErrUnavailable.
+func (a *Adapter) AllSockets(ctx context.Context, rooms []string) ([]string, error) {
+	out := a.local.Sockets(rooms)
+	ctx, cancel := context.WithTimeout(ctx, a.c.opts.RequestTimeout)
+	defer cancel()
+	others, err := a.others(ctx)
+	if err != nil || others == 0 {
+		return out, err
+	}
+	id := wire.NewRequestID()
+	got := make(chan []string, others)
+	r := a.c.register(id, func(resp wire.Response) bool {
+		if sr, ok := resp.(*wire.SocketsResponse); ok {
+			select {
+			case got <- sr.SocketIDs:
+			default:
+			}
+		}
+		return false
+	})
+	defer a.c.forget(id)
+	a.publishRequest(&wire.SocketsRequest{UID: a.uid, RequestID: id, Rooms: rooms})
+	for range others {
+		select {
+		case ids := <-got:
+			out = append(out, ids...)
+		case <-ctx.Done():
+			return nil, ErrTimeout
+		case err := <-r.done:
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 // others returns how many other nodes serve the namespace.
 func (a *Adapter) others(ctx context.Context) (int, error) {
 	n, err := a.c.numSub(ctx, a.request)

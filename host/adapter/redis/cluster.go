@@ -182,10 +182,10 @@ func (c *Cluster) Close() error {
 // Errors of requests to the other nodes.
 var (
 	// ErrTimeout ends a request that did not get every answer within
-	// Options.RequestTimeout.
-	ErrTimeout = errors.New("redis adapter: request timed out")
+	// Options.RequestTimeout (or its context's deadline).
+	ErrTimeout = socketio.ErrClusterTimeout
 	// ErrUnavailable ends a request when Redis cannot be reached.
-	ErrUnavailable = errors.New("redis adapter: redis unavailable")
+	ErrUnavailable = socketio.ErrClusterUnavailable
 	errClosed      = errors.New("redis adapter: closed")
 )
 

@@ -554,14 +554,17 @@ export class Socket {
     return min(host.leave(r.ptr, r.length), 0);
   }
 
-  /** Number of sockets in room in this namespace. */
+  /** Number of sockets in room in this namespace, on every node of a
+   * cluster; a negative Err code (Err.TIMEOUT, Err.UNAVAILABLE) when the
+   * other nodes did not all answer. */
   roomSize(room: string): i32 {
     let r = raw(room);
-    return max(host.room_size(r.ptr, r.length), 0);
+    return host.room_size(r.ptr, r.length);
   }
 
-  /** Number of sockets connected to this namespace (this node). */
-  clientCount(): i32 { return max(host.client_count(), 0); }
+  /** Number of sockets connected to this namespace, on every node of a
+   * cluster; a negative Err code as for roomSize. */
+  clientCount(): i32 { return host.client_count(); }
 
   /**
    * Sends event name with args (a JSON array) and attachments to this
