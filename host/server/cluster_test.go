@@ -376,9 +376,13 @@ func TestMixedCluster(t *testing.T) {
 	// Remote join from Node, then a broadcast to the new room reaches
 	// the sockwasm clients; remote leave, and it does not.
 	node.Call(t, "socketsJoin", map[string]any{"rooms": []string{"r"}, "join": []string{"x"}})
-	waitFor(t, "the remote join", func() bool { return a.srv.SocketIO().Of("/").RoomSize("x") == 1 && b.srv.SocketIO().Of("/").RoomSize("x") == 1 })
+	waitFor(t, "the remote join", func() bool {
+		return a.srv.SocketIO().Of("/").RoomSize("x") == 1 && b.srv.SocketIO().Of("/").RoomSize("x") == 1
+	})
 	node.Call(t, "socketsLeave", map[string]any{"rooms": []string{"x"}, "leave": []string{"x"}})
-	waitFor(t, "the remote leave", func() bool { return a.srv.SocketIO().Of("/").RoomSize("x") == 0 && b.srv.SocketIO().Of("/").RoomSize("x") == 0 })
+	waitFor(t, "the remote leave", func() bool {
+		return a.srv.SocketIO().Of("/").RoomSize("x") == 0 && b.srv.SocketIO().Of("/").RoomSize("x") == 0
+	})
 
 	// Remote join from sockwasm: the Node socket joins "y".
 	if err := a.srv.SocketIO().Of("/").SocketsJoin(socketio.BroadcastOptions{Rooms: []string{"r"}}, "y"); err != nil {
