@@ -11,9 +11,9 @@ WASM_ENV  := GOOS=wasip1 GOARCH=wasm
 WASM      := $(GO) build -buildmode=c-shared -trimpath
 PLUGINS   := plugins/chat.wasm plugins/conformance.wasm plugins/engine-echo.wasm plugins/chat-as.wasm
 # The example plugins. A server loads every .wasm of its plugins_dir, so
-# auth-jwt (needs a secret) and presence (needs the kv grant) get folders
-# of their own; ratelimit runs with defaults and shares plugins/.
-EXAMPLE_PLUGINS := plugins/ratelimit.wasm plugins/auth-jwt/auth-jwt.wasm plugins/presence/presence.wasm
+# auth-jwt (needs a secret), presence and ratelimit (need the kv grant) get
+# folders of their own; ratelimit's holds a copy of the chat plugin too.
+EXAMPLE_PLUGINS := plugins/ratelimit/ratelimit.wasm plugins/ratelimit/chat.wasm plugins/auth-jwt/auth-jwt.wasm plugins/presence/presence.wasm
 # The AssemblyScript chat: its npm packages (the pinned compiler, the SDK).
 AS_CHAT   := examples/chat-as
 AS_DEPS   := $(AS_CHAT)/node_modules/.package-lock.json
@@ -32,7 +32,8 @@ plugins: $(AS_DEPS)
 	$(WASM_ENV) $(WASM) -o plugins/chat.wasm ./examples/chat/plugin
 	$(WASM_ENV) $(WASM) -o plugins/conformance.wasm ./examples/conformance/sio
 	$(WASM_ENV) $(WASM) -o plugins/engine-echo.wasm ./examples/conformance/engine
-	$(WASM_ENV) $(WASM) -o plugins/ratelimit.wasm ./examples/ratelimit/plugin
+	$(WASM_ENV) $(WASM) -o plugins/ratelimit/ratelimit.wasm ./examples/ratelimit/plugin
+	cp plugins/chat.wasm plugins/ratelimit/chat.wasm
 	$(WASM_ENV) $(WASM) -o plugins/auth-jwt/auth-jwt.wasm ./examples/auth-jwt/plugin
 	$(WASM_ENV) $(WASM) -o plugins/presence/presence.wasm ./examples/presence/plugin
 	cd $(AS_CHAT) && npm run --silent build

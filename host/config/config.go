@@ -42,8 +42,17 @@ const (
 
 // Adapter kinds.
 const (
-	AdapterMemory = "memory"
-	AdapterRedis  = "redis"
+	AdapterMemory       = "memory"
+	AdapterRedis        = "redis"
+	AdapterRedisSharded = "redis-sharded"
+)
+
+// Subscription modes of the sharded Redis adapter ([adapter]
+// subscription_mode), the reference's subscriptionMode.
+const (
+	SubscriptionDynamic        = "dynamic"
+	SubscriptionStatic         = "static"
+	SubscriptionDynamicPrivate = "dynamic-private"
 )
 
 // Defaults of the limits that bound what one client can make the server
@@ -147,7 +156,9 @@ type Config struct {
 // this process (memory, the default), or shared with other nodes through
 // Redis, wire-compatible with @socket.io/redis-adapter (docs/CLUSTER.md).
 type Adapter struct {
-	// Kind is "memory" or "redis" (classic pub/sub). Default "memory".
+	// Kind is "memory", "redis" (classic pub/sub, the reference's
+	// createAdapter) or "redis-sharded" (Redis 7 sharded pub/sub, its
+	// createShardedAdapter). Default "memory".
 	Kind string `toml:"kind"`
 	// URL locates Redis: redis://[user:password@]host:port/db, or
 	// rediss:// for TLS. Required unless Kind is memory.
@@ -158,7 +169,15 @@ type Adapter struct {
 	// RequestTimeout bounds a request to the other nodes (fetchSockets,
 	// server-side emits with acks, broadcasts with acks). Default 5s.
 	RequestTimeout Duration `toml:"request_timeout"`
+	// SubscriptionMode, for "redis-sharded": which rooms get a channel of
+	// their own — "dynamic" (every room but the sockets' own; the
+	// default), "static" (none: every message on the namespace's
+	// channel) or "dynamic-private" (every room). The same on every node.
+	SubscriptionMode string `toml:"subscription_mode"`
 }
+
+// Clustered reports whether the adapter shares rooms through Redis.
+func (a Adapter) Clustered() bool { return a.Kind == AdapterRedis || a.Kind == AdapterRedisSharded }
 
 // Engine holds the Engine.IO settings shared by every endpoint.
 type Engine struct {
@@ -473,6 +492,7 @@ func (c *Config) applyDefaults() {
 	setDur(&c.SocketIO.ConnectTimeout, DefaultConnectTimeout)
 	setStr(&c.Adapter.Kind, AdapterMemory)
 	setStr(&c.Adapter.Key, DefaultAdapterKey)
+	setStr(&c.Adapter.SubscriptionMode, SubscriptionDynamic)
 	setDur(&c.Adapter.RequestTimeout, DefaultRequestTimeout)
 	if c.Engine.MaxPayload == 0 {
 		c.Engine.MaxPayload = DefaultMaxPayload
@@ -559,12 +579,17 @@ func (c *Config) validate(data []byte) Errors {
 	pos("socketio.connect_timeout", c.SocketIO.ConnectTimeout)
 	switch c.Adapter.Kind {
 	case AdapterMemory:
-	case AdapterRedis:
+	case AdapterRedis, AdapterRedisSharded:
 		if u, err := url.Parse(c.Adapter.URL); c.Adapter.URL == "" || err != nil || (u.Scheme != "redis" && u.Scheme != "rediss") || u.Host == "" {
 			bad("adapter.url", "want redis://[user:password@]host:port/db (or rediss:// for TLS) with adapter.kind = %q, got %q", c.Adapter.Kind, c.Adapter.URL)
 		}
 	default:
-		bad("adapter.kind", `unknown adapter %q: want "memory" or "redis"`, c.Adapter.Kind)
+		bad("adapter.kind", `unknown adapter %q: want "memory", "redis" or "redis-sharded"`, c.Adapter.Kind)
+	}
+	switch c.Adapter.SubscriptionMode {
+	case SubscriptionDynamic, SubscriptionStatic, SubscriptionDynamicPrivate:
+	default:
+		bad("adapter.subscription_mode", `unknown mode %q: want "dynamic", "static" or "dynamic-private"`, c.Adapter.SubscriptionMode)
 	}
 	if strings.ContainsAny(c.Adapter.Key, "#*?[]") {
 		bad("adapter.key", "%q: the channel prefix cannot hold # * ? [ ]", c.Adapter.Key)

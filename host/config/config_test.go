@@ -442,6 +442,7 @@ func TestAdapterTable(t *testing.T) {
 	}
 	for _, tt := range []struct{ toml, want string }{
 		{"[adapter]\nkind = \"etcd\"\n", `server.toml:2: adapter.kind: unknown adapter "etcd"`},
+		{"[adapter]\nkind = \"redis-sharded\"\nurl = \"redis://r:6379\"\nsubscription_mode = \"lazy\"\n", `server.toml:4: adapter.subscription_mode: unknown mode "lazy"`},
 		{"[adapter]\nkind = \"redis\"\n", `server.toml: adapter.url: want redis://`},
 		{"[adapter]\nkind = \"redis\"\nurl = \"http://localhost:6379\"\n", `server.toml:3: adapter.url: want redis://`},
 		{"[adapter]\nkey = \"a#b\"\n", `server.toml:2: adapter.key: "a#b": the channel prefix cannot hold`},

@@ -61,6 +61,9 @@ type call struct {
 	p      *Plugin
 	v      *version // the version running the call, set by invoke
 
+	// serverAck sends the answer of a SERVER_EVENT call that expects one,
+	// until server_ack has used it.
+	serverAck func(answer []byte)
 	// chain is the budget of the chain of calls this one belongs to, when
 	// it follows another at once (Limits.MaxCallChain); nil otherwise.
 	chain *chainBudget

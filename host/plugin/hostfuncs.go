@@ -75,6 +75,8 @@ var hostFuncs = [abi.NumFuncs]hostSig{
 	abi.TimerSet:          {rep(4), rep(1), hostTimerSet},
 	abi.TimerCancel:       {rep(1), rep(1), hostTimerCancel},
 	abi.NsBroadcast:       {rep(13), rep(1), hostNsBroadcast},
+	abi.ServerEmit:        {rep(9), rep(1), hostServerEmit},
+	abi.AckServerEvent:    {[]api.ValueType{i64, i32, i32}, rep(1), hostServerAck},
 }
 
 // hostModule builds module sockwasm_v1: every host function behind guard.

@@ -22,20 +22,9 @@ import (
 // server.
 func hostNsBroadcast(ctx context.Context, m api.Module, stack []uint64) {
 	c := currentCall(ctx)
-	lookup := c.p.opts.Namespaces
-	if lookup == nil {
-		ret(stack, ErrNotAllowed)
-		return
-	}
-	nsp, code := readName(m, stack[0], stack[1])
+	nsp, code := targetNamespace(c, m, stack[0], stack[1])
 	if code != 0 {
 		ret(stack, code)
-		return
-	}
-	if !c.p.mayEmitTo(c.v, nsp) {
-		q := logsafe.String(nsp, 128)
-		c.why = "namespace " + q + " is neither served by the plugin nor granted (grants = [\"" + abi.GrantEmitPrefix + q + "\"])"
-		ret(stack, ErrNotAllowed)
 		return
 	}
 	opts, name, args, atts, code := broadcastParams(c, m, stack[2:], "")
@@ -43,12 +32,32 @@ func hostNsBroadcast(ctx context.Context, m api.Module, stack []uint64) {
 		ret(stack, code)
 		return
 	}
-	n := lookup(nsp)
+	n := c.p.opts.Namespaces(nsp)
 	if n == nil {
 		ret(stack, ErrNotFound)
 		return
 	}
 	ret(stack, errCode(c, n.Broadcast(opts, name, args, atts)))
+}
+
+// targetNamespace reads the namespace name a call sends into (ns_broadcast,
+// server_emit) and checks the call may: ERR_NOT_ALLOWED when the host has
+// no namespace lookup (Options.Namespaces), or when the plugin neither
+// serves nsp nor is granted "emit:nsp" (the grant to add is logged).
+func targetNamespace(c *call, m api.Module, ptr, n uint64) (string, int32) {
+	if c.p.opts.Namespaces == nil {
+		return "", ErrNotAllowed
+	}
+	nsp, code := readName(m, ptr, n)
+	if code != 0 {
+		return "", code
+	}
+	if !c.p.mayEmitTo(c.v, nsp) {
+		q := logsafe.String(nsp, 128)
+		c.why = "namespace " + q + " is neither served by the plugin nor granted (grants = [\"" + abi.GrantEmitPrefix + q + "\"])"
+		return "", ErrNotAllowed
+	}
+	return nsp, 0
 }
 
 // mayCloseSession says whether a disconnect of p's that asks to close

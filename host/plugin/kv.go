@@ -13,10 +13,10 @@ import (
 
 // Bounds of the key-value store.
 const (
-	// maxKVKey bounds a key's length in bytes.
-	maxKVKey = 1024
-	// maxKVTTL bounds a TTL: 30 days.
-	maxKVTTL = 30 * 24 * time.Hour
+	// MaxKVKey bounds a key's length in bytes.
+	MaxKVKey = 1024
+	// MaxKVTTL bounds a TTL: 30 days.
+	MaxKVTTL = 30 * 24 * time.Hour
 )
 
 // Flags of kv_cas.
@@ -28,10 +28,10 @@ const (
 	KVNewAbsent = 1 << 1
 )
 
-// kvStore is a plugin's key-value store: in memory, shared by every
-// instance and version of the plugin, bounded in entries and in bytes
-// (keys plus values). Expired entries are dropped when read, and all at
-// once when a write finds the store full.
+// kvStore is a plugin's key-value store in memory (MemoryState), shared
+// by every instance and version of the plugin, bounded in entries and in
+// bytes (keys plus values). Expired entries are dropped when read, and all
+// at once when a write finds the store full.
 type kvStore struct {
 	mu       sync.Mutex
 	max      int
@@ -181,7 +181,9 @@ func (s *kvStore) cas(key string, old, val []byte, flags uint32, ttl time.Durati
 		return 0
 	}
 	if flags&KVNewAbsent != 0 {
-		s.remove(key)
+		if ok { // both flags on an absent key: nothing to remove
+			s.remove(key)
+		}
 		return 1
 	}
 	if code := s.store(key, kvEntry{val: val, exp: expiry(now, ttl)}, now.UnixNano()); code != 0 {
@@ -190,9 +192,58 @@ func (s *kvStore) cas(key string, old, val []byte, flags uint32, ttl time.Durati
 	return 1
 }
 
+// Get implements KVStore.
+func (s *kvStore) Get(_ context.Context, key string) ([]byte, time.Duration, int32) {
+	now := time.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.lookup(key, now.UnixNano())
+	if !ok {
+		return nil, 0, ErrNotFound
+	}
+	var ttl time.Duration
+	if e.exp != 0 {
+		ttl = time.Duration(e.exp - now.UnixNano())
+	}
+	return e.val, ttl, 0
+}
+
+// Set implements KVStore.
+func (s *kvStore) Set(_ context.Context, key string, val []byte, ttl time.Duration) int32 {
+	return s.set(key, val, ttl)
+}
+
+// Delete implements KVStore.
+func (s *kvStore) Delete(_ context.Context, key string) (bool, int32) { return s.delete(key) }
+
+// Incr implements KVStore.
+func (s *kvStore) Incr(_ context.Context, key string, delta int64) (int64, int32) {
+	return s.incr(key, delta)
+}
+
+// CompareAndSwap implements KVStore.
+func (s *kvStore) CompareAndSwap(_ context.Context, key string, old, val []byte, flags uint32, ttl time.Duration) (bool, int32) {
+	switch code := s.cas(key, old, val, flags, ttl); code {
+	case 0, 1:
+		return code == 1, 0
+	default:
+		return false, code
+	}
+}
+
+// SetLimits implements KVStore.
+func (s *kvStore) SetLimits(l StateLimits) { s.setLimits(l.MaxKVEntries, l.MaxKVBytes) }
+
+// Len implements KVStore.
+func (s *kvStore) Len(context.Context) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.m)
+}
+
 // kvKey reads a key argument.
 func kvKey(c *call, m api.Module, ptr, n uint64) (string, int32) {
-	if uint32(n) > maxKVKey {
+	if uint32(n) > MaxKVKey {
 		return "", c.limited("key over 1024 bytes")
 	}
 	return readName(m, ptr, n)
@@ -202,7 +253,7 @@ func kvKey(c *call, m api.Module, ptr, n uint64) (string, int32) {
 // before any arithmetic, so no value overflows into "never expires".
 func kvTTL(ms uint64) (time.Duration, int32) {
 	t := int64(ms)
-	if t < 0 || t > maxKVTTL.Milliseconds() {
+	if t < 0 || t > MaxKVTTL.Milliseconds() {
 		return 0, ErrInvalid
 	}
 	return time.Duration(t) * time.Millisecond, 0
@@ -229,18 +280,18 @@ func kvCall(ctx context.Context, m api.Module, stack []uint64) (c *call, key str
 // call, the stage over it.
 func kvOf(c *call) kvOps {
 	if c.stage != nil {
-		return stagedStore{st: c.stage, base: &c.p.kv, lim: c.v.lim}
+		return stagedStore{st: c.stage, base: c.p.kv, lim: c.v.lim}
 	}
-	return &c.p.kv
+	return c.p.kv
 }
 
 // kvOps are the operations of the key-value host functions.
 type kvOps interface {
-	get(key string) ([]byte, bool)
-	set(key string, val []byte, ttl time.Duration) int32
-	delete(key string) (bool, int32)
-	incr(key string, delta int64) (int64, int32)
-	cas(key string, old, val []byte, flags uint32, ttl time.Duration) int32
+	Get(ctx context.Context, key string) ([]byte, time.Duration, int32)
+	Set(ctx context.Context, key string, val []byte, ttl time.Duration) int32
+	Delete(ctx context.Context, key string) (bool, int32)
+	Incr(ctx context.Context, key string, delta int64) (int64, int32)
+	CompareAndSwap(ctx context.Context, key string, old, val []byte, flags uint32, ttl time.Duration) (bool, int32)
 }
 
 // hostKVGet is kv_get(key_ptr, key_len, buf, limit) -> len | ERR_NOT_FOUND.
@@ -249,9 +300,9 @@ func hostKVGet(ctx context.Context, m api.Module, stack []uint64) {
 	if !ok {
 		return
 	}
-	val, ok := kvOf(c).get(key)
-	if !ok {
-		ret(stack, ErrNotFound)
+	val, _, code := kvOf(c).Get(ctx, key)
+	if code != 0 {
+		ret(stack, c.kvCode(code))
 		return
 	}
 	ret(stack, writeOut(m, stack[2], stack[3], val))
@@ -273,13 +324,19 @@ func hostKVSet(ctx context.Context, m api.Module, stack []uint64) {
 		ret(stack, code)
 		return
 	}
-	ret(stack, c.kvLimit(kvOf(c).set(key, val, ttl)))
+	ret(stack, c.kvCode(kvOf(c).Set(ctx, key, val, ttl)))
 }
 
-// kvLimit names the bound behind an ERR_LIMIT of the store.
-func (c *call) kvLimit(code int32) int32 {
-	if code == ErrLimit {
+// kvCode names the reason behind an error of the store (for the refusal
+// log) and returns it.
+func (c *call) kvCode(code int32) int32 {
+	switch code {
+	case ErrLimit:
 		c.why = "the key-value store is at max_kv_entries or max_kv_bytes"
+	case ErrTimeout:
+		c.why = "the shared key-value store did not answer within half the call's deadline"
+	case ErrUnavailable:
+		c.why = "the shared key-value store (redis) cannot be reached"
 	}
 	return code
 }
@@ -290,10 +347,10 @@ func hostKVDelete(ctx context.Context, m api.Module, stack []uint64) {
 	if !ok {
 		return
 	}
-	deleted, code := kvOf(c).delete(key)
+	deleted, code := kvOf(c).Delete(ctx, key)
 	switch {
 	case code != 0:
-		ret(stack, c.kvLimit(code))
+		ret(stack, c.kvCode(code))
 	case deleted:
 		ret(stack, 1)
 	default:
@@ -313,9 +370,9 @@ func hostKVIncr(ctx context.Context, m api.Module, stack []uint64) {
 		ret(stack, ErrMemory)
 		return
 	}
-	n, code := kvOf(c).incr(key, int64(stack[2]))
+	n, code := kvOf(c).Incr(ctx, key, int64(stack[2]))
 	if code != 0 {
-		ret(stack, c.kvLimit(code))
+		ret(stack, c.kvCode(code))
 		return
 	}
 	binary.LittleEndian.PutUint64(out, uint64(n))
@@ -349,28 +406,42 @@ func hostKVCAS(ctx context.Context, m api.Module, stack []uint64) {
 		ret(stack, code)
 		return
 	}
-	ret(stack, c.kvLimit(kvOf(c).cas(key, old, val, flags, ttl)))
+	swapped, code := kvOf(c).CompareAndSwap(ctx, key, old, val, flags, ttl)
+	switch {
+	case code != 0:
+		ret(stack, c.kvCode(code))
+	case swapped:
+		ret(stack, 1)
+	default:
+		ret(stack, 0)
+	}
 }
 
 // stagedStore is the key-value store as an INIT call sees it: its writes
-// go to the stage (bounded like the store), its reads see them first.
+// go to the stage (bounded like the store), its reads see them first and
+// the plugin's store (base) then.
 type stagedStore struct {
 	st   *stage
-	base *kvStore
+	base KVStore
 	lim  Limits
 }
 
-// lookup returns the live value of key through the stage.
-func (s stagedStore) lookup(key string, now int64) (kvEntry, bool) {
+// lookup returns the live entry of key through the stage.
+func (s stagedStore) lookup(ctx context.Context, key string, now time.Time) (kvEntry, bool, int32) {
 	if w, ok := s.st.kv[key]; ok {
-		if w.deleted || (w.e.exp != 0 && w.e.exp <= now) {
-			return kvEntry{}, false
+		if w.deleted || (w.e.exp != 0 && w.e.exp <= now.UnixNano()) {
+			return kvEntry{}, false, 0
 		}
-		return w.e, true
+		return w.e, true, 0
 	}
-	s.base.mu.Lock()
-	defer s.base.mu.Unlock()
-	return s.base.lookup(key, now)
+	val, ttl, code := s.base.Get(ctx, key)
+	switch code {
+	case 0:
+		return kvEntry{val: val, exp: expiry(now, ttl)}, true, 0
+	case ErrNotFound:
+		return kvEntry{}, false, 0
+	}
+	return kvEntry{}, false, code
 }
 
 // put stages a write; ErrLimit when the stage would pass the store's
@@ -395,20 +466,28 @@ func (s stagedStore) put(key string, w stagedKV) int32 {
 	return 0
 }
 
-func (s stagedStore) get(key string) ([]byte, bool) {
-	e, ok := s.lookup(key, time.Now().UnixNano())
-	return e.val, ok
-}
-
-func (s stagedStore) set(key string, val []byte, ttl time.Duration) int32 {
+func (s stagedStore) Get(ctx context.Context, key string) ([]byte, time.Duration, int32) {
 	now := time.Now()
-	return s.put(key, stagedKV{e: kvEntry{val: val, exp: expiry(now, ttl)}})
+	e, ok, code := s.lookup(ctx, key, now)
+	switch {
+	case code != 0:
+		return nil, 0, code
+	case !ok:
+		return nil, 0, ErrNotFound
+	case e.exp != 0:
+		return e.val, time.Duration(e.exp - now.UnixNano()), 0
+	}
+	return e.val, 0, 0
 }
 
-func (s stagedStore) delete(key string) (bool, int32) {
-	_, ok := s.lookup(key, time.Now().UnixNano())
-	if !ok {
-		return false, 0
+func (s stagedStore) Set(_ context.Context, key string, val []byte, ttl time.Duration) int32 {
+	return s.put(key, stagedKV{e: kvEntry{val: val, exp: expiry(time.Now(), ttl)}})
+}
+
+func (s stagedStore) Delete(ctx context.Context, key string) (bool, int32) {
+	_, ok, code := s.lookup(ctx, key, time.Now())
+	if code != 0 || !ok {
+		return false, code
 	}
 	if code := s.put(key, stagedKV{deleted: true}); code != 0 {
 		return false, code
@@ -416,8 +495,11 @@ func (s stagedStore) delete(key string) (bool, int32) {
 	return true, 0
 }
 
-func (s stagedStore) incr(key string, delta int64) (int64, int32) {
-	e, ok := s.lookup(key, time.Now().UnixNano())
+func (s stagedStore) Incr(ctx context.Context, key string, delta int64) (int64, int32) {
+	e, ok, code := s.lookup(ctx, key, time.Now())
+	if code != 0 {
+		return 0, code
+	}
 	n, code := addDecimal(e.val, ok, delta)
 	if code != 0 {
 		return 0, code
@@ -426,18 +508,18 @@ func (s stagedStore) incr(key string, delta int64) (int64, int32) {
 	return n, s.put(key, stagedKV{e: e})
 }
 
-func (s stagedStore) cas(key string, old, val []byte, flags uint32, ttl time.Duration) int32 {
+func (s stagedStore) CompareAndSwap(ctx context.Context, key string, old, val []byte, flags uint32, ttl time.Duration) (bool, int32) {
 	now := time.Now()
-	e, ok := s.lookup(key, now.UnixNano())
-	if !casMatches(e, ok, old, flags) {
-		return 0
+	e, ok, code := s.lookup(ctx, key, now)
+	if code != 0 || !casMatches(e, ok, old, flags) {
+		return false, code
 	}
 	w := stagedKV{deleted: flags&KVNewAbsent != 0}
 	if !w.deleted {
 		w.e = kvEntry{val: val, exp: expiry(now, ttl)}
 	}
 	if code := s.put(key, w); code != 0 {
-		return code
+		return false, code
 	}
-	return 1
+	return true, 0
 }

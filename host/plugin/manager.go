@@ -108,8 +108,8 @@ func (m *Manager) Reload(ctx context.Context, path string, s Settings) (ReloadRe
 		log.Error().Str("old", res.OldHash).Str("new", res.NewHash).Err(err).Msg("plugin reload refused")
 		return res, err
 	}
-	p.kv.setLimits(v.lim.MaxKVEntries, v.lim.MaxKVBytes)
-	p.timers.setMax(v.lim.MaxTimers)
+	p.kv.SetLimits(stateLimits(v.lim, v.grants))
+	p.timers.SetLimits(stateLimits(v.lim, v.grants))
 	st.apply(p)
 	if fresh {
 		p.cur.Store(v)

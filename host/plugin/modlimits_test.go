@@ -238,7 +238,7 @@ func tableGrowChild(t *testing.T) {
 // A TTL is range-checked before any arithmetic: no value overflows into
 // "never expires".
 func TestKVTTLRange(t *testing.T) {
-	max := uint64(maxKVTTL.Milliseconds())
+	max := uint64(MaxKVTTL.Milliseconds())
 	for _, tt := range []struct {
 		ms   uint64
 		code int32
@@ -328,11 +328,12 @@ func TestStagedDeleteAtLimit(t *testing.T) {
 	base.init(10, 1<<20)
 	base.set("a", []byte("1"), 0)
 	s := stagedStore{st: &stage{}, base: &base, lim: Limits{MaxKVEntries: 1, MaxKVBytes: 1 << 20}}
-	if code := s.set("b", []byte("2"), 0); code != 0 {
+	ctx := context.Background()
+	if code := s.Set(ctx, "b", []byte("2"), 0); code != 0 {
 		t.Fatal(code)
 	}
-	deleted, code := s.delete("a")
-	if _, still := s.get("a"); deleted || code != ErrLimit || !still {
+	deleted, code := s.Delete(ctx, "a")
+	if _, _, still := s.Get(ctx, "a"); deleted || code != ErrLimit || still != 0 {
 		t.Fatalf("delete = %v, %d; a still there: %v", deleted, code, still)
 	}
 }

@@ -66,6 +66,10 @@ type Options struct {
 	// modules compile in the host's own process, bounded only by their
 	// shape and by a deadline checked between functions.
 	Compiler Compiler
+	// State keeps the plugins' key-value stores and timers; nil keeps them
+	// in memory (MemoryState). A cluster shares them through its backend
+	// (host/adapter/redis, Cluster.PluginState).
+	State SharedState
 }
 
 // withDefaults fills the fields that do not depend on a plugin's Settings.
@@ -175,7 +179,7 @@ func LoadFile(ctx context.Context, path string, opts Options, cache wazero.Compi
 	p := newPlugin(pluginName(path), opts, cache, opts.limits(s))
 	v, st, err := p.load(ctx, path, s)
 	if err != nil {
-		p.timers.stop()
+		p.timers.Stop()
 		p.logs.stop()
 		p.warns.stop()
 		return nil, err
@@ -259,9 +263,11 @@ type Stats struct {
 	// ACK_RESPONSE call.
 	PendingAckBytes int64
 	// KVEntries is the number of entries in the key-value store (expired
-	// ones not yet reclaimed included).
+	// ones not yet reclaimed included); -1 when a shared store cannot
+	// be reached.
 	KVEntries int
-	// Timers is the number of pending timers.
+	// Timers is the number of pending timers; -1 when shared timers
+	// cannot be reached.
 	Timers int
 }
 
@@ -279,8 +285,10 @@ type Plugin struct {
 	cur    atomic.Pointer[version]
 	closed atomic.Bool
 
-	kv     kvStore
-	timers timerSet
+	kv     KVStore
+	timers TimerStore
+	// server runs the SERVER_EVENT and SERVER_ACK calls.
+	server serverQueue
 	// logs bounds the guest's own log lines, warns the host's warnings
 	// about the plugin (faults, refused host calls).
 	logs, warns logLimiter
@@ -295,8 +303,14 @@ type Plugin struct {
 
 func newPlugin(name string, opts Options, cache wazero.CompilationCache, lim Limits) *Plugin {
 	p := &Plugin{name: name, opts: opts, cache: cache, log: opts.Logger.With().Str("plugin", name).Logger()}
-	p.kv.init(lim.MaxKVEntries, lim.MaxKVBytes)
-	p.timers.init(p, lim.MaxTimers)
+	state := opts.State
+	if state == nil {
+		state = MemoryState{}
+	}
+	p.kv = state.KV(name)
+	p.timers = state.Timers(name, p.timerCall)
+	p.kv.SetLimits(stateLimits(lim, nil))
+	p.timers.SetLimits(stateLimits(lim, nil))
 	p.logs.init(&p.log, lim.LogLinesPerSecond, "plugin log lines")
 	p.warns.init(&p.log, lim.LogLinesPerSecond, "warnings about the plugin")
 	return p
@@ -541,16 +555,20 @@ func (p *Plugin) Path() string {
 	return ""
 }
 
+// statsWait bounds how long Stats waits for a shared store's counts.
+const statsWait = time.Second
+
 // Stats returns the plugin's counters.
 func (p *Plugin) Stats() Stats {
-	p.kv.mu.Lock()
-	entries := len(p.kv.m)
-	p.kv.mu.Unlock()
+	// A shared store is asked at most statsWait: a metrics scrape never
+	// waits for Redis for long.
+	ctx, cancel := context.WithTimeout(context.Background(), statsWait)
+	defer cancel()
 	return Stats{
 		Calls: p.calls.Load(), Faults: p.faults.Load(), Refusals: p.refusals.Load(),
 		Instances: p.instances.Load(), Busy: time.Duration(p.busy.Load()),
 		LogDropped: p.logs.dropped.Load() + p.warns.dropped.Load(), PendingAckBytes: p.pendingAckBytes.Load(),
-		KVEntries: entries, Timers: p.timers.len(),
+		KVEntries: p.kv.Len(ctx), Timers: p.timers.Len(ctx),
 	}
 }
 
@@ -561,7 +579,8 @@ func (p *Plugin) Close(ctx context.Context) error {
 	if p.closed.Swap(true) {
 		return nil
 	}
-	p.timers.stop()
+	p.timers.Stop()
+	p.server.stop()
 	p.logs.stop()
 	p.warns.stop()
 	v := p.cur.Swap(nil)

@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"context"
 	"fmt"
 	"time"
 )
@@ -9,9 +10,11 @@ import (
 // the version is accepted: the timers it set (their ids reserved), the
 // running timers it canceled, and its key-value writes (an overlay the
 // INIT call reads through). apply and startTimers make it real; a refused
-// version drops it, so a refused INIT leaves no timer and no write behind.
+// version drops it, so a refused INIT leaves no timer and no write behind
+// (in a shared store too: nothing of it reaches the store but the timer
+// ids it reserved).
 type stage struct {
-	timers  []*pluginTimer
+	timers  []uint32 // reserved ids
 	cancels []uint32
 	kv      map[string]stagedKV
 	kvBytes int // keys plus values in kv, bounded like the store
@@ -25,26 +28,37 @@ type stagedKV struct {
 
 // apply writes the stage's key-value writes and cancels the timers it
 // canceled, before the version becomes current: its first calls see the
-// state its INIT made. A nil stage does nothing.
+// state its INIT made. Each write replaces what the store holds then (a
+// shared store may have changed since INIT read it). A write the store
+// refuses (full, or unreachable) is dropped and logged. A nil stage does
+// nothing.
 func (st *stage) apply(p *Plugin) {
 	if st == nil {
 		return
 	}
+	ctx := context.Background()
 	for _, id := range st.cancels {
-		p.timers.cancel(id)
-	}
-	now := time.Now().UnixNano()
-	p.kv.mu.Lock()
-	defer p.kv.mu.Unlock()
-	for k, w := range st.kv {
-		if w.deleted {
-			if _, ok := p.kv.m[k]; ok {
-				p.kv.remove(k)
-			}
-			continue
+		if code := p.timers.Cancel(ctx, id); code != 0 && code != ErrNotFound {
+			p.log.Warn().Uint32("timer", id).Int32("code", code).Msg("INIT's timer_cancel dropped: the timers did not answer")
 		}
-		if code := p.kv.store(k, w.e, now); code != 0 {
+	}
+	for k, w := range st.kv {
+		now := time.Now().UnixNano()
+		var code int32
+		switch {
+		case w.deleted || (w.e.exp != 0 && w.e.exp <= now):
+			_, code = p.kv.Delete(ctx, k)
+		case w.e.exp != 0:
+			code = p.kv.Set(ctx, k, w.e.val, time.Duration(w.e.exp-now))
+		default:
+			code = p.kv.Set(ctx, k, w.e.val, 0)
+		}
+		switch code {
+		case 0:
+		case ErrLimit:
 			p.log.Warn().Str("key", k).Msg("INIT's key-value write dropped: the store is full")
+		default:
+			p.log.Warn().Str("key", k).Int32("code", code).Msg("INIT's key-value write dropped: the store did not answer")
 		}
 	}
 }
@@ -55,8 +69,10 @@ func (st *stage) startTimers(p *Plugin) {
 	if st == nil {
 		return
 	}
-	for _, t := range st.timers {
-		p.timers.start(t)
+	for _, id := range st.timers {
+		if code := p.timers.Start(context.Background(), id); code != 0 {
+			p.log.Warn().Uint32("timer", id).Int32("code", code).Msg("INIT's timer dropped: the timers refused it")
+		}
 	}
 }
 
@@ -65,8 +81,8 @@ func (st *stage) drop(p *Plugin) {
 	if st == nil {
 		return
 	}
-	for _, t := range st.timers {
-		p.timers.drop(t)
+	for _, id := range st.timers {
+		p.timers.Drop(id)
 	}
 }
 

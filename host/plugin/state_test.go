@@ -183,7 +183,7 @@ func TestRemove(t *testing.T) {
 	if err := m.Remove(context.Background(), "state"); err != nil {
 		t.Fatal(err)
 	}
-	if m.Get("state") != nil || len(m.Names()) != 0 || p.Hash() != "" || p.timers.len() != 0 {
+	if m.Get("state") != nil || len(m.Names()) != 0 || p.Hash() != "" || p.timers.Len(context.Background()) != 0 {
 		t.Fatal("plugin still loaded")
 	}
 	if got := stAck(t, p, s, "version", `[]`); got != `[{"error":"handler failed"}]` {
@@ -193,9 +193,9 @@ func TestRemove(t *testing.T) {
 	if out := s.take(); len(out) != 0 {
 		t.Fatalf("sent %+v", out)
 	}
-	fired, _ := p.kv.get("fired:r")
+	fired, _ := p.kv.(*kvStore).get("fired:r")
 	time.Sleep(100 * time.Millisecond)
-	if again, _ := p.kv.get("fired:r"); string(again) != string(fired) {
+	if again, _ := p.kv.(*kvStore).get("fired:r"); string(again) != string(fired) {
 		t.Fatalf("a timer fired after Remove: %s → %s", fired, again)
 	}
 	if err := m.Remove(context.Background(), "state"); !errors.Is(err, ErrNotLoaded) {
@@ -263,7 +263,7 @@ func TestKV(t *testing.T) {
 			t.Errorf("%d %.60s: got %.80s, want %s", i, tc.args, got, tc.want)
 		}
 	}
-	if v, _ := p.kv.get("long"); len(v) != 1000 {
+	if v, _ := p.kv.(*kvStore).get("long"); len(v) != 1000 {
 		t.Errorf("long value: %d bytes (grown get buffer)", len(v))
 	}
 	time.Sleep(450 * time.Millisecond)
@@ -319,7 +319,7 @@ func waitKV(t *testing.T, p *Plugin, key, want string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		v, _ := p.kv.get(key)
+		v, _ := p.kv.(*kvStore).get(key)
 		if string(v) == want {
 			return
 		}
@@ -368,12 +368,12 @@ func TestTimers(t *testing.T) {
 	if got := stAck(t, p, s, "cancel", `[`+rid+`]`); got != `["ok"]` {
 		t.Fatalf("cancel repeating = %s", got)
 	}
-	n, _ := p.kv.get("fired:rep")
+	n, _ := p.kv.(*kvStore).get("fired:rep")
 	time.Sleep(60 * time.Millisecond)
-	if again, _ := p.kv.get("fired:rep"); string(again) != string(n) {
+	if again, _ := p.kv.(*kvStore).get("fired:rep"); string(again) != string(n) {
 		t.Fatalf("canceled timer fired: %s → %s", n, again)
 	}
-	if _, ok := p.kv.get("fired:never"); ok {
+	if _, ok := p.kv.(*kvStore).get("fired:never"); ok {
 		t.Fatal("a canceled timer fired")
 	}
 
@@ -381,9 +381,10 @@ func TestTimers(t *testing.T) {
 	if got := stAck(t, p, s, "timer", `[5,true,"fast"]`); got != `["error: sockwasm: invalid argument"]` {
 		t.Fatalf("5 ms repeating = %s", got)
 	}
-	p.timers.mu.Lock()
-	p.timers.max = len(p.timers.m) + 1
-	p.timers.mu.Unlock()
+	ts := p.timers.(*timerSet)
+	ts.mu.Lock()
+	ts.max = len(ts.m) + 1
+	ts.mu.Unlock()
 	stAck(t, p, s, "timer", `[100000,false,"a"]`)
 	if got := stAck(t, p, s, "timer", `[100000,false,"b"]`); got != `["error: sockwasm: limit exceeded"]` {
 		t.Fatalf("over the bound = %s", got)

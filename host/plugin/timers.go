@@ -11,22 +11,22 @@ import (
 
 // Bounds of timers.
 const (
-	// minTimerInterval is the shortest period of a repeating timer.
-	minTimerInterval = 10 * time.Millisecond
-	// maxTimerContext bounds the context blob of a timer.
-	maxTimerContext = 64 << 10
+	// MinTimerInterval is the shortest period of a repeating timer.
+	MinTimerInterval = 10 * time.Millisecond
+	// MaxTimerContext bounds the context blob of a timer.
+	MaxTimerContext = 64 << 10
 )
 
-// timerSet holds a plugin's timers. They belong to the plugin handle, so
-// they survive reloads and fire into the version current at that time.
-// One worker goroutine, started with the first timer, makes the TIMER
-// calls of the plugin one at a time, in due order: however many timers a
-// plugin sets, its timer calls take at most one of its call slots, and a
-// plugin whose timers loop delays only its own timers. stop cancels every
-// timer and waits for the worker.
+// timerSet holds a plugin's timers in memory (MemoryState). They belong
+// to the plugin handle, so they survive reloads and fire into the version
+// current at that time. One worker goroutine, started with the first
+// timer, makes the TIMER calls of the plugin one at a time, in due order:
+// however many timers a plugin sets, its timer calls take at most one of
+// its call slots, and a plugin whose timers loop delays only its own
+// timers. stop cancels every timer and waits for the worker.
 type timerSet struct {
-	p   *Plugin
-	max int
+	fire TimerFunc
+	max  int
 
 	mu      sync.Mutex
 	next    uint32
@@ -47,8 +47,8 @@ type pluginTimer struct {
 	held  bool // an id taken by a staged INIT call, not yet started
 }
 
-func (s *timerSet) init(p *Plugin, max int) {
-	s.p, s.max = p, max
+func (s *timerSet) init(fire TimerFunc, max int) {
+	s.fire, s.max = fire, max
 	s.m = make(map[uint32]*pluginTimer)
 	s.wake = make(chan struct{}, 1)
 }
@@ -182,7 +182,7 @@ func (s *timerSet) run(done chan struct{}) {
 					delete(s.m, t.id)
 				}
 				s.mu.Unlock()
-				s.p.timerCall(t.id, t.ctx)
+				s.fire(t.id, t.ctx)
 				if t.every > 0 {
 					s.mu.Lock()
 					if s.m[t.id] == t && !s.stopped {
@@ -220,6 +220,66 @@ func (s *timerSet) stop() {
 		<-done
 	}
 }
+
+// Set implements TimerStore.
+func (s *timerSet) Set(_ context.Context, d time.Duration, repeat bool, blob []byte) (uint32, int32) {
+	code := s.set(d, repeat, blob)
+	if code < 0 {
+		return 0, code
+	}
+	return uint32(code), 0
+}
+
+// Reserve implements TimerStore.
+func (s *timerSet) Reserve(_ context.Context, d time.Duration, repeat bool, blob []byte) (uint32, int32) {
+	t, code := s.reserve(d, repeat, blob)
+	if code != 0 {
+		return 0, code
+	}
+	return t.id, 0
+}
+
+// Start implements TimerStore.
+func (s *timerSet) Start(_ context.Context, id uint32) int32 {
+	s.mu.Lock()
+	t := s.m[id]
+	s.mu.Unlock()
+	if t == nil || !t.held {
+		return ErrNotFound
+	}
+	s.start(t)
+	return 0
+}
+
+// Drop implements TimerStore.
+func (s *timerSet) Drop(id uint32) {
+	s.mu.Lock()
+	t := s.m[id]
+	s.mu.Unlock()
+	if t != nil {
+		s.drop(t)
+	}
+}
+
+// Cancel implements TimerStore.
+func (s *timerSet) Cancel(_ context.Context, id uint32) int32 {
+	if !s.cancel(id) {
+		return ErrNotFound
+	}
+	return 0
+}
+
+// Pending implements TimerStore.
+func (s *timerSet) Pending(_ context.Context, id uint32) (bool, int32) { return s.pending(id), 0 }
+
+// Len implements TimerStore.
+func (s *timerSet) Len(context.Context) int { return s.len() }
+
+// SetLimits implements TimerStore.
+func (s *timerSet) SetLimits(l StateLimits) { s.setMax(l.MaxTimers) }
+
+// Stop implements TimerStore: every timer is canceled.
+func (s *timerSet) Stop() { s.stop() }
 
 // timerHeap orders pending timers by due time.
 type timerHeap []*pluginTimer
@@ -260,36 +320,38 @@ func hostTimerSet(ctx context.Context, m api.Module, stack []uint64) {
 	ms := int32(uint32(stack[0]))
 	repeat := uint32(stack[1]) != 0
 	d := time.Duration(ms) * time.Millisecond
-	if ms <= 0 || (repeat && d < minTimerInterval) {
+	if ms <= 0 || (repeat && d < MinTimerInterval) {
 		ret(stack, ErrInvalid)
 		return
 	}
-	blob, code := copyBounded(c, m, stack[2], stack[3], maxTimerContext, "timer context over 64 KiB")
+	blob, code := copyBounded(c, m, stack[2], stack[3], MaxTimerContext, "timer context over 64 KiB")
 	if code != 0 {
 		ret(stack, code)
 		return
 	}
-	timers := &c.p.timers
+	var id uint32
 	if c.stage == nil {
-		if code := timers.set(d, repeat, blob); code < 0 {
-			ret(stack, c.timerLimit(code))
-		} else {
-			ret(stack, code)
-		}
-		return
+		id, code = c.p.timers.Set(ctx, d, repeat, blob)
+	} else if id, code = c.p.timers.Reserve(ctx, d, repeat, blob); code == 0 {
+		c.stage.timers = append(c.stage.timers, id)
 	}
-	t, code := timers.reserve(d, repeat, blob)
 	if code != 0 {
-		ret(stack, c.timerLimit(code))
+		ret(stack, c.timerCode(code))
 		return
 	}
-	c.stage.timers = append(c.stage.timers, t)
-	ret(stack, int32(t.id))
+	ret(stack, int32(id))
 }
 
-func (c *call) timerLimit(code int32) int32 {
-	if code == ErrLimit {
+// timerCode names the reason behind an error of the timers (for the
+// refusal log) and returns it.
+func (c *call) timerCode(code int32) int32 {
+	switch code {
+	case ErrLimit:
 		c.why = "pending timers at max_timers"
+	case ErrTimeout:
+		c.why = "the shared timers did not answer within half the call's deadline"
+	case ErrUnavailable:
+		c.why = "the shared timers (redis) cannot be reached"
 	}
 	return code
 }
@@ -299,27 +361,28 @@ func (c *call) timerLimit(code int32) int32 {
 func hostTimerCancel(ctx context.Context, m api.Module, stack []uint64) {
 	c := currentCall(ctx)
 	id := uint32(stack[0])
-	timers := &c.p.timers
-	if st := c.stage; st != nil {
-		for i, t := range st.timers {
-			if t.id == id {
-				timers.drop(t)
-				st.timers = append(st.timers[:i], st.timers[i+1:]...)
-				ret(stack, 0)
-				return
-			}
-		}
-		if !timers.pending(id) {
-			ret(stack, ErrNotFound)
+	timers := c.p.timers
+	st := c.stage
+	if st == nil {
+		ret(stack, c.timerCode(timers.Cancel(ctx, id)))
+		return
+	}
+	for i, held := range st.timers {
+		if held == id {
+			timers.Drop(id)
+			st.timers = append(st.timers[:i], st.timers[i+1:]...)
+			ret(stack, 0)
 			return
 		}
+	}
+	pending, code := timers.Pending(ctx, id)
+	switch {
+	case code != 0:
+		ret(stack, c.timerCode(code))
+	case !pending:
+		ret(stack, ErrNotFound)
+	default:
 		st.cancels = append(st.cancels, id)
 		ret(stack, 0)
-		return
 	}
-	if !timers.cancel(id) {
-		ret(stack, ErrNotFound)
-		return
-	}
-	ret(stack, 0)
 }

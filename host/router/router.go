@@ -194,6 +194,15 @@ func (r *Namespace) OnEvent(s *socketio.Socket, ev *socketio.Event) {
 	}
 }
 
+// OnServerEvent hands a server-side event from another node to the plugin
+// that handles events of that name in this namespace (its route, else the
+// handler), as OnEvent does for a client's event.
+func (r *Namespace) OnServerEvent(n *socketio.Namespace, name string, args []byte, ack func([]byte)) {
+	if p := r.Route(name); p != nil {
+		p.ServerEvent(n.Name(), name, args, ack)
+	}
+}
+
 // OnDisconnect tells every lifecycle plugin that the socket left.
 func (r *Namespace) OnDisconnect(s *socketio.Socket, reason socketio.Reason, rooms []string) {
 	for _, p := range r.lifecycle {

@@ -166,6 +166,12 @@ func (b *binding) Authorize(s *socketio.Socket) *socketio.ConnectError {
 	return n.Authorize(s)
 }
 
+func (b *binding) OnServerEvent(n *socketio.Namespace, name string, args []byte, ack func([]byte)) {
+	if r, _ := b.current(); r != nil {
+		r.OnServerEvent(n, name, args, ack)
+	}
+}
+
 func (b *binding) OnConnect(s *socketio.Socket) {
 	if n, _ := b.current(); n != nil {
 		n.OnConnect(s)

@@ -38,15 +38,49 @@ type clusterNode struct {
 // example on "/" and extra appended to its server.toml.
 func startClusterNode(t *testing.T, redisURL, extra string) *clusterNode {
 	t.Helper()
+	return startClusterNodeWith(t, redisURL, chatWasm, extra)
+}
+
+// startClusterNodeWith is startClusterNode with the plugin in file wasm
+// handling "/".
+func startClusterNodeWith(t *testing.T, redisURL, wasm, extra string) *clusterNode {
+	t.Helper()
+	return startKindNode(t, config.AdapterRedis, redisURL, wasm, extra)
+}
+
+// clusterKinds are the adapter kinds the cluster tests run with: classic
+// and sharded pub/sub.
+var clusterKinds = []string{config.AdapterRedis, config.AdapterRedisSharded}
+
+// nodeEnv is the environment of test/cluster/node.mjs for an adapter of
+// kind on redisURL, plus extra.
+func nodeEnv(kind, redisURL string, extra map[string]string) map[string]string {
+	env := map[string]string{"REDIS_URL": redisURL}
+	if kind == config.AdapterRedisSharded {
+		env["ADAPTER"] = "sharded"
+	}
+	for k, v := range extra {
+		env[k] = v
+	}
+	return env
+}
+
+// startKindNode is startClusterNodeWith with an adapter of kind.
+func startKindNode(t *testing.T, kind, redisURL, wasm, extra string) *clusterNode {
+	t.Helper()
 	dir := t.TempDir()
 	plugins := filepath.Join(dir, "plugins")
 	if err := os.Mkdir(plugins, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	copyFile(t, chatWasm, filepath.Join(plugins, "chat.wasm"))
-	toml := "plugins_dir = \"plugins\"\ncache_dir = \"" + cacheDir + "\"\nwatch = false\n" +
-		"[adapter]\nkind = \"redis\"\nurl = \"" + redisURL + "\"\nrequest_timeout = \"2s\"\n" +
-		"[[namespace]]\nname = \"/\"\nhandler = \"chat\"\n" + extra
+	name := strings.TrimSuffix(filepath.Base(wasm), ".wasm")
+	copyFile(t, wasm, filepath.Join(plugins, name+".wasm"))
+	adapter := ""
+	if redisURL != "" {
+		adapter = "[adapter]\nkind = \"" + kind + "\"\nurl = \"" + redisURL + "\"\nrequest_timeout = \"2s\"\n"
+	}
+	toml := "plugins_dir = \"plugins\"\ncache_dir = \"" + cacheDir + "\"\nwatch = false\n" + adapter +
+		"[[namespace]]\nname = \"/\"\nhandler = \"" + name + "\"\n" + extra
 	file := filepath.Join(dir, "server.toml")
 	if err := os.WriteFile(file, []byte(toml), 0o644); err != nil {
 		t.Fatal(err)
@@ -55,7 +89,15 @@ func startClusterNode(t *testing.T, redisURL, extra string) *clusterNode {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return serveClusterNode(t, cfg)
+}
+
+// serveClusterNode starts a server with cfg on a random loopback port, its
+// log kept; the test's cleanup shuts it down.
+func serveClusterNode(t *testing.T, cfg *config.Config) *clusterNode {
+	t.Helper()
 	n := &clusterNode{logs: &logBuf{}}
+	var err error
 	n.srv, err = New(context.Background(), cfg, zerolog.New(n.logs))
 	if err != nil {
 		t.Fatal(err)
@@ -85,9 +127,20 @@ func startClusterNode(t *testing.T, redisURL, extra string) *clusterNode {
 // subscribers of its request channel, as the adapter counts them).
 func waitNodes(t *testing.T, r *redistest.Server, n int) {
 	t.Helper()
+	waitKindNodes(t, r, config.AdapterRedis, n)
+}
+
+// waitKindNodes is waitNodes for adapters of kind (sharded: SHARDNUMSUB
+// of the namespace's channel).
+func waitKindNodes(t *testing.T, r *redistest.Server, kind string, n int) {
+	t.Helper()
+	count := []string{"PUBSUB", "NUMSUB", "socket.io-request#/#"}
+	if kind == config.AdapterRedisSharded {
+		count = []string{"PUBSUB", "SHARDNUMSUB", "socket.io#/#"}
+	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		v, err := r.Do(context.Background(), "PUBSUB", "NUMSUB", "socket.io-request#/#")
+		v, err := r.Do(context.Background(), count...)
 		if list, ok := v.([]any); err == nil && ok && len(list) == 2 && fmt.Sprint(list[1]) == strconv.Itoa(n) {
 			return
 		}
@@ -216,12 +269,18 @@ func collectSaid(t *testing.T, c sioClient, want int) []said {
 // reaches every other member exactly once, in the order its sender sent
 // it, never its sender, never a non-member.
 func TestClusterRoomBroadcast(t *testing.T) {
+	for _, kind := range clusterKinds {
+		t.Run(kind, func(t *testing.T) { testClusterRoomBroadcast(t, kind) })
+	}
+}
+
+func testClusterRoomBroadcast(t *testing.T, kind string) {
 	r := redistest.Start(t)
 	var nodes []*clusterNode
 	for range 3 {
-		nodes = append(nodes, startClusterNode(t, r.URL(), ""))
+		nodes = append(nodes, startKindNode(t, kind, r.URL(), chatWasm, ""))
 	}
-	waitNodes(t, r, 3)
+	waitKindNodes(t, r, kind, 3)
 	type member struct {
 		c    sioClient
 		id   string
@@ -315,11 +374,17 @@ func expectMsg(t *testing.T, c sioClient, want string) {
 // remote join/leave/disconnect and broadcasts with acks cross in both
 // directions.
 func TestMixedCluster(t *testing.T) {
+	for _, kind := range clusterKinds {
+		t.Run(kind, func(t *testing.T) { testMixedCluster(t, kind) })
+	}
+}
+
+func testMixedCluster(t *testing.T, kind string) {
 	r := redistest.Start(t)
-	a := startClusterNode(t, r.URL(), "")
-	b := startClusterNode(t, r.URL(), "")
-	node := nodetest.Start(t, "node.mjs", map[string]string{"REDIS_URL": r.URL()})
-	waitNodes(t, r, 3)
+	a := startKindNode(t, kind, r.URL(), chatWasm, "")
+	b := startKindNode(t, kind, r.URL(), chatWasm, "")
+	node := nodetest.Start(t, "node.mjs", nodeEnv(kind, r.URL(), nil))
+	waitKindNodes(t, r, kind, 3)
 	nodeAddr := "127.0.0.1:" + strconv.Itoa(node.Port())
 
 	ca, cb := dialNsp(t, a.addr, "/"), dialPolling(t, b.addr)
@@ -621,5 +686,195 @@ func TestClusterQueriesBounded(t *testing.T) {
 	defer cancel()
 	if _, err := a.srv.SocketIO().Of("/").FetchSockets(ctx, socketio.BroadcastOptions{}); !errors.Is(err, socketio.ErrClusterTimeout) {
 		t.Fatalf("FetchSockets with a silent node: %v", err)
+	}
+}
+
+// Server-side events cross a mixed cluster both ways: Node.js's
+// serverSideEmit with acks reaches the plugins of both sockwasm nodes,
+// which answer; a plugin's server_emit with acks reaches the Node.js node
+// and the other sockwasm node, and their answers come back in one
+// SERVER_ACK call.
+func TestServerSideEvents(t *testing.T) {
+	for _, kind := range clusterKinds {
+		t.Run(kind, func(t *testing.T) { testServerSideEvents(t, kind) })
+	}
+}
+
+func testServerSideEvents(t *testing.T, kind string) {
+	r := redistest.Start(t)
+	a := startKindNode(t, kind, r.URL(), sseWasm, "")
+	b := startKindNode(t, kind, r.URL(), sseWasm, "")
+	node := nodetest.Start(t, "node.mjs", nodeEnv(kind, r.URL(), map[string]string{"SERVER_EVENTS": "hello"}))
+	waitKindNodes(t, r, kind, 3)
+	wa, wb := dialNsp(t, a.addr, "/"), dialNsp(t, b.addr, "/")
+	for _, w := range []*sioConn{wa, wb} {
+		if got := w.call(t, 1, "watch"); got != `["ok"]` {
+			t.Fatalf("watch: %s", got)
+		}
+	}
+
+	// Node.js → sockwasm, with acks.
+	got := node.Call(t, "serverSideEmit", map[string]any{"event": "hello", "args": []any{1, "x"}, "ack": true, "timeout": 2000})
+	if string(got) != `["sockwasm-ack","sockwasm-ack"]` {
+		t.Fatalf("Node's serverSideEmit answers: %s", got)
+	}
+	expectMsg(t, wa, `42["server-event","hello",[1,"x"]]`)
+	expectMsg(t, wb, `42["server-event","hello",[1,"x"]]`)
+
+	// sockwasm → Node.js and the other sockwasm node, with acks.
+	if got := wa.call(t, 2, "ask", "hello", []any{2}, 2000, "q"); got != "[0]" {
+		t.Fatalf("ask: %s", got)
+	}
+	node.WaitEvent(t, nodetest.Field("serverSideEvent", "hello"), 5*time.Second)
+	expectMsg(t, wb, `42["server-event","hello",[2]]`)
+	m := ""
+	for !strings.HasPrefix(m, `42["answers",`) {
+		m = wa.next(t)
+	}
+	if !strings.Contains(m, `"node-ack"`) || !strings.Contains(m, `"sockwasm-ack"`) || !strings.HasSuffix(m, `,false,"q"]`) {
+		t.Fatalf("answers: %q", m)
+	}
+}
+
+// With one node (the memory adapter) a server-side emit with acks is
+// answered at once, with no answers; asking again from each answer is a
+// chain that max_call_chain cuts.
+func TestServerSideEmitAloneIsChained(t *testing.T) {
+	n := startClusterNodeWith(t, "", sseWasm, "")
+	w := dialNsp(t, n.addr, "/")
+	if got := w.call(t, 1, "watch"); got != `["ok"]` {
+		t.Fatalf("watch: %s", got)
+	}
+	if got := w.call(t, 2, "ask", "again", []any{}, 1000, "loop:0"); got != "[0]" {
+		t.Fatalf("ask: %s", got)
+	}
+	rounds := 0
+	for {
+		m := w.next(t)
+		if strings.HasPrefix(m, `42["answers",[],false,"loop:`) {
+			rounds++
+			continue
+		}
+		if m == `42["loop-refused",-6]` {
+			break
+		}
+		t.Fatalf("unexpected %q", m)
+	}
+	if rounds != 16 {
+		t.Fatalf("%d rounds before the chain was cut, want 16 (max_call_chain)", rounds)
+	}
+	n.logs.waitFor(t, time.Second, "host call refused", "server_emit", "max_call_chain")
+}
+
+// A node that stops closes its sessions and leaves the cluster: the
+// others stop counting it at once, and its sockets.
+func TestClusterNodeLeavesCleanly(t *testing.T) {
+	r := redistest.Start(t)
+	a := startClusterNode(t, r.URL(), "")
+	b := startClusterNode(t, r.URL(), "")
+	waitNodes(t, r, 2)
+	ca, cb := dialNsp(t, a.addr, "/"), dialNsp(t, b.addr, "/")
+	ca.send(t, `421["stats"]`)
+	expectMsg(t, ca, `431[{"clients":2}]`)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := b.srv.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-cb.closed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the stopped node's client is still connected")
+	}
+	waitNodes(t, r, 1)
+	ca.send(t, `422["stats"]`)
+	expectMsg(t, ca, `432[{"clients":1}]`)
+}
+
+// In the sharded adapter's dynamic mode a node subscribes to a room's own
+// channel while the room has members here, and only then: a public room
+// gets one when its first socket joins and loses it when its last one
+// leaves; a socket's own room never has one. After Redis restarts, the
+// node subscribes to it again.
+func TestShardedRoomChannels(t *testing.T) {
+	r := redistest.Start(t)
+	a := startKindNode(t, config.AdapterRedisSharded, r.URL(), chatWasm, "")
+	waitKindNodes(t, r, config.AdapterRedisSharded, 1)
+	subscribers := func(ch string) string {
+		v, err := r.Do(context.Background(), "PUBSUB", "SHARDNUMSUB", ch)
+		if list, ok := v.([]any); err == nil && ok && len(list) == 2 {
+			return fmt.Sprint(list[1])
+		}
+		return fmt.Sprint(v, err)
+	}
+	waitSubs := func(ch, want string) {
+		t.Helper()
+		waitFor(t, ch+" subscribed by "+want, func() bool { return subscribers(ch) == want })
+	}
+	c1, c2 := dialNsp(t, a.addr, "/"), dialNsp(t, a.addr, "/")
+	joinChat(t, c1, 1, "lobby")
+	waitSubs("socket.io#/#lobby#", "1")
+	joinChat(t, c2, 1, "lobby")
+	infos, err := a.srv.SocketIO().Of("/").FetchSockets(context.Background(), socketio.BroadcastOptions{})
+	if err != nil || len(infos) != 2 {
+		t.Fatalf("FetchSockets: %d, %v", len(infos), err)
+	}
+	for _, si := range infos {
+		if got := subscribers("socket.io#/#" + si.ID + "#"); got != "0" {
+			t.Fatalf("a socket's own room %s has %s subscribers", si.ID, got)
+		}
+	}
+	_ = c1.c.CloseNow()
+	// Still one member: the channel stays.
+	waitFor(t, "c1 gone", func() bool { return a.srv.SocketIO().Of("/").RoomSize("lobby") == 1 })
+	if got := subscribers("socket.io#/#lobby#"); got != "1" {
+		t.Fatalf("lobby with one member left: %s subscribers", got)
+	}
+	r.Restart(t)
+	waitSubs("socket.io#/#lobby#", "1")
+	waitSubs("socket.io#/#", "1")
+	_ = c2.c.CloseNow()
+	waitSubs("socket.io#/#lobby#", "0")
+}
+
+// Whoever can publish on Redis is a peer, but what it publishes is still
+// input: garbage, a message nested too deep, and one over
+// max_message_bytes (16 MiB) are dropped (logged) and the node keeps
+// serving its clients and the cluster, in both modes. (The decoders'
+// other bounds are fuzzed in protocol/redisadapter.)
+func TestClusterRefusesHostileMessages(t *testing.T) {
+	for _, kind := range clusterKinds {
+		t.Run(kind, func(t *testing.T) {
+			r := redistest.Start(t)
+			a := startKindNode(t, kind, r.URL(), chatWasm, "")
+			b := startKindNode(t, kind, r.URL(), chatWasm, "")
+			waitKindNodes(t, r, kind, 2)
+			publish, channels := "PUBLISH", []string{"socket.io#/#", "socket.io-request#/#", "socket.io-response#/#"}
+			if kind == config.AdapterRedisSharded {
+				publish, channels = "SPUBLISH", []string{"socket.io#/#"}
+			}
+			deep := strings.Repeat("[", 100_000) // JSON or msgpack: far over the nesting bound
+			huge := strings.Repeat("x", 16<<20+1)
+			for _, ch := range channels {
+				for _, payload := range []string{"\xc1garbage", "{not json", deep, "\x9f" + deep, huge} {
+					if _, err := r.Do(context.Background(), publish, ch, payload); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			a.logs.waitFor(t, 5*time.Second, "message over max_message_bytes dropped")
+			// Both nodes still serve, and still reach each other.
+			ca, cb := dialNsp(t, a.addr, "/"), dialNsp(t, b.addr, "/")
+			joinChat(t, ca, 1, "r")
+			joinChat(t, cb, 1, "r")
+			ca.send(t, `422["say",{"room":"r","text":"still here"}]`)
+			m := ""
+			for !strings.HasPrefix(m, `42["said",`) {
+				m = cb.next(t)
+			}
+			if !strings.Contains(m, "still here") {
+				t.Fatalf("said: %q", m)
+			}
+		})
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/sockwasm/sockwasm/host/plugin"
 	"github.com/sockwasm/sockwasm/host/router"
 	"github.com/sockwasm/sockwasm/host/socketio"
+	wire "github.com/sockwasm/sockwasm/protocol/redisadapter"
 )
 
 // Server is one sockwasm node: the plugins, the Socket.IO server and its
@@ -70,6 +71,26 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 	// pointer: none until the server is built (INIT gets ERR_NOT_FOUND).
 	var sio atomic.Pointer[socketio.Server]
 	var routes atomic.Pointer[router.Router]
+	// The cluster comes before the plugins: their key-value stores and
+	// timers live in it.
+	var cluster *redisadapter.Cluster
+	var state plugin.SharedState // nil: in memory
+	if cfg.Adapter.Clustered() {
+		var err error
+		cluster, err = redisadapter.New(redisadapter.Options{
+			URL:            cfg.Adapter.URL,
+			Key:            cfg.Adapter.Key,
+			RequestTimeout: time.Duration(cfg.Adapter.RequestTimeout),
+			Sharded:        cfg.Adapter.Kind == config.AdapterRedisSharded,
+			Mode:           subscriptionMode(cfg.Adapter.SubscriptionMode),
+			MaxAttachments: cfg.SocketIO.MaxAttachments,
+			Logger:         &log,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%s: adapter: %w", cfgName(cfg), err)
+		}
+		state = cluster.PluginState()
+	}
 	pm, err := plugin.Load(ctx, plugin.Options{
 		Namespaces: func(name string) *socketio.Namespace {
 			if srv := sio.Load(); srv != nil {
@@ -95,25 +116,16 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 		CacheDir: cfg.CacheDir,
 		Logger:   &log,
 		Settings: allSettings(cfg),
+		State:    state,
 	})
 	if err != nil {
+		if cluster != nil {
+			_ = cluster.Close()
+		}
 		return nil, err
 	}
-	s := &Server{log: log, plugins: pm}
+	s := &Server{log: log, plugins: pm, cluster: cluster}
 	s.cfg.Store(cfg)
-	if cfg.Adapter.Kind == config.AdapterRedis {
-		s.cluster, err = redisadapter.New(redisadapter.Options{
-			URL:            cfg.Adapter.URL,
-			Key:            cfg.Adapter.Key,
-			RequestTimeout: time.Duration(cfg.Adapter.RequestTimeout),
-			MaxAttachments: cfg.SocketIO.MaxAttachments,
-			Logger:         &log,
-		})
-		if err != nil {
-			_ = pm.Close(ctx)
-			return nil, fmt.Errorf("%s: adapter: %w", cfgName(cfg), err)
-		}
-	}
 	if err := s.build(cfg); err != nil {
 		_ = pm.Close(ctx)
 		s.closeCluster()
@@ -384,4 +396,16 @@ func (s *Server) closeCluster() {
 			s.log.Debug().Err(err).Msg("closing the redis connections")
 		}
 	}
+}
+
+// subscriptionMode is the sharded adapter's mode named m (config
+// checked).
+func subscriptionMode(m string) wire.SubscriptionMode {
+	switch m {
+	case config.SubscriptionStatic:
+		return wire.ModeStatic
+	case config.SubscriptionDynamicPrivate:
+		return wire.ModeDynamicPrivate
+	}
+	return wire.ModeDynamic
 }

@@ -31,8 +31,12 @@ var hotV1, hotV2 string
 // gateWasm is testdata/gate, a per-event middleware.
 var gateWasm string
 
-// chatWasm is the chat example (examples/chat/plugin).
-var chatWasm string
+// chatWasm is the chat example (examples/chat/plugin), ratelimitWasm the
+// ratelimit example.
+var chatWasm, ratelimitWasm string
+
+// sseWasm is testdata/sse: server-side events.
+var sseWasm string
 
 // nsbWasm is host/plugin/testdata/nsbcast: timers that broadcast to a
 // namespace (ns_broadcast).
@@ -82,24 +86,34 @@ func TestMain(m *testing.M) {
 				return 1
 			}
 		}
-		chatWasm = filepath.Join(dir, "chat.wasm")
-		cmd := exec.Command(goTool(), "build", "-buildmode=c-shared", "-o", chatWasm, "./examples/chat/plugin")
-		cmd.Dir = "../.."
-		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			os.Stderr.WriteString("building the chat example: " + err.Error() + "\n" + string(out))
-			return 1
+		for _, ex := range []struct {
+			out  *string
+			name string
+		}{{&chatWasm, "chat"}, {&ratelimitWasm, "ratelimit"}} {
+			*ex.out = filepath.Join(dir, ex.name+".wasm")
+			cmd := exec.Command(goTool(), "build", "-buildmode=c-shared", "-o", *ex.out, "./examples/"+ex.name+"/plugin")
+			cmd.Dir = "../.."
+			cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				os.Stderr.WriteString("building the " + ex.name + " example: " + err.Error() + "\n" + string(out))
+				return 1
+			}
 		}
-		gateWasm = filepath.Join(dir, "gate.wasm")
-		cmd = exec.Command(goTool(), "build", "-buildmode=c-shared", "-o", gateWasm, ".")
-		cmd.Dir = "testdata/gate"
-		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			os.Stderr.WriteString("building testdata/gate: " + err.Error() + "\n" + string(out))
-			return 1
+		for _, g := range []struct {
+			out  *string
+			name string
+		}{{&gateWasm, "gate"}, {&sseWasm, "sse"}, {&sharedWasm, "shared"}} {
+			*g.out = filepath.Join(dir, g.name+".wasm")
+			cmd := exec.Command(goTool(), "build", "-buildmode=c-shared", "-o", *g.out, ".")
+			cmd.Dir = "testdata/" + g.name
+			cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				os.Stderr.WriteString("building testdata/" + g.name + ": " + err.Error() + "\n" + string(out))
+				return 1
+			}
 		}
 		nsbWasm = filepath.Join(dir, "nsbcast.wasm")
-		cmd = exec.Command(goTool(), "build", "-buildmode=c-shared", "-o", nsbWasm, ".")
+		cmd := exec.Command(goTool(), "build", "-buildmode=c-shared", "-o", nsbWasm, ".")
 		cmd.Dir = "../plugin/testdata/nsbcast"
 		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
 		if out, err := cmd.CombinedOutput(); err != nil {
@@ -151,7 +165,7 @@ func warmCache(dir string) error {
 	if err := os.Mkdir(guests, 0o755); err != nil {
 		return err
 	}
-	for _, f := range []*string{&hotV1, &hotV2, &gateWasm, &nsbWasm, &hostileWasm, &slowInitWasm, &chatWasm} {
+	for _, f := range []*string{&hotV1, &hotV2, &gateWasm, &nsbWasm, &hostileWasm, &slowInitWasm, &chatWasm, &ratelimitWasm, &sseWasm, &sharedWasm} {
 		moved := filepath.Join(guests, filepath.Base(*f))
 		if err := os.Rename(*f, moved); err != nil {
 			return err
@@ -162,7 +176,8 @@ func warmCache(dir string) error {
 		file := filepath.Join(dir, "check.toml")
 		toml := "plugins_dir = \"" + plugins + "\"\ncache_dir = \"" + cacheDir + "\"\n[log]\nlevel = \"warn\"\n"
 		if plugins == guests {
-			toml += "[plugin.nsbcast]\ngrants = [\"timers\"]\n[plugin.hostile]\ngrants = [\"kv\", \"timers\"]\n"
+			toml += "[plugin.nsbcast]\ngrants = [\"timers\"]\n[plugin.hostile]\ngrants = [\"kv\", \"timers\"]\n" +
+				"[plugin.shared]\ngrants = [\"kv\", \"timers\"]\n[plugin.ratelimit]\ngrants = [\"kv\"]\n"
 		}
 		if err := os.WriteFile(file, []byte(toml), 0o644); err != nil {
 			return err

@@ -93,6 +93,17 @@ type NamespaceHandler interface {
 	OnDisconnect(s *Socket, reason Reason, rooms []string)
 }
 
+// ServerEventHandler is implemented by the NamespaceHandlers that take
+// the server-side events other servers send (Namespace.ServerSideEmit;
+// the reference server's io.on(event) for serverSideEmit). args is the
+// event's arguments, a JSON array; ack, nil when the sender expects no
+// answer, sends this server's answer (one JSON value) and may be called
+// once, from any goroutine. OnServerEvent must not block: it runs on the
+// goroutine that receives from the other servers.
+type ServerEventHandler interface {
+	OnServerEvent(n *Namespace, name string, args []byte, ack func(answer []byte))
+}
+
 // BroadcastOptions selects the receivers of a broadcast.
 type BroadcastOptions struct {
 	// Rooms to send to; empty means every socket of the namespace.
@@ -185,6 +196,12 @@ type Adapter interface {
 	BroadcastWithAck(opts BroadcastOptions, b *AckBroadcast)
 	// FetchSockets describes the selected sockets (opts.Volatile ignored).
 	FetchSockets(ctx context.Context, opts BroadcastOptions) ([]SocketInfo, error)
+	// ServerSideEmit sends event name with args (a JSON array, no
+	// binary) to the other servers' ServerEventHandler. With cb, each of
+	// them answers once: cb gets the answers when all have come, or
+	// those that came and ErrClusterTimeout after timeout. With no other
+	// server cb is called at once with none, and immediate is true.
+	ServerSideEmit(name string, args []byte, timeout time.Duration, cb func(answers [][]byte, err error)) (immediate bool, err error)
 	// AllSockets returns the ids of the sockets in any of rooms (all when
 	// empty) on every server sharing the namespace: Sockets for a single
 	// server. Adapters that ask other servers fail with

@@ -42,6 +42,26 @@ var (
 	ErrClusterUnavailable = errors.New("socketio: the other servers cannot be reached")
 )
 
+// ServerSideEmit sends event name with args (a JSON array without binary)
+// to the other servers sharing the namespace, Socket.IO's serverSideEmit
+// (see Adapter.ServerSideEmit); cb, when not nil, gets their answers.
+func (n *Namespace) ServerSideEmit(name string, args []byte, timeout time.Duration, cb func(answers [][]byte, err error)) (immediate bool, err error) {
+	if err := n.checkArgs(args); err != nil {
+		return false, err
+	}
+	return n.adapter.ServerSideEmit(name, args, timeout, cb)
+}
+
+// ServerEvent hands a server-side event from another server to the
+// namespace's handler, when it takes them (ServerEventHandler); adapters
+// call it. Without such a handler the event is dropped and an expected
+// answer never comes, as on the reference server without a listener.
+func (n *Namespace) ServerEvent(name string, args []byte, ack func(answer []byte)) {
+	if h, ok := n.handler().(ServerEventHandler); ok {
+		h.OnServerEvent(n, name, args, ack)
+	}
+}
+
 // AllSockets returns the ids of the sockets in any of rooms (all when
 // empty) on every server sharing the namespace (see Adapter.AllSockets).
 func (n *Namespace) AllSockets(ctx context.Context, rooms ...string) ([]string, error) {
@@ -402,6 +422,15 @@ func (a *MemoryAdapter) FetchSockets(_ context.Context, opts BroadcastOptions) (
 		}
 	}
 	return out, nil
+}
+
+// ServerSideEmit implements Adapter: there is no other server; cb, if
+// any, is called at once with no answers.
+func (a *MemoryAdapter) ServerSideEmit(_ string, _ []byte, _ time.Duration, cb func([][]byte, error)) (bool, error) {
+	if cb != nil {
+		cb(nil, nil)
+	}
+	return true, nil
 }
 
 // AllSockets implements Adapter: this server's sockets.

@@ -22,13 +22,16 @@ const (
 	EventMiddleware Kind = 9
 	Init            Kind = 10
 	Timer           Kind = 11
+	ServerEvent     Kind = 12
+	ServerAck       Kind = 13
 )
 
 // NumKinds is one more than the highest call kind.
-const NumKinds = 12
+const NumKinds = 14
 
 var kindNames = [NumKinds]string{"none", "middleware", "connect", "event", "ack-response", "disconnect",
-	"engine-open", "engine-message", "engine-close", "event-middleware", "init", "timer"}
+	"engine-open", "engine-message", "engine-close", "event-middleware", "init", "timer",
+	"server-event", "server-ack"}
 
 // String returns the kind's name as logs show it ("event", "ack-response").
 func (k Kind) String() string {

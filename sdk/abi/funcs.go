@@ -63,6 +63,8 @@ const (
 	TimerSet
 	TimerCancel
 	NsBroadcast
+	ServerEmit
+	AckServerEvent
 
 	// NumFuncs is the number of host functions.
 	NumFuncs
@@ -79,6 +81,7 @@ var funcNames = [NumFuncs]string{
 	DisconnectSockets: "disconnect_sockets", RejectEvent: "reject_event", Config: "config",
 	KVGet: "kv_get", KVSet: "kv_set", KVDelete: "kv_delete", KVIncr: "kv_incr", KVCAS: "kv_cas",
 	TimerSet: "timer_set", TimerCancel: "timer_cancel", NsBroadcast: "ns_broadcast",
+	ServerEmit: "server_emit", AckServerEvent: "server_ack",
 }
 
 // String returns the function's import name ("emit_with_ack").

@@ -14,7 +14,7 @@ func kinds(ks ...Kind) kindSet {
 func (s kindSet) has(k Kind) bool { return k < NumKinds && s&(1<<k) != 0 }
 
 var (
-	anyCall     = kinds(Middleware, Connect, Event, AckResponse, Disconnect, EngineOpen, EngineMessage, EngineClose, EventMiddleware, Init, Timer)
+	anyCall     = kinds(Middleware, Connect, Event, AckResponse, Disconnect, EngineOpen, EngineMessage, EngineClose, EventMiddleware, Init, Timer, ServerEvent, ServerAck)
 	socketCalls = kinds(Middleware, Connect, Event, AckResponse, Disconnect, EventMiddleware)
 	// speaking are the socket calls that may send to their socket.
 	speaking = kinds(Connect, Event, AckResponse)
@@ -41,6 +41,8 @@ var permissions = [NumFuncs]rule{
 	TimerSet:       {allow: anyCall},
 	TimerCancel:    {allow: anyCall},
 	NsBroadcast:    {allow: anyCall &^ kinds(Middleware, EventMiddleware)},
+	ServerEmit:     {allow: anyCall &^ kinds(Middleware, EventMiddleware)},
+	AckServerEvent: {allow: kinds(ServerEvent)},
 	// socket_id and transport answer "" where there is no socket.
 	SocketID:  {allow: anyCall},
 	Transport: {allow: anyCall},

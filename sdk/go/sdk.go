@@ -217,6 +217,9 @@ func dispatch(kind, n int32) int32 {
 	if rc, ok := dispatchState(kind, in); ok { // INIT, TIMER: state.go
 		return rc
 	}
+	if rc, ok := dispatchServer(kind, in); ok { // SERVER_EVENT, SERVER_ACK: server.go
+		return rc
+	}
 	switch kind {
 	case kindEngineOpen, kindEngineMessage, kindEngineClose:
 		curConn = Conn{id: intern(&lastID, in.socketID)}

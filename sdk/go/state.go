@@ -68,8 +68,9 @@ type TimerID uint32
 // d, and then every d when repeat (the next period starts when the call
 // ends). d is rounded down to milliseconds: at least 1 ms, 10 ms when
 // repeating. Timers belong to the host: they survive reloads (firing into
-// the current version) and are canceled when the plugin is removed. The
-// plugin needs the "timers" grant.
+// the current version) and are canceled when the plugin is removed; with
+// the Redis adapter a timer fires once for the whole cluster (sdk/ABI.md,
+// section 4.3). The plugin needs the "timers" grant.
 func SetTimer(d time.Duration, repeat bool, ctx []byte) (TimerID, error) {
 	ms := d.Milliseconds()
 	if ms <= 0 || ms > 1<<31-1 {
@@ -91,7 +92,9 @@ func SetTimer(d time.Duration, repeat bool, ctx []byte) (TimerID, error) {
 func CancelTimer(id TimerID) error { return check(hostTimerCancel(uint32(id))) }
 
 // KVStore is the plugin's key-value store, kept in the host's memory and
-// shared by every instance and version of the plugin. The plugin needs the
+// shared by every instance and version of the plugin; with the Redis
+// adapter it is in Redis, one store for every node of the cluster, and
+// operations may also fail with ErrTimeout or ErrUnavailable. The plugin needs the
 // "kv" grant. Keys are 1…1024 bytes; values are bounded by the plugin's
 // max_kv_value setting (default 64 KiB).
 type KVStore struct{}

@@ -1,5 +1,6 @@
-// A socket.io 4.8 server node with the classic @socket.io/redis-adapter
-// 8.3.0 (createAdapter, node-redis v4 clients), driven by Go tests through
+// A socket.io 4.8 server node with @socket.io/redis-adapter 8.3.0, classic
+// (createAdapter) or sharded (createShardedAdapter), node-redis v4 clients,
+// driven by Go tests through
 // host/internal/nodetest: JSON-line commands on stdin, answers and events on
 // stdout (see lib.mjs and README.md).
 //
@@ -9,11 +10,13 @@
 //   KEY              adapter key (channel prefix), default "socket.io"
 //   NAMESPACES       comma list, default "/"
 //   SERVER_EVENTS    server-side events reported on stdout, comma list, default "hello"
-//   REQUESTS_TIMEOUT adapter requestsTimeout in ms, default 5000 (the adapter's)
+//   REQUESTS_TIMEOUT adapter requestsTimeout in ms, default 5000 (the adapter's; classic only)
+//   ADAPTER          "classic" (default) or "sharded" (Redis 7 SPUBLISH/SSUBSCRIBE)
+//   SUBSCRIPTION_MODE the sharded adapter's subscriptionMode, default "dynamic"
 
 import { createServer } from "node:http";
 import { Server } from "socket.io";
-import { createAdapter } from "@socket.io/redis-adapter";
+import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
 import { createClient } from "redis";
 import { print, fromWire, toWire, list, serve, partialError, onShutdown, reconnectStrategy } from "./lib.mjs";
 
@@ -62,7 +65,7 @@ function applied() {
 // The adapter subscribes in its constructor without exposing the promises;
 // collect them so that "ready" means "subscribed" (PUBSUB NUMSUB counts us).
 const subscribed = [];
-for (const m of ["subscribe", "pSubscribe"]) {
+for (const m of ["subscribe", "pSubscribe", "sSubscribe"]) {
   const orig = subClient[m].bind(subClient);
   subClient[m] = (...args) => {
     const p = orig(...args);
@@ -73,7 +76,10 @@ for (const m of ["subscribe", "pSubscribe"]) {
 
 const httpServer = createServer();
 const io = new Server(httpServer, {
-  adapter: createAdapter(pubClient, subClient, { key, requestsTimeout }),
+  adapter:
+    env.ADAPTER === "sharded"
+      ? createShardedAdapter(pubClient, subClient, { channelPrefix: key, subscriptionMode: env.SUBSCRIPTION_MODE || "dynamic" })
+      : createAdapter(pubClient, subClient, { key, requestsTimeout }),
 });
 
 for (const name of namespaces) {
@@ -203,7 +209,9 @@ serve(
       return withTimeout(0, (cb) => op.emit(msg.event, ...args(msg), cb));
     },
     async allRooms(msg) {
-      return [...(await io.of(nsp(msg)).adapter.allRooms())];
+      // The sharded adapter has no allRooms: this node's rooms then.
+      const adapter = io.of(nsp(msg)).adapter;
+      return [...(adapter.allRooms ? await adapter.allRooms() : adapter.rooms.keys())];
     },
     async serverCount(msg) {
       return await io.of(nsp(msg)).adapter.serverCount();

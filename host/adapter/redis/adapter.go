@@ -107,7 +107,9 @@ func (a *Adapter) onBroadcast(channel string, payload []byte) {
 	if b.UID == a.uid || b.Opts.Flags.Local {
 		return
 	}
-	if room, ok := wire.ChannelRoom(a.c.opts.Key, a.n.Name(), channel); ok && a.local.RoomSize(room) == 0 {
+	// A single-room broadcast comes on the room's channel; the namespace's
+	// own channel (room "") carries every other broadcast.
+	if room, ok := wire.ChannelRoom(a.c.opts.Key, a.n.Name(), channel); ok && room != "" && a.local.RoomSize(room) == 0 {
 		return // no local member: nothing to do
 	}
 	name, args, err := sp.SplitEvent(b.Packet.Data)
@@ -238,6 +240,65 @@ func (a *Adapter) AllSockets(ctx context.Context, rooms []string) ([]string, err
 		}
 	}
 	return out, nil
+}
+
+// ServerSideEmit implements socketio.Adapter: a SERVER_SIDE_EMIT request
+// to the other nodes (JSON, as the reference sends it). With cb, each node
+// answers once on the response channel; cb gets the answers when every
+// node counted by NUMSUB has answered, or those received and ErrTimeout at
+// timeout (Options.RequestTimeout when not set); with no other node, none
+// and no error; with Redis away, none and ErrUnavailable. It never waits
+// for Redis: the count is asked for in the background.
+func (a *Adapter) ServerSideEmit(name string, args []byte, timeout time.Duration, cb func([][]byte, error)) (bool, error) {
+	data, err := eventData(name, args)
+	if err != nil {
+		return false, err
+	}
+	if cb == nil {
+		a.publishRequest(&wire.ServerSideEmitRequest{UID: a.uid, Data: data})
+		return false, nil
+	}
+	if timeout <= 0 {
+		timeout = a.c.opts.RequestTimeout
+	}
+	id := wire.NewRequestID()
+	g := newGather(timeout, cb, func() { a.c.forget(id) })
+	a.c.register(id, func(resp wire.Response) bool {
+		if r, ok := resp.(*wire.ServerSideEmitResponse); ok {
+			g.add([]byte(r.Data))
+		}
+		return false
+	})
+	a.publishRequest(&wire.ServerSideEmitRequest{UID: a.uid, RequestID: id, Data: data})
+	a.c.async(func(ctx context.Context) {
+		ctx, cancel := context.WithTimeout(ctx, min(timeout, a.c.opts.RequestTimeout))
+		defer cancel()
+		g.expect(a.others(ctx))
+	})
+	return false, nil
+}
+
+// onServerSideEmit hands another node's server-side event to the
+// namespace; an answer, when expected, goes to the response channel.
+func (a *Adapter) onServerSideEmit(r *wire.ServerSideEmitRequest) {
+	if r.UID == a.uid {
+		return
+	}
+	name, args, err := sp.SplitEvent(r.Data)
+	if err != nil {
+		a.c.log.Debug().Err(err).Msg("server-side event from redis refused")
+		return
+	}
+	var ack func([]byte)
+	if r.RequestID != "" {
+		var once sync.Once
+		ack = func(answer []byte) {
+			once.Do(func() {
+				a.publishResponse(&wire.ServerSideEmitResponse{RequestID: r.RequestID, Data: answer})
+			})
+		}
+	}
+	a.n.ServerEvent(name, args, ack)
 }
 
 // others returns how many other nodes serve the namespace.
@@ -380,8 +441,7 @@ func (a *Adapter) onRequest(payload []byte) {
 		}
 		a.publishResponse(&wire.SocketsResponse{RequestID: r.RequestID, Sockets: a.fetched(selection(r.Opts))})
 	case *wire.ServerSideEmitRequest:
-		// Server-side events come with the plugin call kind that
-		// receives them; until then they have no listener here.
+		a.onServerSideEmit(r)
 	case *wire.BroadcastRequest:
 		if a.c.ours(r.RequestID) {
 			return
@@ -399,16 +459,7 @@ func nonNil(s []string) []string {
 
 // fetched describes the local sockets opts selects for another node.
 func (a *Adapter) fetched(opts socketio.BroadcastOptions) []wire.FetchedSocket {
-	infos, _ := a.local.FetchSockets(context.Background(), opts)
-	out := make([]wire.FetchedSocket, 0, len(infos))
-	for _, si := range infos {
-		s := a.n.Socket(si.ID)
-		if s == nil {
-			continue
-		}
-		out = append(out, wire.FetchedSocket{ID: si.ID, Handshake: s.HandshakeJSON(), Rooms: si.Rooms, Data: ownerData(si.Data)})
-	}
-	return out
+	return fetchedSockets(a.n, a.local, opts)
 }
 
 // onLegacy serves a request of adapters before 8.0 naming one socket.
@@ -434,44 +485,11 @@ func (a *Adapter) onLegacy(r *wire.LegacyRequest) {
 // local sockets get the event, the requester their number, then each
 // answer, in that order.
 func (a *Adapter) onBroadcastWithAck(r *wire.BroadcastRequest) {
-	name, args, err := sp.SplitEvent(r.Packet.Data)
-	if err != nil {
-		return
-	}
-	timeout := a.c.opts.RequestTimeout
-	if r.Opts.Flags.HasTimeout && r.Opts.Flags.Timeout > 0 {
-		timeout = min(r.Opts.Flags.Timeout, maxAckWait)
-	}
-	// Answers that come before the count is queued wait for it.
-	var mu sync.Mutex
-	counted := false
-	var early []socketio.AckReply
-	send := func(rep socketio.AckReply) {
-		packet, atts := firstArg(rep)
+	serveAcks(a.n, a.local, r.Packet, r.Opts, a.c.opts.RequestTimeout, func(count int) {
+		a.publishResponse(&wire.ClientCountResponse{RequestID: r.RequestID, ClientCount: count})
+	}, func(packet json.RawMessage, atts [][]byte) {
 		a.publishResponse(&wire.BroadcastAckResponse{RequestID: r.RequestID, Packet: packet, Attachments: atts})
-	}
-	count, err := a.n.EmitWithAckTo(a.local.Select(selection(r.Opts)), name, args, r.Packet.Attachments, timeout, r.Opts.Flags.Volatile, func(rep socketio.AckReply) {
-		mu.Lock()
-		if !counted {
-			early = append(early, rep)
-			mu.Unlock()
-			return
-		}
-		mu.Unlock()
-		send(rep)
 	})
-	if err != nil {
-		count = 0
-	}
-	a.publishResponse(&wire.ClientCountResponse{RequestID: r.RequestID, ClientCount: count})
-	mu.Lock()
-	counted = true
-	pending := early
-	early = nil
-	mu.Unlock()
-	for _, rep := range pending {
-		send(rep)
-	}
 }
 
 // maxAckWait bounds how long this node keeps another node's broadcast

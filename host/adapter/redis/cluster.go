@@ -36,6 +36,10 @@ type Options struct {
 	// Sharded selects Redis 7 sharded pub/sub (SPUBLISH, SSUBSCRIBE), the
 	// reference's createShardedAdapter; otherwise classic pub/sub.
 	Sharded bool
+	// Mode is the sharded adapter's subscriptionMode: which rooms have a
+	// channel of their own (default wire.ModeDynamic, the reference's).
+	// Every node of a cluster must use the same.
+	Mode wire.SubscriptionMode
 	// RequestTimeout bounds a request to the other nodes: fetchSockets,
 	// server-side emits with acks, the answers of broadcasts with acks
 	// without a timeout of their own. Default 5s.
@@ -103,6 +107,7 @@ type Cluster struct {
 
 	queue publishQueue
 	down  atomic.Bool // Redis unreachable, logged once
+	rooms roomSubs    // sharded mode: the room channels
 }
 
 // quiet drops go-redis's own log lines (one per failed dial while Redis is
@@ -148,6 +153,11 @@ func New(opts Options) (*Cluster, error) {
 	go c.receive()
 	go c.publish()
 	go c.health()
+	if opts.Sharded {
+		c.rooms.init()
+		c.wg.Add(1)
+		go c.workRooms()
+	}
 	return c, nil
 }
 
@@ -193,6 +203,9 @@ var (
 // socketio.Options.NewAdapter: its rooms are local, its broadcasts and
 // room operations reach the other nodes.
 func (c *Cluster) NewAdapter(n *socketio.Namespace) socketio.Adapter {
+	if c.opts.Sharded {
+		return c.newShardedAdapter(n)
+	}
 	key, nsp := c.opts.Key, n.Name()
 	a := &Adapter{
 		c:     c,
@@ -205,10 +218,10 @@ func (c *Cluster) NewAdapter(n *socketio.Namespace) socketio.Adapter {
 	a.response = wire.ResponseChannel(key, nsp)
 	a.specific = wire.SpecificResponseChannel(key, nsp, a.uid)
 	c.mu.Lock()
-	c.channels[a.pattern] = route{a, routeBroadcast}
-	c.channels[a.request] = route{a, routeRequest}
-	c.channels[a.response] = route{a, routeResponse}
-	c.channels[a.specific] = route{a, routeResponse}
+	c.channels[a.pattern] = route{a: a, kind: routeBroadcast}
+	c.channels[a.request] = route{a: a, kind: routeRequest}
+	c.channels[a.response] = route{a: a, kind: routeResponse}
+	c.channels[a.specific] = route{a: a, kind: routeResponse}
 	c.mu.Unlock()
 	c.subscribe(a)
 	return a
@@ -217,7 +230,8 @@ func (c *Cluster) NewAdapter(n *socketio.Namespace) socketio.Adapter {
 // route says what a subscribed channel (or pattern) carries, and for
 // which adapter.
 type route struct {
-	a    *Adapter
+	a    *Adapter        // classic
+	s    *ShardedAdapter // sharded
 	kind routeKind
 }
 
@@ -227,6 +241,7 @@ const (
 	routeBroadcast routeKind = iota
 	routeRequest
 	routeResponse
+	routeSharded // every channel of a sharded adapter
 )
 
 // subscribe subscribes the channels of a. A failure (Redis away) is not
@@ -318,6 +333,8 @@ func (c *Cluster) dispatch(m *goredis.Message) {
 		r.a.onRequest(payload)
 	case routeResponse:
 		c.onResponse(r.a, payload)
+	case routeSharded:
+		r.s.onMessage(m.Channel, payload)
 	}
 }
 

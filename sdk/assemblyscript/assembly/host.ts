@@ -172,3 +172,17 @@ export declare function ns_broadcast(
   nsp: usize, nspLen: i32, rooms: usize, roomsLen: i32, except: usize, exceptLen: i32, flags: i32,
   name: usize, nameLen: i32, args: usize, argsLen: i32, atts: usize, attsLen: i32,
 ): i32;
+
+// Server-side events between the nodes of a cluster (sdk/ABI.md sections
+// 4.4 and 4.5).
+
+// @ts-ignore: decorator
+@external("sockwasm_v1", "server_emit")
+export declare function server_emit(
+  nsp: usize, nspLen: i32, name: usize, nameLen: i32, args: usize, argsLen: i32,
+  timeoutMs: i32, ctx: usize, ctxLen: i32,
+): i32;
+
+// @ts-ignore: decorator
+@external("sockwasm_v1", "server_ack")
+export declare function server_ack(id: u64, args: usize, argsLen: i32): i32;

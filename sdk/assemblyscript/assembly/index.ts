@@ -25,7 +25,7 @@ export enum Level {
   Error = 3,
 }
 
-/** How a server→client ack ended (AckResponse.status). */
+/** How a server→client ack ended (AckResponse.status), or a server-side emit's (onServerAck). */
 export enum AckStatus {
   /** The client answered. */
   OK = 0,
@@ -49,7 +49,7 @@ export namespace Err {
   export const DISCONNECTED: i32 = -5;
   /** A bound was hit (attachments, rooms, pending acks). */
   export const LIMIT: i32 = -6;
-  /** No unanswered client ack with that id. */
+  /** No unanswered client ack with that id (or server-side event to answer). */
   export const UNKNOWN_ACK: i32 = -7;
   /** The host refused for another reason. */
   export const FAILED: i32 = -8;
@@ -98,6 +98,10 @@ export function errorText(code: i32): string {
 @inline const KIND_INIT = 10;
 // @ts-ignore: decorator
 @inline const KIND_TIMER = 11;
+// @ts-ignore: decorator
+@inline const KIND_SERVER_EVENT = 12;
+// @ts-ignore: decorator
+@inline const KIND_SERVER_ACK = 13;
 // @ts-ignore: decorator
 @inline const FLAG_BROADCAST_ACK: u16 = 4;
 // @ts-ignore: decorator
@@ -755,6 +759,14 @@ export class NamespaceBroadcast {
   }
 
   /**
+   * serverEmit to this namespace (Socket.IO's io.of(nsp).serverSideEmit);
+   * the rooms and flags do not apply.
+   */
+  serverSideEmit<T>(name: string, args: T, timeoutMs: i32 = 0, ctx: Uint8Array | null = null): i32 {
+    return serverEmit(this.nsp, name, args, timeoutMs, ctx);
+  }
+
+  /**
    * Sends event name with args and attachments to the selected sockets of
    * the namespace; encoded once by the host. 0 or an Err code (Err.NOT_FOUND
    * when the namespace does not exist on the server).
@@ -769,6 +781,67 @@ export class NamespaceBroadcast {
 
 /** Starts a broadcast to namespace nsp, e.g. "/chat" (Socket.IO's io.of(nsp)). */
 export function ofNamespace(nsp: string): NamespaceBroadcast { return new NamespaceBroadcast(nsp); }
+
+/**
+ * Sends event name with args (a JSON array, no binary) to the other nodes
+ * of the cluster serving namespace nsp: Socket.IO's
+ * io.of(nsp).serverSideEmit(name, ...args). They get it in their
+ * onServerEvent handler (a Node.js node in its io.on(name) listeners); this
+ * node never gets its own. The namespace rule is ofNamespace's: a namespace
+ * the plugin serves, or one granted ("emit:/nsp"). Not in the middleware
+ * handlers (Err.NOT_ALLOWED).
+ *
+ * With timeoutMs 0 nothing comes back. With timeoutMs 1…600000 every other
+ * node is asked for one answer: later one onServerAck call carries the
+ * answers with a copy of ctx, AckStatus.OK once all have come,
+ * AckStatus.Timeout with those that came by timeoutMs. With no other node
+ * (or the memory adapter) that call comes at once, with no answers; asking
+ * again from it chains, bounded by max_call_chain (Err.LIMIT).
+ *
+ * 0 or an Err code (Err.INVALID for args that are not a JSON array or a
+ * timeout out of range, Err.NOT_FOUND for an unknown namespace, Err.LIMIT
+ * over a budget); after an error no onServerAck call comes.
+ */
+export function serverEmit<T>(nsp: string, name: string, args: T, timeoutMs: i32 = 0, ctx: Uint8Array | null = null): i32 {
+  let ns = raw(nsp), nm = raw(name), a = raw(args), c = raw(ctx);
+  return min(host.server_emit(ns.ptr, ns.length, nm.ptr, nm.length, a.ptr, a.length, timeoutMs, c.ptr, c.length), 0);
+}
+
+/**
+ * A server-side event another node of the cluster sent to a namespace this
+ * plugin handles (Socket.IO's serverSideEmit): from a sockwasm node
+ * (serverEmit) or a Node.js one. Valid during the onServerEvent call.
+ */
+export class ServerEvent {
+  constructor(
+    /** The namespace it was sent to, e.g. "/". */
+    readonly namespace: string,
+    /** The event name. */
+    readonly name: string,
+    /** The arguments: a JSON array (no binary). */
+    readonly args: Value,
+    /** Whether the sender waits for this node's answer (ack). */
+    readonly hasAck: bool,
+    /** The frame's ack id (1 when hasAck). */
+    readonly ackID: u64,
+  ) {}
+
+  /** Argument i, or the absent value. */
+  arg(i: i32): Value { return this.args.at(i); }
+
+  /**
+   * Answers the sender with the first element of args (a JSON array; null
+   * when empty), the one value a Socket.IO server's callback passes back.
+   * Once, during the onServerEvent call: 0, Err.UNKNOWN_ACK when the sender
+   * expects no answer or it was given, Err.INVALID when args is not a JSON
+   * array.
+   */
+  ack<T>(args: T): i32 {
+    if (!this.hasAck) return Err.UNKNOWN_ACK;
+    let a = raw(args);
+    return min(host.server_ack(this.ackID, a.ptr, a.length), 0);
+  }
+}
 
 /** A socket described by Broadcast.fetchSockets. */
 export class RemoteSocket {
@@ -910,6 +983,8 @@ let engineCloseFn: ((c: Conn, reason: string) => void) | null = null;
 let eventMiddlewareFn: ((s: Socket, e: Event) => Rejection | null) | null = null;
 let initFn: ((config: Value) => string | null) | null = null;
 let timerFn: ((id: i32, ctx: Uint8Array) => void) | null = null;
+let serverEventFn: ((e: ServerEvent) => void) | null = null;
+let serverAckFn: ((nsp: string, status: AckStatus, answers: Value, ctx: Uint8Array) => void) | null = null;
 const events = new Array<EventHandler>();
 
 /**
@@ -973,6 +1048,27 @@ export function onInit(fn: (config: Value) => string | null): void { initFn = fn
 
 /** Registers the handler of timers started with setTimer: the timer id and its ctx. */
 export function onTimer(fn: (id: i32, ctx: Uint8Array) => void): void { timerFn = fn; }
+
+/**
+ * Registers the handler of server-side events from the other nodes of the
+ * cluster (serverEmit there, Socket.IO's serverSideEmit): e.ack(args)
+ * answers one that asks for it (e.hasAck). They come one at a time, in
+ * arrival order, without a socket; the handler may use ofNamespace and
+ * serverEmit. Without it such events are ignored (and the sender's wait
+ * for this node's answer times out).
+ */
+export function onServerEvent(fn: (e: ServerEvent) => void): void { serverEventFn = fn; }
+
+/**
+ * Registers the handler of the answers to serverEmit with a timeout: the
+ * namespace it was sent to, AckStatus.OK when every other node answered or
+ * AckStatus.Timeout when not in time, the answers (a JSON array, one
+ * element per node that answered, [] with no other node) and the ctx
+ * given to serverEmit.
+ */
+export function onServerAck(fn: (nsp: string, status: AckStatus, answers: Value, ctx: Uint8Array) => void): void {
+  serverAckFn = fn;
+}
 
 /** The plugin's config table from server.toml as JSON ({} when none). */
 export function config(): Value { return getter(GET_CONFIG); }
@@ -1121,6 +1217,19 @@ function dispatch(kind: i32, n: i32): i32 {
       if (fn) fn(<i32>fAckID, fieldBytes(F_CONTEXT));
       return 0;
     }
+    case KIND_SERVER_EVENT: {
+      let fn = serverEventFn;
+      if (fn) {
+        fn(new ServerEvent(fieldString(F_NAMESPACE), fieldString(F_NAME), field(F_ARGS),
+          (fFlags & FLAG_HAS_ACK) != 0, fAckID));
+      }
+      return 0;
+    }
+    case KIND_SERVER_ACK: {
+      let fn = serverAckFn;
+      if (fn) fn(fieldString(F_NAMESPACE), <AckStatus>fStatus, field(F_ARGS), fieldBytes(F_CONTEXT));
+      return 0;
+    }
   }
   let s = new Socket();
   switch (kind) {
@@ -1218,7 +1327,7 @@ export function sockwasm_abi_v1(): void {}
 
 /** The ABI entry point: runs one call of kind with an input frame of n bytes. */
 export function sockwasm_handle(kind: i32, n: i32): i32 {
-  if (kind < KIND_MIDDLEWARE || kind > KIND_TIMER) return 0;
+  if (kind < KIND_MIDDLEWARE || kind > KIND_SERVER_ACK) return 0;
   heapEnter();
   let rc = dispatch(kind, n);
   heapLeave();

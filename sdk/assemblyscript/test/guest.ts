@@ -1,10 +1,11 @@
 // A plugin that uses every part of the SDK, run by the host's tests
-// (host/plugin/as_bench_test.go, TestASSDK).
+// (host/plugin/as_bench_test.go, TestASSDK; the server-side events:
+// host/plugin/as_server_test.go, TestASSDKServerEvents).
 
 import {
-  AckResponse, Blob, Conn, Err, Event, Kind, Level, Rejection, Socket, codePoints, errorText, inRooms, log, onAny,
-  onConnection, onAckResponse, onDisconnect, onEngineClose, onEngineMessage, onEngineOpen, onEvent,
-  onEventMiddleware, quote, quoteAll,
+  AckResponse, AckStatus, Blob, Conn, Err, Event, Kind, Level, Rejection, ServerEvent, Socket, Value, codePoints,
+  errorText, inRooms, log, ofNamespace, onAny, onConnection, onAckResponse, onDisconnect, onEngineClose,
+  onEngineMessage, onEngineOpen, onEvent, onEventMiddleware, onServerAck, onServerEvent, quote, quoteAll, serverEmit,
 } from "../index";
 
 export { sockwasm_abi_v1, sockwasm_handle } from "../index";
@@ -139,4 +140,41 @@ onEventMiddleware((s: Socket, e: Event): Rejection | null => {
   if (e.name == "plain") return new Rejection("nope");
   s.setData('{"seen":' + quote(e.name) + "}");
   return null;
+});
+
+// Server-side events between the nodes of a cluster (TestASSDKServerEvents).
+
+// sse: asks the other nodes of the socket's namespace ("who", answers with
+// ctx "c:1"), tells them ("hello", no answer), and acks the result codes,
+// those of refused emits included.
+onEvent("sse", (s: Socket, e: Event): void => {
+  let ctx = new Uint8Array(3);
+  ctx[0] = 0x63; ctx[1] = 0x3a; ctx[2] = 0x31; // "c:1"
+  let asked = serverEmit(s.namespace, "who", e.args, 2000, ctx);
+  let told = ofNamespace(s.namespace).serverSideEmit("hello", '["all"]');
+  let bad = serverEmit(s.namespace, "x", "not json");
+  let slow = serverEmit(s.namespace, "x", "[]", 600001);
+  let denied = serverEmit("/elsewhere", "x", "[]");
+  let missing = serverEmit("/nope", "x", "[]");
+  e.ack("[" + asked.toString() + "," + told.toString() + "," + bad.toString() + "," + slow.toString() + "," +
+    denied.toString() + "," + missing.toString() + "]");
+});
+
+// Reports each server-side event to its namespace ("server-event": name,
+// args, hasAck, the first and a second ack's codes, and for "relay" the
+// code of a server-side emit from the SERVER_EVENT call).
+onServerEvent((e: ServerEvent): void => {
+  let first = e.ack('["as-ack",{"ignored":true}]');
+  let second = e.ack("[]");
+  let relayed = e.name == "relay" ? serverEmit(e.namespace, "relayed", e.args) : 1;
+  ofNamespace(e.namespace).emit("server-event", "[" + quote(e.name) + "," + e.args.toString() + "," +
+    e.arg(0).toString() + "," + (e.hasAck ? "true" : "false") + "," + first.toString() + "," + second.toString() + "," +
+    relayed.toString() + "]");
+});
+
+// Reports the answers to "sse"'s server-side emit ("server-answers").
+onServerAck((nsp: string, status: AckStatus, answers: Value, ctx: Uint8Array): void => {
+  ofNamespace(nsp).emit("server-answers", "[" + quote(nsp) + "," + (<i32>status).toString() + "," +
+    answers.toString() + "," + answers.count().toString() + "," +
+    quote(String.UTF8.decodeUnsafe(ctx.dataStart, <usize>ctx.length)) + "]");
 });

@@ -165,6 +165,32 @@ func (h *Harness) FireTimer(id sockwasm.TimerID) *Call {
 	return h.call(frame{kind: KindTimer, ackID: uint64(id), context: tm.Context}, nil, nil)
 }
 
+// ServerEvent makes the SERVER_EVENT call of a server-side event another
+// node sent to namespace nsp: name with args (a JSON array); wantsAck when
+// the sender waits for an answer (then see Call.ServerAnswer).
+func (h *Harness) ServerEvent(nsp, name, args string, wantsAck bool) *Call {
+	h.t.Helper()
+	f := frame{kind: KindServerEvent, nsp: nsp, name: name, args: args, hasAck: wantsAck}
+	if wantsAck {
+		f.ackID = 1
+	}
+	return h.call(f, nil, nil)
+}
+
+// ServerAnswers makes the SERVER_ACK call that brings answers (a JSON
+// array, one per node) to server-side emit e, timed out or not.
+func (h *Harness) ServerAnswers(e Emit, answers string, timedOut bool) *Call {
+	h.t.Helper()
+	if !e.Server || !e.WithAck {
+		h.t.Fatalf("plugintest: %+v is not a server-side emit with acks", e)
+	}
+	f := frame{kind: KindServerAck, nsp: e.Namespace, args: answers, context: e.Context}
+	if timedOut {
+		f.status = 1
+	}
+	return h.call(f, nil, nil)
+}
+
 // SocketOptions describe a fake socket. Zero fields get defaults.
 type SocketOptions struct {
 	// ID is the socket id (default "socket-N").
@@ -473,7 +499,7 @@ func isArray(s string) bool {
 }
 
 var kindCodes = map[Kind]int32{KindMiddleware: 1, KindConnect: 2, KindEvent: 3, KindAckResponse: 4,
-	KindDisconnect: 5, KindEventMiddleware: 9, KindInit: 10, KindTimer: 11}
+	KindDisconnect: 5, KindEventMiddleware: 9, KindInit: 10, KindTimer: 11, KindServerEvent: 12, KindServerAck: 13}
 
 // frame is an ABI v1 input frame (sdk/ABI.md, section 3).
 type frame struct {

@@ -287,6 +287,50 @@ func (h *host) NsBroadcast(nsp, rooms, except []byte, flags uint32, name, args, 
 	return h.send(fn, e, name, args, atts)
 }
 
+// ServerEmit is server_emit (NamespaceBroadcast.ServerSideEmit): recorded
+// as an Emit with Server set; the harness is a single node, so nothing is
+// delivered, and answers come only from Harness.ServerAnswers.
+func (h *host) ServerEmit(nsp, name, args []byte, timeoutMs uint32, ctx []byte) int32 {
+	const fn = "server_emit"
+	if rc := h.allowed(fn); rc < 0 {
+		return rc
+	}
+	if len(nsp) == 0 || len(name) == 0 || !isArray(string(args)) || timeoutMs > 600_000 {
+		return h.fail(fn, errInvalid)
+	}
+	e := Emit{Server: true, Namespace: string(nsp), Name: string(name), Args: string(args)}
+	if timeoutMs > 0 {
+		e.WithAck, e.Timeout, e.Context = true, time.Duration(timeoutMs)*time.Millisecond, ctx
+	}
+	if h.cur.sock != nil {
+		e.From = h.cur.sock.id
+	}
+	h.cur.call.Emits = append(h.cur.call.Emits, e)
+	return 0
+}
+
+// ServerAck is server_ack (ServerEvent.Ack): the first element of args
+// becomes the call's ServerAnswer.
+func (h *host) ServerAck(id uint64, args []byte) int32 {
+	const fn = "server_ack"
+	if rc := h.allowed(fn); rc < 0 {
+		return rc
+	}
+	c := h.cur
+	if !c.f.hasAck || id != c.f.ackID || c.call.Answered {
+		return h.fail(fn, errUnknownAck)
+	}
+	var list []json.RawMessage
+	if err := json.Unmarshal(args, &list); err != nil {
+		return h.fail(fn, errInvalid)
+	}
+	c.call.Answered = true
+	if len(list) > 0 {
+		c.call.ServerAnswer = string(list[0])
+	}
+	return 0
+}
+
 // selected returns the connected sockets of the current call's namespace
 // in any of rooms (all when none) and in none of except.
 func (hh *Harness) selected(rooms, except []string) []*Socket {

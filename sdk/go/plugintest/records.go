@@ -19,6 +19,8 @@ const (
 	KindEventMiddleware Kind = "event_middleware"
 	KindInit            Kind = "init"
 	KindTimer           Kind = "timer"
+	KindServerEvent     Kind = "server_event"
+	KindServerAck       Kind = "server_ack"
 )
 
 // Call records one call into the plugin and everything its handlers did
@@ -66,6 +68,10 @@ type Call struct {
 	Logs []Log
 	// Errors are the host calls that failed, with their error.
 	Errors []HostError
+	// ServerAnswer is the answer a SERVER_EVENT call gave with
+	// ServerEvent.Ack (one JSON value), and Answered whether it did.
+	ServerAnswer string
+	Answered     bool
 }
 
 // Ack returns the answer to the call's own ack id made during the call,
@@ -118,6 +124,11 @@ type Emit struct {
 	Context []byte
 	// Receivers are the ids of the harness's sockets it reached.
 	Receivers []string
+	// Server reports a server-side emit to the other nodes of a cluster
+	// (NamespaceBroadcast.ServerSideEmit): Namespace, Name and Args are
+	// set, and WithAck, Timeout and Context when it asked for answers
+	// (give them with Harness.ServerAnswers).
+	Server bool
 }
 
 // Ack is a client ack the plugin answered.

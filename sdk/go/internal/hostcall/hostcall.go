@@ -33,6 +33,8 @@ type Host interface {
 	Broadcast(rooms, except []byte, flags uint32, name, args, atts []byte) int32
 	BroadcastWithAck(rooms, except []byte, flags uint32, name, args, atts []byte, timeoutMs uint32, ctx []byte) int32
 	NsBroadcast(nsp, rooms, except []byte, flags uint32, name, args, atts []byte) int32
+	ServerEmit(nsp, name, args []byte, timeoutMs uint32, ctx []byte) int32
+	ServerAck(id uint64, args []byte) int32
 	Join(room []byte) int32
 	Leave(room []byte) int32
 	Disconnect(closeSession uint32) int32
