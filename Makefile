@@ -4,6 +4,8 @@
 #   make test         everything: vet, unit tests with -race, fuzzing, interop, browser
 #   make conformance  the official Engine.IO / Socket.IO protocol suites
 #   make bench        Go benchmarks with -benchmem
+#   make bench-cluster  cross-node broadcast through Redis: two sockwasm nodes
+#                     against two Node.js socket.io nodes, same clients, same run
 
 GO        ?= go
 BIN       := bin/sockwasm
@@ -21,7 +23,7 @@ CLIENT_JS := examples/chat/web/vendor/socket.io.min.js
 # Each fuzz target runs this long; CI runs every target for at least 30 s.
 FUZZTIME  ?= $(if $(filter true,$(CI)),30s,5s)
 
-.PHONY: all build plugins web run test vet unit fuzz interop deps conformance bench clean
+.PHONY: all build plugins web run test vet unit fuzz interop deps conformance bench bench-cluster clean
 
 all: build plugins
 
@@ -91,6 +93,15 @@ conformance: build plugins
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+# Two sockwasm nodes (chat plugin) against two Node.js socket.io 4.8.4 nodes
+# with @socket.io/redis-adapter 8.3.0, on one redis-server, driven by the same
+# socket.io-client harness in the same run (docs/PERFORMANCE.md). Needs node,
+# npm and redis-server; a few minutes. BENCH_CLUSTER_ARGS="--rounds 5" etc.
+# (node test/cluster/bench.mjs --help). Not part of `make test`.
+bench-cluster: build plugins
+	cd test/cluster && { test -d node_modules/socket.io-client || npm ci --no-audit --no-fund; }
+	cd test/cluster && SOCKWASM_BIN=$(CURDIR)/$(BIN) CHAT_WASM=$(CURDIR)/plugins/chat.wasm node bench.mjs $(BENCH_CLUSTER_ARGS)
 
 clean:
 	rm -rf bin $(PLUGINS) $(EXAMPLE_PLUGINS) $(CLIENT_JS)
