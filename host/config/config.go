@@ -1,7 +1,6 @@
 package config
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +11,7 @@ import (
 	"reflect"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -412,6 +412,10 @@ func (es Errors) Error() string {
 	return strings.Join(s, "\n")
 }
 
+// decodeError is how BurntSushi/toml words a value that does not fit its
+// field.
+var decodeError = regexp.MustCompile(`^toml: line (\d+) \(last key "(.*)"\): (.*)$`)
+
 // Load reads, validates and completes the configuration in file.
 func Load(file string) (*Config, error) {
 	data, err := os.ReadFile(file)
@@ -425,26 +429,42 @@ func Load(file string) (*Config, error) {
 func Parse(file string, data []byte) (*Config, error) {
 	var c Config
 	md, err := toml.Decode(string(data), &c)
+	ps := newPositions(data)
 	if err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
-			return nil, Errors{{File: file, Line: pe.Position.Line, Key: pe.LastKey, Msg: pe.Message}}
+			return nil, Errors{{File: file, Line: min(max(pe.Position.Line, 1), ps.lines()), Key: pe.LastKey, Msg: pe.Message}}
 		}
-		return nil, Errors{{File: file, Msg: strings.TrimPrefix(err.Error(), "toml: ")}}
+		// A value of the wrong type: "toml: line N (last key "k"): …".
+		e := &Error{File: file, Line: 1, Msg: strings.TrimPrefix(err.Error(), "toml: ")}
+		if m := decodeError.FindStringSubmatch(err.Error()); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			e.Line, e.Key, e.Msg = min(max(n, 1), ps.lines()), m[2], m[3]
+		}
+		return nil, Errors{e}
 	}
 	c.File = file
 	if !md.IsDefined("watch") {
 		c.Watch = true
 	}
 	var errs Errors
+	nth := map[string]int{} // occurrences of each undecoded key so far
 	for _, k := range md.Undecoded() {
 		if len(k) > 3 && k[0] == "plugin" && k[2] == "config" {
 			continue // inside a plugin's own configuration: any key goes
 		}
-		errs = append(errs, &Error{File: file, Line: findKeyLine(data, k), Key: k.String(), Msg: "unknown key"})
+		// Undecoded keys come without array indices, in document order:
+		// the nth one of a name is its nth place.
+		plain := strings.Join(k, sep)
+		line := 0
+		if lines := ps.plain[plain]; nth[plain] < len(lines) {
+			line = lines[nth[plain]]
+		}
+		nth[plain]++
+		errs = append(errs, &Error{File: file, Line: line, Key: k.String(), Msg: "unknown key"})
 	}
 	c.applyDefaults()
-	errs = append(errs, c.validate(data)...)
+	errs = append(errs, c.validate(ps)...)
 	if len(errs) > 0 {
 		return nil, errs
 	}
@@ -529,15 +549,14 @@ func resolve(dir, p string) string {
 
 var pluginName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 
-func (c *Config) validate(data []byte) Errors {
+func (c *Config) validate(ps *positions) Errors {
 	var errs Errors
-	bad := func(key, format string, args ...any) {
-		last := key
-		if i := strings.LastIndexByte(key, '.'); i >= 0 {
-			last = key[i+1:]
-		}
-		errs = append(errs, &Error{File: c.File, Line: findLine(data, last), Key: key, Msg: fmt.Sprintf(format, args...)})
+	// at reports a problem with the value at path (or, when the document
+	// does not set it, the nearest table that would hold it), named key.
+	at := func(path []string, key, format string, args ...any) {
+		errs = append(errs, &Error{File: c.File, Line: ps.line(path...), Key: key, Msg: fmt.Sprintf(format, args...)})
 	}
+	bad := func(key, format string, args ...any) { at(keyPath(key), key, format, args...) }
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		bad("listen", "invalid address %q: want host:port", c.Listen)
 	}
@@ -569,7 +588,11 @@ func (c *Config) validate(data []byte) Errors {
 	case c.Engine.WriteQueueBytes < 0:
 		bad("engine.write_queue_bytes", "must be positive, got %d", c.Engine.WriteQueueBytes)
 	case c.Engine.WriteQueueBytes < c.Engine.MaxPayload:
-		bad("engine.write_queue_bytes", "must be at least engine.max_payload (%d), got %d: a message of the largest size must fit",
+		path := keyPath("engine.write_queue_bytes")
+		if !ps.has(path...) { // the default, too small for the max_payload set
+			path = keyPath("engine.max_payload")
+		}
+		at(path, "engine.write_queue_bytes", "must be at least engine.max_payload (%d), got %d: a message of the largest size must fit",
 			c.Engine.MaxPayload, c.Engine.WriteQueueBytes)
 	}
 	if c.CORS.Credentials && slicesContains(c.CORS.Origins, "*") {
@@ -625,27 +648,25 @@ func (c *Config) validate(data []byte) Errors {
 	for _, name := range names {
 		p := c.Plugins[name]
 		table := "plugin." + name
-		at := func(key, format string, args ...any) {
-			errs = append(errs, &Error{File: c.File, Line: findLineIn(data, table, key), Key: table + "." + key, Msg: fmt.Sprintf(format, args...)})
+		inPlugin := func(key, format string, args ...any) {
+			at([]string{"plugin", name, key}, table+"."+key, format, args...)
 		}
 		if !pluginName.MatchString(name) {
-			errs = append(errs, &Error{File: c.File, Line: findTableLine(data, table), Key: table,
-				Msg: fmt.Sprintf("invalid plugin name %q: want the .wasm file name without extension", name)})
+			at([]string{"plugin", name}, table, "invalid plugin name %q: want the .wasm file name without extension", name)
 		}
 		seenGrant := map[string]bool{}
 		for _, g := range p.Grants {
 			if err := abi.CheckGrant(g); err != nil {
-				at("grants", "%v", err)
+				inPlugin("grants", "%v", err)
 			} else if seenGrant[g] {
-				at("grants", "capability %q is granted twice", g)
+				inPlugin("grants", "capability %q is granted twice", g)
 			}
 			seenGrant[g] = true
 		}
-		checkLimits(p.PluginLimits, at)
+		checkLimits(p.PluginLimits, inPlugin)
 		if p.Config != nil {
 			if _, err := json.Marshal(p.Config); err != nil {
-				errs = append(errs, &Error{File: c.File, Line: findTableLine(data, table+".config"), Key: table + ".config",
-					Msg: fmt.Sprintf("cannot be handed to the plugin as JSON: %v", err)})
+				inPlugin("config", "cannot be handed to the plugin as JSON: %v", err)
 			}
 		}
 	}
@@ -673,15 +694,11 @@ func (c *Config) validate(data []byte) Errors {
 	for i, n := range c.Namespace {
 		key := fmt.Sprintf("namespace[%d]", i)
 		nsBad := func(k, format string, args ...any) {
-			full := key
-			line := findArrayTableLine(data, "namespace", i)
-			if k != "" {
-				full += "." + k
-				if l := findKeyAfter(data, line, k); l > 0 {
-					line = l
-				}
+			if k == "" {
+				at([]string{"namespace", indexPart(i)}, key, format, args...)
+				return
 			}
-			errs = append(errs, &Error{File: c.File, Line: line, Key: full, Msg: fmt.Sprintf(format, args...)})
+			at([]string{"namespace", indexPart(i), k}, key+"."+k, format, args...)
 		}
 		switch {
 		case n.Name == "" || n.Name[0] != '/' || strings.ContainsAny(n.Name, ", "):
@@ -712,14 +729,7 @@ func (c *Config) validate(data []byte) Errors {
 		sort.Strings(events)
 		for _, ev := range events {
 			evBad := func(format string, args ...any) {
-				line := findTableLine(data, "namespace.events")
-				for l, k := findArrayTableLine(data, "namespace", i), 0; k < 2 && l > 0; k++ {
-					if n := findKeyAfter(data, l, ev); n > 0 {
-						line = n
-						break
-					}
-				}
-				errs = append(errs, &Error{File: c.File, Line: line, Key: key + ".events." + ev, Msg: fmt.Sprintf(format, args...)})
+				at([]string{"namespace", indexPart(i), "events", ev}, key+".events."+ev, format, args...)
 			}
 			switch {
 			case ev == "":
@@ -803,92 +813,6 @@ func (c *Config) PluginNames() []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// findKeyLine returns the line where key k is defined, or 0.
-func findKeyLine(data []byte, k toml.Key) int {
-	if len(k) == 0 {
-		return 0
-	}
-	if n := findLine(data, k[len(k)-1]); n > 0 {
-		return n
-	}
-	return findTableLine(data, k.String())
-}
-
-// findLine returns the first line that assigns key, or 0.
-func findLine(data []byte, key string) int {
-	for i, line := range bytes.Split(data, []byte("\n")) {
-		l := bytes.TrimSpace(line)
-		for _, q := range []string{key, `"` + key + `"`} {
-			if rest, ok := bytes.CutPrefix(l, []byte(q)); ok {
-				if r := bytes.TrimSpace(rest); len(r) > 0 && r[0] == '=' {
-					return i + 1
-				}
-			}
-		}
-	}
-	return 0
-}
-
-func findTableLine(data []byte, table string) int {
-	for i, line := range bytes.Split(data, []byte("\n")) {
-		l := string(bytes.TrimSpace(line))
-		if l == "["+table+"]" || l == "[["+table+"]]" {
-			return i + 1
-		}
-	}
-	return 0
-}
-
-// findArrayTableLine returns the line of the nth [[table]] header, or 0.
-func findArrayTableLine(data []byte, table string, nth int) int {
-	for i, line := range bytes.Split(data, []byte("\n")) {
-		if string(bytes.TrimSpace(line)) == "[["+table+"]]" {
-			if nth == 0 {
-				return i + 1
-			}
-			nth--
-		}
-	}
-	return 0
-}
-
-// findKeyAfter returns the first line after line `from` (1-based) that
-// assigns key, before the next header of an array of tables; 0 if none.
-func findKeyAfter(data []byte, from int, key string) int {
-	if from <= 0 {
-		return 0
-	}
-	lines := bytes.Split(data, []byte("\n"))
-	for i := from; i < len(lines); i++ {
-		if bytes.HasPrefix(bytes.TrimSpace(lines[i]), []byte("[[")) {
-			return 0
-		}
-		if findLine(lines[i], key) > 0 {
-			return i + 1
-		}
-	}
-	return 0
-}
-
-// findLineIn returns the line that assigns key in [table], or the table's
-// line, or 0.
-func findLineIn(data []byte, table, key string) int {
-	t := findTableLine(data, table)
-	if t == 0 {
-		return findLine(data, key)
-	}
-	lines := bytes.Split(data, []byte("\n"))
-	for i := t; i < len(lines); i++ {
-		if bytes.HasPrefix(bytes.TrimSpace(lines[i]), []byte("[")) {
-			break
-		}
-		if findLine(lines[i], key) > 0 {
-			return i + 1
-		}
-	}
-	return t
 }
 
 func slicesContains(s []string, v string) bool {

@@ -443,13 +443,49 @@ func TestAdapterTable(t *testing.T) {
 	for _, tt := range []struct{ toml, want string }{
 		{"[adapter]\nkind = \"etcd\"\n", `server.toml:2: adapter.kind: unknown adapter "etcd"`},
 		{"[adapter]\nkind = \"redis-sharded\"\nurl = \"redis://r:6379\"\nsubscription_mode = \"lazy\"\n", `server.toml:4: adapter.subscription_mode: unknown mode "lazy"`},
-		{"[adapter]\nkind = \"redis\"\n", `server.toml: adapter.url: want redis://`},
+		{"[adapter]\nkind = \"redis\"\n", `server.toml:1: adapter.url: want redis://`},
 		{"[adapter]\nkind = \"redis\"\nurl = \"http://localhost:6379\"\n", `server.toml:3: adapter.url: want redis://`},
 		{"[adapter]\nkey = \"a#b\"\n", `server.toml:2: adapter.key: "a#b": the channel prefix cannot hold`},
 		{"[adapter]\nrequest_timeout = \"-1s\"\n", `server.toml:2: adapter.request_timeout: must not be negative`},
 	} {
 		if _, err := Parse("server.toml", []byte(tt.toml)); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%q: %v, want %q", tt.toml, err, tt.want)
+		}
+	}
+}
+
+// Errors name the line of the value at fault even when its key appears in
+// several tables, in arrays of tables, in inline tables or in a
+// multi-line string that looks like TOML.
+func TestErrorLines(t *testing.T) {
+	for _, tt := range []struct{ doc, want string }{
+		{"[plugin.chat]\ncall_timeout = \"2s\"\n\n[plugins]\ncall_timeout = \"-1s\"\n",
+			`server.toml:5: plugins.call_timeout: must not be negative`},
+		{"[plugins]\ncall_timeout = \"2s\"\n[plugin.chat]\ncall_timeout = \"-1s\"\n",
+			`server.toml:4: plugin.chat.call_timeout: must not be negative`},
+		{"[plugin.chat]\ns = \"\"\"\ncall_timeout = \"-1s\"\n\"\"\"\n[plugin.chat.config]\n[plugin.echo]\ncall_timeout = \"-1s\"\n",
+			`server.toml:2: plugin.chat.s: unknown key`},
+		{"plugin.chat = { grants = [\"kv\"], call_timeout = \"-5s\" }\n",
+			`server.toml:1: plugin.chat.call_timeout: must not be negative`},
+		{"[[namespace]]\nname = \"/\"\nhandler = \"chat\"\n[[namespace]]\nname = \"/b\"\nhandler = \"bad name!\"\n",
+			`server.toml:6: namespace[1].handler: invalid plugin name`},
+		{"[[namespace]]\nname = \"/\"\nhandler = \"chat\"\n[[namespace]]\nname = \"/\"\nhandler = \"chat\"\n",
+			`server.toml:5: namespace[1].name: namespace "/" is defined twice`},
+		{"[[namespace]]\nname = \"/\"\nevents = { \"a**\" = \"chat\" }\n[[namespace]]\nname = \"/b\"\n[namespace.events]\n\"c**\" = \"chat\"\n",
+			`server.toml:3: namespace[0].events.a**: invalid event pattern`},
+		{"[[namespace]]\nname = \"/\"\nhandler = \"chat\"\n[[namespace]]\nname = \"/b\"\n[namespace.events]\n\"c**\" = \"chat\"\n",
+			`server.toml:7: namespace[1].events.c**: invalid event pattern`},
+		{"[[namespace]]\nname = \"/\"\nhandler = \"chat\"\nbogus = 1\n[[namespace]]\nname = \"/b\"\nhandler = \"chat\"\nbogus = 2\n",
+			"server.toml:4: namespace.bogus: unknown key\nserver.toml:8: namespace.bogus: unknown key"},
+		{"[engine]\nmax_payload = 20000000\n",
+			`server.toml:2: engine.write_queue_bytes: must be at least engine.max_payload`},
+		{"[[namespace]]\nname = \"/x\"\n",
+			`server.toml:1: namespace[0]: namespace "/x" routes nothing`},
+		{"listen = 5\n", `server.toml:1: listen: `},
+	} {
+		_, err := Parse("server.toml", []byte(tt.doc))
+		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
+			t.Errorf("%q:\n got %v\nwant %s…", tt.doc, err, tt.want)
 		}
 	}
 }
