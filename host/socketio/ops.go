@@ -206,8 +206,13 @@ type AckBroadcast struct {
 	size     int // bytes of replies, args and attachments
 	dropped  int // answers over Options.MaxBroadcastAckBytes
 	timedOut bool
-	done     bool        // cb called (or about to be)
-	timer    *time.Timer // the remote part's deadline
+	// expecting is set by ExpectServers; counted counts the servers whose
+	// ServerCount came before it (a fast server's count may beat the
+	// adapter's count of servers).
+	expecting bool
+	counted   int
+	done      bool        // cb called (or about to be)
+	timer     *time.Timer // the remote part's deadline
 }
 
 // Event returns the broadcast's event: its name, its args (a JSON array
@@ -247,7 +252,10 @@ func (b *AckBroadcast) ExpectServers(servers int, wait time.Duration) {
 		wait = b.timeout
 	}
 	b.mu.Lock()
-	b.pending += servers
+	// Servers whose count came before this call were not awaited yet:
+	// only the others are.
+	b.pending += max(servers-b.counted, 0)
+	b.expecting = true
 	b.timer = time.AfterFunc(wait, b.expire)
 	b.mu.Unlock()
 }
@@ -261,8 +269,14 @@ func (b *AckBroadcast) ServerCount(clients int) {
 		return
 	}
 	b.pending += max(clients, 0)
+	expecting := b.expecting
+	if !expecting {
+		b.counted++ // ExpectServers, still to come, will not wait for it
+	}
 	b.mu.Unlock()
-	b.resolve()
+	if expecting {
+		b.resolve()
+	}
 }
 
 // RemoteAnswer records the answer of a client of another server.

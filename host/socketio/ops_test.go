@@ -376,3 +376,58 @@ func TestAckBroadcastAcrossServers(t *testing.T) {
 		b.RemoteAnswer(AckReply{Args: []byte(`["late"]`)})
 	}
 }
+
+// lateCountAdapter holds its broadcasts with acks (Hold) and hands them
+// to the test, which plays the other servers and the adapter's late count
+// of them.
+type lateCountAdapter struct {
+	*MemoryAdapter
+	remote chan heldBroadcast
+}
+
+type heldBroadcast struct {
+	b       *AckBroadcast
+	release func()
+}
+
+func (a *lateCountAdapter) BroadcastWithAck(opts BroadcastOptions, b *AckBroadcast) {
+	release := b.Hold()
+	b.Deliver(a.Select(opts))
+	a.remote <- heldBroadcast{b, release}
+}
+
+// A fast server's count and answer may come before the adapter knows how
+// many servers to expect (it asks Redis after delivering): the broadcast
+// still waits for every server's answers.
+func TestAckBroadcastCountBeforeExpect(t *testing.T) {
+	remote := make(chan heldBroadcast, 1)
+	n := newEnv(t, Options{NewAdapter: func(n *Namespace) Adapter {
+		return &lateCountAdapter{MemoryAdapter: NewLocalAdapter(n), remote: remote}
+	}}, map[string]NamespaceHandler{"/": newHandler()}).srv.Of("/")
+	done := make(chan []AckReply, 1)
+	if err := n.BroadcastWithAck(BroadcastOptions{}, "q", nil, nil, 5*time.Second, func(r []AckReply, err error) {
+		done <- r
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h := <-remote
+	h.b.ServerCount(1) // the first server, before ExpectServers
+	h.b.RemoteAnswer(AckReply{Args: []byte(`["first"]`)})
+	h.b.ExpectServers(2, 5*time.Second)
+	h.release()
+	select {
+	case r := <-done:
+		t.Fatalf("completed with %d answers while a server had not answered", len(r))
+	case <-time.After(50 * time.Millisecond):
+	}
+	h.b.ServerCount(1)
+	h.b.RemoteAnswer(AckReply{Args: []byte(`["second"]`)})
+	select {
+	case r := <-done:
+		if len(r) != 2 {
+			t.Fatalf("%d answers, want 2", len(r))
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("broadcast never completed")
+	}
+}
