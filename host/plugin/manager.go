@@ -56,72 +56,137 @@ type ReloadResult struct {
 var ErrNotLoaded = errors.New("plugin: not loaded")
 
 // Reload adds the plugin of path (its name is the file name without
-// .wasm) or replaces its current version: it compiles and validates the
-// module, checks its imports against s.Grants, creates one instance and
-// runs the INIT call, then makes it current atomically. Calls in flight
-// finish on the old version, which is closed once they have. On error the
-// running version, if any, keeps serving and the error names the file.
-// When the module bytes and the settings are those already serving,
-// nothing is done and the result says Unchanged. Every reload is logged
-// with the plugin name, the old and new hashes and the result.
+// .wasm) or replaces its current version: Prepare, then Commit. On error
+// the running version, if any, keeps serving, the error names the file,
+// and the refusal is logged. When the module bytes and the settings are
+// those already serving, nothing is done and the result says Unchanged.
 func (m *Manager) Reload(ctx context.Context, path string, s Settings) (ReloadResult, error) {
+	st, err := m.Prepare(ctx, path, s)
+	if err != nil {
+		m.log.Error().Str("plugin", st.Result.Name).Str("file", path).Str("old", st.Result.OldHash).
+			Str("new", st.Result.NewHash).Err(err).Msg("plugin reload refused")
+		return st.Result, err
+	}
+	st.Commit()
+	return st.Result, nil
+}
+
+// Staged is a plugin version built by Prepare: compiled, validated,
+// instantiated and past its INIT call, whose state changes are held back,
+// but not serving. Commit makes it current and cannot fail; Discard drops
+// it. Several Staged versions (a reload of several plugins) are committed
+// one after the other once every one of them is ready, so that a failure
+// leaves every plugin as it was.
+type Staged struct {
+	// Result says what Commit does: the name and hashes, or Unchanged
+	// (Commit then does nothing).
+	Result ReloadResult
+
+	m     *Manager
+	p     *Plugin
+	v     *version
+	st    *stage
+	fresh bool
+	start time.Time
+}
+
+// Plugin returns the handle the version will serve through: the current
+// one, or for a plugin not loaded yet a new handle that Commit registers
+// (routes may be built with it before).
+func (st *Staged) Plugin() *Plugin { return st.p }
+
+// Prepare builds the version of path with settings s without touching
+// what serves: nothing is current until Commit. Callers serialize the
+// Prepare and Commit of one plugin (the server's reload lock). On error
+// the returned Staged holds only Result, and nothing is left behind.
+func (m *Manager) Prepare(ctx context.Context, path string, s Settings) (*Staged, error) {
 	name := pluginName(path)
-	res := ReloadResult{Name: name}
+	st := &Staged{m: m, Result: ReloadResult{Name: name}, start: time.Now()}
 	m.reloadMu.Lock()
 	defer m.reloadMu.Unlock()
 	m.mu.RLock()
 	closed, p := m.closed, m.plugins[name]
 	m.mu.RUnlock()
 	if closed {
-		return res, ErrClosed
+		return st, ErrClosed
 	}
-	log := m.log.With().Str("plugin", name).Str("file", path).Logger()
 	var cur *version
 	if p != nil {
 		cur = p.cur.Load()
 	}
 	if cur != nil {
-		res.OldHash = cur.hash
+		st.Result.OldHash = cur.hash
 	}
 	bin, err := os.ReadFile(path)
 	if err != nil {
-		err = fmt.Errorf("plugin: %w", err)
-		log.Error().Str("old", res.OldHash).Err(err).Msg("plugin reload refused")
-		return res, err
+		return st, fmt.Errorf("plugin: %w", err)
 	}
-	res.NewHash = moduleHash(bin)
-	if cur != nil && cur.hash == res.NewHash && cur.path == path && settingsEqual(cur.settings, s) {
-		res.Unchanged = true
-		log.Debug().Str("old", res.OldHash).Str("new", res.NewHash).Msg("plugin unchanged")
-		return res, nil
+	st.Result.NewHash = moduleHash(bin)
+	if cur != nil && cur.hash == st.Result.NewHash && cur.path == path && settingsEqual(cur.settings, s) {
+		st.Result.Unchanged = true
+		st.p = p
+		return st, nil
 	}
-	fresh := p == nil
-	if fresh {
+	st.fresh = p == nil
+	if st.fresh {
 		p = newPlugin(name, m.opts, m.cache, m.opts.limits(s))
 	}
-	start := time.Now()
-	v, st, err := p.build(ctx, path, bin, s)
+	v, stg, err := p.build(ctx, path, bin, s)
 	if err != nil {
-		if fresh {
+		if st.fresh {
 			_ = p.Close(ctx)
 		}
-		log.Error().Str("old", res.OldHash).Str("new", res.NewHash).Err(err).Msg("plugin reload refused")
-		return res, err
+		return st, err
 	}
+	st.p, st.v, st.st = p, v, stg
+	return st, nil
+}
+
+// Commit makes the staged version current: its INIT's key-value writes
+// and timer cancels are applied, then it serves new calls (calls in
+// flight finish on the old version, which is closed once they have), then
+// its INIT's timers start. A new plugin is registered.
+func (st *Staged) Commit() {
+	if st.v == nil {
+		if !st.Result.Unchanged {
+			panic("plugin: Commit of a failed Prepare")
+		}
+		st.m.log.Debug().Str("plugin", st.Result.Name).Str("old", st.Result.OldHash).Msg("plugin unchanged")
+		return
+	}
+	m, p, v := st.m, st.p, st.v
+	m.reloadMu.Lock()
+	defer m.reloadMu.Unlock()
 	p.kv.SetLimits(stateLimits(v.lim, v.grants))
 	p.timers.SetLimits(stateLimits(v.lim, v.grants))
-	st.apply(p)
-	if fresh {
+	st.st.apply(p)
+	if st.fresh {
 		p.cur.Store(v)
 		m.mu.Lock()
-		m.plugins[name] = p
+		m.plugins[st.Result.Name] = p
 		m.mu.Unlock()
 	} else {
 		p.swap(v)
 	}
-	st.startTimers(p)
-	log.Info().Str("old", res.OldHash).Str("new", res.NewHash).Dur("took", time.Since(start)).Msg("plugin loaded")
-	return res, nil
+	st.st.startTimers(p)
+	st.v = nil
+	m.log.Info().Str("plugin", st.Result.Name).Str("file", v.path).Str("old", st.Result.OldHash).Str("new", st.Result.NewHash).
+		Dur("took", time.Since(st.start)).Msg("plugin loaded")
+}
+
+// Discard drops a staged version that will not serve: its instances and,
+// for a new plugin, its handle are closed; the held-back state of its
+// INIT is dropped.
+func (st *Staged) Discard(ctx context.Context) {
+	if st.v == nil {
+		return
+	}
+	st.st.drop(st.p)
+	st.v.closeNow()
+	if st.fresh {
+		_ = st.p.Close(ctx)
+	}
+	st.v = nil
 }
 
 // Remove unloads the plugin name: its timers are canceled, later calls

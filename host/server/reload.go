@@ -9,7 +9,6 @@ import (
 	"reflect"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/rs/zerolog"
 
@@ -35,13 +34,26 @@ func (e *FixedSettingsError) Error() string {
 }
 
 // Reload applies the plugins folder and the configuration file as they
-// are now, as SIGHUP asks: every changed or new .wasm is compiled and
-// swapped in, removed ones are unloaded (or kept when still routed), then
-// the configuration is reloaded (ReloadConfig). Each step is logged; the
-// error joins the failures. Connections are never dropped by a reload.
+// are now, as SIGHUP asks, all or nothing: every changed or new .wasm and
+// every plugin whose settings change is built first, with the new
+// configuration, and the new routing table with them; only when all of
+// them are ready are they swapped in, with the configuration; then removed
+// plugins are unloaded. Any failure leaves everything as it was, and is
+// logged once, naming its cause. Connections are never dropped.
 func (s *Server) Reload(ctx context.Context) error {
-	cfg := s.cfg.Load()
-	files, err := filepath.Glob(filepath.Join(cfg.PluginsDir, "*.wasm"))
+	if err := s.lockReload(); err != nil {
+		return err
+	}
+	defer s.reloadMu.Unlock()
+	cur := s.cfg.Load()
+	next := cur
+	if cur.File != "" {
+		var err error
+		if next, err = s.nextConfig(cur); err != nil {
+			return s.refuse(cur, err)
+		}
+	}
+	files, err := filepath.Glob(filepath.Join(cur.PluginsDir, "*.wasm"))
 	if err != nil {
 		return err
 	}
@@ -50,16 +62,9 @@ func (s *Server) Reload(ctx context.Context) error {
 		paths[f] = true
 	}
 	for _, name := range s.plugins.Names() {
-		paths[filepath.Join(cfg.PluginsDir, name+".wasm")] = true
+		paths[filepath.Join(cur.PluginsDir, name+".wasm")] = true
 	}
-	var errs []error
-	for _, f := range sortedKeys(paths) {
-		errs = append(errs, s.ReloadPlugin(ctx, f))
-	}
-	if cfg.File != "" {
-		errs = append(errs, s.ReloadConfig(ctx))
-	}
-	return errors.Join(errs...)
+	return s.apply(ctx, cur, next, sortedKeys(paths))
 }
 
 func sortedKeys(m map[string]bool) []string {
@@ -96,41 +101,188 @@ func (s *Server) ReloadPlugin(ctx context.Context, path string) error {
 		return err
 	}
 	defer s.reloadMu.Unlock()
-	cfg := s.cfg.Load()
-	name := strings.TrimSuffix(filepath.Base(path), ".wasm")
-	log := s.log.With().Str("plugin", name).Str("file", path).Logger()
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		p := s.plugins.Get(name)
-		if p == nil {
-			return nil
-		}
-		if routed(cfg, name) {
-			err := fmt.Errorf("server: %s was removed but %s still routes to plugin %q; its last version (%s) keeps serving",
-				path, cfgName(cfg), name, p.Hash())
-			log.Error().Str("hash", p.Hash()).Str("result", "removal refused").Err(err).Msg("plugin reload")
-			return err
-		}
-		old := p.Hash()
-		if err := s.plugins.Remove(ctx, name); err != nil {
-			log.Error().Str("old", old).Str("result", "remove failed").Err(err).Msg("plugin reload")
-			return err
-		}
-		log.Info().Str("old", old).Str("result", "removed").Msg("plugin reload")
-		return nil
-	}
-	var old string
-	if p := s.plugins.Get(name); p != nil {
-		old = p.Hash()
-	}
-	start := time.Now()
-	res, err := s.plugins.Reload(ctx, path, settings(cfg, name))
-	log = log.With().Dur("took", time.Since(start)).Logger()
-	if err != nil {
-		log.Error().Str("old", old).Str("result", "refused").Err(err).
-			Msg("plugin reload refused; the running version keeps serving")
+	cur := s.cfg.Load()
+	return s.apply(ctx, cur, cur, []string{path})
+}
+
+// ReloadConfig reads and validates the configuration file whole, then
+// applies it live, all or nothing: new and changed namespaces and routes
+// (a new routing table swapped in atomically; sockets already connected
+// are untouched and their next events follow the new routes), removed
+// namespaces (they refuse new connections; sockets already connected stay,
+// with the routes they had), and changed plugin settings (each such plugin
+// rebuilt with them first, swapped in with the table).
+//
+// Nothing is applied when the file is invalid, when it changes a setting
+// that only a restart applies (FixedSettingsError), when a route names a
+// plugin that is not loaded, or when a plugin fails to build with its new
+// settings. The running configuration then keeps serving and the reason
+// is logged.
+func (s *Server) ReloadConfig(ctx context.Context) error {
+	if err := s.lockReload(); err != nil {
 		return err
 	}
-	logResult(log.Info(), res, "").Msg("plugin reload")
+	defer s.reloadMu.Unlock()
+	cur := s.cfg.Load()
+	next, err := s.nextConfig(cur)
+	if err != nil {
+		return s.refuse(cur, err)
+	}
+	return s.apply(ctx, cur, next, nil)
+}
+
+// nextConfig loads the configuration file again and checks that it only
+// changes what a reload may.
+func (s *Server) nextConfig(cur *config.Config) (*config.Config, error) {
+	next, err := config.Load(cur.File)
+	if err != nil {
+		return nil, err
+	}
+	if cur.ListenOverride != "" {
+		next.ListenOverride, next.Listen = cur.ListenOverride, cur.ListenOverride
+	}
+	if keys := config.FixedChanges(cur, next); len(keys) > 0 {
+		return nil, &FixedSettingsError{File: cur.File, Keys: keys}
+	}
+	return next, nil
+}
+
+// refuse logs a refused reload once and returns err.
+func (s *Server) refuse(cur *config.Config, err error) error {
+	s.log.Error().Str("config", cur.File).Err(err).Msg("configuration reload refused; the running configuration keeps serving")
+	return err
+}
+
+// refusePlugin logs a reload refused because of plugin name (file path)
+// once and returns err: nothing of the reload was applied. result is
+// "refused", or "removal refused" for a file removed while routed.
+func (s *Server) refusePlugin(name, path, result string, err error) error {
+	s.log.Error().Str("plugin", name).Str("file", path).Str("result", result).Err(err).
+		Msg("plugin reload refused") // nothing of this reload applied
+	return err
+}
+
+// apply is every reload: it moves the server from configuration cur to
+// next, looking at the plugin files in files (each new, changed or
+// removed) and at every loaded plugin whose settings differ between cur
+// and next. Under reloadMu.
+//
+// First everything is built without touching what serves: each plugin
+// version (plugin.Manager.Prepare, INIT included) and the routing table
+// over them. A failure there discards what was built and changes nothing.
+// Then, in one step that cannot fail, the versions are committed, the
+// table and the configuration swapped in. Last, the old versions retire as
+// their calls end, and plugins whose files are gone are unloaded.
+func (s *Server) apply(ctx context.Context, cur, next *config.Config, files []string) error {
+	type build struct {
+		st    *plugin.Staged
+		cause string
+	}
+	var builds []build
+	staged := map[string]*plugin.Plugin{}
+	var removed []string
+	discard := func() {
+		for _, b := range builds {
+			b.st.Discard(ctx)
+		}
+	}
+	fail := func(err error) error {
+		discard()
+		return s.refuse(cur, err)
+	}
+	failPlugin := func(name, path string, err error) error {
+		discard()
+		return s.refusePlugin(name, path, "refused", err)
+	}
+	seen := map[string]bool{}
+	for _, path := range files {
+		name := strings.TrimSuffix(filepath.Base(path), ".wasm")
+		seen[name] = true
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			p := s.plugins.Get(name)
+			if p == nil {
+				continue
+			}
+			if routed(next, name) {
+				discard()
+				return s.refusePlugin(name, path, "removal refused", fmt.Errorf("server: %s was removed but %s still routes to plugin %q; its last version (%s) keeps serving",
+					path, cfgName(next), name, p.Hash()))
+			}
+			removed = append(removed, name)
+			continue
+		}
+		cause := "file"
+		if p := s.plugins.Get(name); p != nil && !reflect.DeepEqual(settings(cur, name), settings(next, name)) {
+			cause = "file and settings"
+		}
+		st, err := s.plugins.Prepare(ctx, path, settings(next, name))
+		if err != nil {
+			return failPlugin(name, path, err)
+		}
+		builds = append(builds, build{st, cause})
+		staged[name] = st.Plugin()
+	}
+	for _, name := range s.plugins.Names() {
+		was, now := settings(cur, name), settings(next, name)
+		if seen[name] || reflect.DeepEqual(was, now) {
+			continue
+		}
+		p := s.plugins.Get(name)
+		if p == nil {
+			continue
+		}
+		st, err := s.plugins.Prepare(ctx, p.Path(), now)
+		if err != nil {
+			return failPlugin(name, p.Path(), fmt.Errorf("%s: plugin %q with its new settings: %w", cfgName(next), name, err))
+		}
+		builds = append(builds, build{st, "settings"})
+		staged[name] = st.Plugin()
+	}
+	gone := map[string]bool{}
+	for _, name := range removed {
+		gone[name] = true
+	}
+	table, err := router.Build(next.Namespace, func(name string) *plugin.Plugin {
+		if p := staged[name]; p != nil {
+			return p
+		}
+		if gone[name] {
+			return nil
+		}
+		return s.plugins.Get(name)
+	})
+	if err != nil {
+		return fail(fmt.Errorf("%s: %w", cfgName(next), err))
+	}
+
+	// The swap: nothing below fails.
+	for _, b := range builds {
+		b.st.Commit()
+	}
+	s.routes.Swap(table)
+	s.registerExact(table)
+	s.cfg.Store(next)
+	for _, b := range builds {
+		cause := b.cause
+		if b.st.Result.Unchanged || b.st.Result.OldHash == "" {
+			cause = ""
+		}
+		logResult(s.log.Info().Str("plugin", b.st.Result.Name), b.st.Result, cause).Msg("plugin reload")
+	}
+	for _, name := range removed {
+		p := s.plugins.Get(name)
+		old := p.Hash()
+		if err := s.plugins.Remove(ctx, name); err != nil {
+			s.log.Error().Str("plugin", name).Str("old", old).Str("result", "remove failed").Err(err).Msg("plugin reload")
+			continue
+		}
+		s.log.Info().Str("plugin", name).Str("old", old).Str("result", "removed").Msg("plugin reload")
+	}
+	if next != cur {
+		added, gone := nsDiff(cur, next)
+		s.log.Info().Str("config", next.File).Strs("added", added).Strs("removed", gone).Int("namespaces", len(next.Namespace)).
+			Msg("configuration reloaded")
+	}
 	return nil
 }
 
@@ -149,7 +301,7 @@ func routed(cfg *config.Config, name string) bool {
 // change.
 func logResult(e *zerolog.Event, res plugin.ReloadResult, cause string) *zerolog.Event {
 	e = e.Str("old", res.OldHash).Str("new", res.NewHash).Str("result", resultOf(res))
-	if cause != "" {
+	if cause != "" && cause != "file" {
 		e = e.Str("cause", cause)
 	}
 	return e
@@ -163,83 +315,6 @@ func resultOf(res plugin.ReloadResult) string {
 		return "added"
 	}
 	return "reloaded"
-}
-
-// ReloadConfig reads and validates the configuration file whole, then
-// applies it live: new and changed namespaces and routes (a new routing
-// table swapped in atomically; sockets already connected are untouched and
-// their next events follow the new routes), removed namespaces (they refuse
-// new connections; sockets already connected stay, with the routes they
-// had), and changed plugin settings (each such plugin reloaded with them).
-//
-// Nothing is applied when the file is invalid, when it changes a setting
-// that only a restart applies (FixedSettingsError), when a route names a
-// plugin that is not loaded, or when a plugin fails to reload with its new
-// settings (the plugins already reloaded get their old settings back). The
-// running configuration then keeps serving and the reason is logged.
-func (s *Server) ReloadConfig(ctx context.Context) error {
-	if err := s.lockReload(); err != nil {
-		return err
-	}
-	defer s.reloadMu.Unlock()
-	cur := s.cfg.Load()
-	log := s.log.With().Str("config", cur.File).Logger()
-	refuse := func(err error) error {
-		log.Error().Err(err).Msg("configuration reload refused; the running configuration keeps serving")
-		return err
-	}
-	next, err := config.Load(cur.File)
-	if err != nil {
-		return refuse(err)
-	}
-	if cur.ListenOverride != "" {
-		next.ListenOverride, next.Listen = cur.ListenOverride, cur.ListenOverride
-	}
-	if keys := config.FixedChanges(cur, next); len(keys) > 0 {
-		return refuse(&FixedSettingsError{File: cur.File, Keys: keys})
-	}
-	table, err := router.Build(next.Namespace, s.plugins.Get)
-	if err != nil {
-		return refuse(fmt.Errorf("%s: %w", cur.File, err))
-	}
-	// Plugins whose settings change are reloaded with them; on a failure
-	// the ones done go back to their old settings.
-	type done struct {
-		path string
-		old  plugin.Settings
-	}
-	var applied []done
-	for _, name := range s.plugins.Names() {
-		was, now := settings(cur, name), settings(next, name)
-		if reflect.DeepEqual(was, now) {
-			continue
-		}
-		p := s.plugins.Get(name)
-		if p == nil {
-			continue
-		}
-		path := p.Path()
-		plog := s.log.With().Str("plugin", name).Logger()
-		res, err := s.plugins.Reload(ctx, path, now)
-		if err != nil {
-			plog.Error().Str("old", p.Hash()).Str("result", "refused").Err(err).Msg("plugin reload with new settings refused")
-			for _, d := range applied {
-				if _, rerr := s.plugins.Reload(ctx, d.path, d.old); rerr != nil {
-					log.Error().Str("file", d.path).Err(rerr).Msg("restoring a plugin's previous settings failed")
-				}
-			}
-			return refuse(fmt.Errorf("%s: plugin %q with its new settings: %w", cur.File, name, err))
-		}
-		logResult(plog.Info(), res, "settings").Msg("plugin reload")
-		applied = append(applied, done{path, was})
-	}
-	s.routes.Swap(table)
-	s.registerExact(table)
-	s.cfg.Store(next)
-	added, removed := nsDiff(cur, next)
-	log.Info().Strs("added", added).Strs("removed", removed).Int("namespaces", len(next.Namespace)).
-		Msg("configuration reloaded")
-	return nil
 }
 
 // nsDiff returns the namespace names added and removed between a and b.

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -636,15 +637,15 @@ func TestReloadAll(t *testing.T) {
 	}
 	c.send(t, `421["echo",1]`)
 	c.expectPrefix(t, `431["v2",[1]]`)
-	e.logs.waitFor(t, time.Second, `"plugin":"hot"`, `"result":"reloaded"`)
-	e.logs.waitFor(t, time.Second, `"plugin":"hot"`, `"cause":"settings"`)
+	// One build of hot, with its new file and its new settings.
+	e.logs.waitFor(t, time.Second, `"plugin":"hot"`, `"result":"reloaded"`, `"cause":"file and settings"`)
 	e.logs.waitFor(t, time.Second, `"plugin":"conformance"`, `"result":"unchanged"`)
 	// A second Reload changes nothing.
 	if err := e.srv.Reload(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if n := strings.Count(e.logs.String(), `"cause":"settings"`); n != 1 {
-		t.Errorf("settings reloads: %d, want 1", n)
+	if n := strings.Count(e.logs.String(), `"cause":`); n != 1 {
+		t.Errorf("reloads of hot with a cause: %d, want 1", n)
 	}
 	// A plugin no route names is unloaded when its file goes.
 	if err := os.Remove(filepath.Join(e.plugins, "conformance.wasm")); err != nil {
@@ -710,5 +711,72 @@ handler = "conformance"
 	c.send(t, `42["message","z"]`)
 	if m := c.nextSkipAuth(t); m != `42["message-back","z"]` {
 		t.Fatalf("after the config change: %q", m)
+	}
+}
+
+// A reload is all or nothing: SIGHUP's Reload finds three plugins changed
+// (a, b and c, in that order) and c's new file does not load. a and b keep
+// serving their old version, nothing of theirs was swapped, and the
+// refusal is logged once, naming c. Fixed, the next Reload swaps all
+// three.
+func TestReloadAllOrNothing(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"a", "b", "c"} {
+		copyFile(t, hotV1, filepath.Join(dir, n+".wasm"))
+	}
+	e := startHot(t, false, `
+[[namespace]]
+name = "/a"
+handler = "a"
+[[namespace]]
+name = "/b"
+handler = "b"
+[[namespace]]
+name = "/c"
+handler = "c"
+`, filepath.Join(dir, "a.wasm"), filepath.Join(dir, "b.wasm"), filepath.Join(dir, "c.wasm"))
+	hashes := func() []string {
+		var out []string
+		for _, n := range []string{"a", "b", "c"} {
+			out = append(out, e.srv.Plugins().Get(n).Hash())
+		}
+		return out
+	}
+	before := hashes()
+	copyFile(t, hotV2, filepath.Join(e.plugins, "a.wasm"))
+	copyFile(t, hotV2, filepath.Join(e.plugins, "b.wasm"))
+	if err := os.WriteFile(filepath.Join(e.plugins, "c.wasm"), []byte("\x00asm\x01\x00\x00\x00garbage"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err := e.srv.Reload(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "c.wasm") {
+		t.Fatalf("Reload: %v, want a refusal naming c.wasm", err)
+	}
+	if got := hashes(); !slices.Equal(got, before) {
+		t.Fatalf("versions after a refused reload %v, want %v", got, before)
+	}
+	for i, nsp := range []string{"/a", "/b", "/c"} {
+		c := dialNsp(t, e.addr, nsp)
+		n := strconv.Itoa(i + 1)
+		c.send(t, "42"+c.prefix+n+`["echo",`+n+`]`)
+		c.expectPrefix(t, "43"+c.prefix+n+`["v1",[`+n+`]]`)
+	}
+	logs := e.logs.String()
+	if n := strings.Count(logs, `"result":"refused"`); n != 1 || !strings.Contains(logs, `"plugin":"c"`) {
+		t.Fatalf("%d refusals logged, want one naming c:\n%s", n, logs)
+	}
+	if strings.Contains(logs, `"result":"reloaded"`) {
+		t.Fatalf("a plugin was swapped by the refused reload:\n%s", logs)
+	}
+
+	copyFile(t, hotV2, filepath.Join(e.plugins, "c.wasm"))
+	if err := e.srv.Reload(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for i, nsp := range []string{"/a", "/b", "/c"} {
+		c := dialNsp(t, e.addr, nsp)
+		n := strconv.Itoa(i + 1)
+		c.send(t, "42"+c.prefix+n+`["echo",`+n+`]`)
+		c.expectPrefix(t, "43"+c.prefix+n+`["v2",[`+n+`]]`)
 	}
 }
