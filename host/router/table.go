@@ -2,6 +2,7 @@ package router
 
 import (
 	"errors"
+	"slices"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -191,3 +192,39 @@ func (b *binding) OnDisconnect(s *socketio.Socket, reason socketio.Reason, rooms
 }
 
 var _ socketio.NamespaceHandler = (*binding)(nil)
+
+// ConfigUses reports whether the configured namespaces nsps, looked up as
+// a Table built from them would (Table.Lookup: the exact name, else the
+// longest matching pattern), route anything of namespace nsp to plugin:
+// Namespace.Uses before the plugins are loaded.
+func ConfigUses(nsps []config.Namespace, nsp, plugin string) bool {
+	var best *config.Namespace
+	for i := range nsps {
+		n := &nsps[i]
+		switch {
+		case n.Name == nsp:
+			best = n
+		case config.IsPattern(n.Name) && strings.HasPrefix(nsp, strings.TrimSuffix(n.Name, "*")):
+			if best == nil || best.Name != nsp && longerFirst(n.Name, best.Name) {
+				best = n
+			}
+		default:
+			continue
+		}
+		if best.Name == nsp {
+			break
+		}
+	}
+	if best == nil {
+		return false
+	}
+	if best.Handler == plugin || slices.Contains(best.Middleware, plugin) || slices.Contains(best.EventMiddleware, plugin) {
+		return true
+	}
+	for _, p := range best.Events {
+		if p == plugin {
+			return true
+		}
+	}
+	return false
+}

@@ -174,6 +174,17 @@ func (s *Server) refusePlugin(name, path, result string, err error) error {
 // table and the configuration swapped in. Last, the old versions retire as
 // their calls end, and plugins whose files are gone are unloaded.
 func (s *Server) apply(ctx context.Context, cur, next *config.Config, files []string) error {
+	// The new versions' INIT calls may send into the namespaces next
+	// routes to them; next's exact namespaces exist already (registering
+	// one that no client reaches yet is harmless; a refused reload keeps
+	// it registered, routed to nothing, as a removed namespace is).
+	s.staging.Store(next)
+	defer s.staging.Store(nil)
+	for _, n := range next.Namespace {
+		if !config.IsPattern(n.Name) && s.sio.Of(n.Name) == nil {
+			s.sio.Handle(n.Name, s.routes.Handler(n.Name))
+		}
+	}
 	type build struct {
 		st    *plugin.Staged
 		cause string

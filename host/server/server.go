@@ -40,6 +40,10 @@ type Server struct {
 
 	// cfg is the configuration in use; a reload replaces it whole.
 	cfg atomic.Pointer[config.Config]
+	// staging is the configuration being applied while its plugin
+	// versions are built (their INIT calls may send into its namespaces);
+	// nil otherwise.
+	staging atomic.Pointer[config.Config]
 	// reloadMu serializes reloads (watcher, SIGHUP, tests).
 	reloadMu sync.Mutex
 
@@ -66,11 +70,6 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 			return nil, fmt.Errorf("%s: static_dir %q is not a folder", cfgName(cfg), cfg.StaticDir)
 		}
 	}
-	// The Socket.IO server is built after the plugins are loaded (their
-	// routes need them), so ns_broadcast finds namespaces through this
-	// pointer: none until the server is built (INIT gets ERR_NOT_FOUND).
-	var sio atomic.Pointer[socketio.Server]
-	var routes atomic.Pointer[router.Router]
 	// The cluster comes before the plugins: their key-value stores and
 	// timers live in it.
 	var cluster *redisadapter.Cluster
@@ -91,48 +90,36 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 		}
 		state = cluster.PluginState()
 	}
+	s := &Server{log: log, cluster: cluster}
+	s.cfg.Store(cfg)
+	// The Socket.IO server and the configured namespaces come before the
+	// plugins too, so that their INIT calls find the namespaces as on a
+	// reload; the routes follow once the plugins are loaded.
+	s.buildSocketIO(cfg)
+	s.staging.Store(cfg)
 	pm, err := plugin.Load(ctx, plugin.Options{
-		Namespaces: func(name string) *socketio.Namespace {
-			if srv := sio.Load(); srv != nil {
-				return srv.Of(name)
-			}
-			return nil
-		},
-		Serves: func(name, nsp string) bool {
-			if r := routes.Load(); r != nil {
-				return r.Table().Lookup(nsp).Uses(name)
-			}
-			return false
-		},
-		ServesAll: func(name string) bool {
-			if r := routes.Load(); r != nil {
-				return r.Table().UsedEverywhere(name)
-			}
-			return false
-		},
-		Dir:      cfg.PluginsDir,
-		Compiler: o.compiler,
-		Limits:   pluginLimits(cfg.Limits),
-		CacheDir: cfg.CacheDir,
-		Logger:   &log,
-		Settings: allSettings(cfg),
-		State:    state,
+		Namespaces: func(name string) *socketio.Namespace { return s.sio.Of(name) },
+		Serves:     s.serves,
+		ServesAll:  func(name string) bool { return s.routes.Table().UsedEverywhere(name) },
+		Dir:        cfg.PluginsDir,
+		Compiler:   o.compiler,
+		Limits:     pluginLimits(cfg.Limits),
+		CacheDir:   cfg.CacheDir,
+		Logger:     &log,
+		Settings:   allSettings(cfg),
+		State:      state,
 	})
+	s.staging.Store(nil)
 	if err != nil {
-		if cluster != nil {
-			_ = cluster.Close()
-		}
+		s.closeCluster()
 		return nil, err
 	}
-	s := &Server{log: log, plugins: pm, cluster: cluster}
-	s.cfg.Store(cfg)
+	s.plugins = pm
 	if err := s.build(cfg); err != nil {
 		_ = pm.Close(ctx)
 		s.closeCluster()
 		return nil, err
 	}
-	sio.Store(s.sio)
-	routes.Store(s.routes)
 	if cfg.Watch && cfg.File != "" {
 		w, err := s.startWatcher(cfg)
 		if err != nil {
@@ -240,8 +227,19 @@ func (s *Server) engineOptions(c *config.Config, path string) engineio.Options {
 	}
 }
 
-func (s *Server) build(c *config.Config) error {
-	var errs []error
+// serves is plugin.Options.Serves: whether the routes serve namespace
+// nsp with plugin name, those in use or, while a configuration is being
+// applied (at start, or a reload building its versions), its routes.
+func (s *Server) serves(name, nsp string) bool {
+	if c := s.staging.Load(); c != nil && router.ConfigUses(c.Namespace, nsp, name) {
+		return true
+	}
+	return s.routes.Table().Lookup(nsp).Uses(name)
+}
+
+// buildSocketIO makes the Socket.IO server, with no routes yet, and
+// registers the exact namespaces c configures.
+func (s *Server) buildSocketIO(c *config.Config) {
 	slog := s.log.With().Str("layer", "socketio").Logger()
 	sc := c.SocketIO
 	s.sio = socketio.New(socketio.Options{
@@ -259,13 +257,26 @@ func (s *Server) build(c *config.Config) error {
 		NewAdapter:                 s.newAdapter(),
 		Logger:                     &slog,
 	})
+	empty, _ := router.Build(nil, nil)
+	s.routes = router.NewRouter(empty)
+	s.sio.SetResolver(s.routes.Resolve)
+	for _, n := range c.Namespace {
+		if !config.IsPattern(n.Name) && s.sio.Of(n.Name) == nil {
+			s.sio.Handle(n.Name, s.routes.Handler(n.Name))
+		}
+	}
+}
+
+// build routes c's namespaces to the loaded plugins and makes the HTTP
+// handler of every endpoint.
+func (s *Server) build(c *config.Config) error {
+	var errs []error
 	table, err := router.Build(c.Namespace, s.plugins.Get)
 	if err != nil {
 		errs = append(errs, fmt.Errorf("%s: %w", cfgName(c), err))
 	} else {
-		s.routes = router.NewRouter(table)
+		s.routes.Swap(table)
 		s.registerExact(table)
-		s.sio.SetResolver(s.routes.Resolve)
 	}
 	mux := http.NewServeMux()
 	eng := engineio.New(s.engineOptions(c, c.Path), s.sio)

@@ -21,6 +21,15 @@ func code(err error) int {
 }
 
 func init() {
+	// INIT reports what ns_broadcast into the namespaces "/" and "/chat"
+	// returns, in the log: at start as on a reload, the namespaces of the
+	// configuration being loaded exist and are the plugin's.
+	sockwasm.OnInit(func([]byte) error {
+		res := "[" + strconv.Itoa(code(sockwasm.Of("/").Emit("init", []byte(`[]`)))) + "," +
+			strconv.Itoa(code(sockwasm.Of("/chat").Emit("init", []byte(`[]`)))) + "]"
+		sockwasm.Log(sockwasm.LevelInfo, "nsbcast init "+res)
+		return nil
+	})
 	// The middleware may not emit: its ns_broadcast result becomes the
 	// socket's data.
 	sockwasm.OnConnect(func(s *sockwasm.Socket) *sockwasm.ConnectError {
