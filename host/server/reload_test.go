@@ -780,3 +780,48 @@ handler = "c"
 		c.expectPrefix(t, "43"+c.prefix+n+`["v2",[`+n+`]]`)
 	}
 }
+
+// The watch survives the plugins folder being removed and made again: both
+// are logged, the running plugins keep serving meanwhile, and the new
+// folder's files are loaded.
+func TestWatchSurvivesPluginsFolderRecreated(t *testing.T) {
+	e := startHot(t, true, hotTOML)
+	c := dialNsp(t, e.addr, "/")
+	if err := os.RemoveAll(e.plugins); err != nil {
+		t.Fatal(err)
+	}
+	e.logs.waitFor(t, 5*time.Second, "plugins folder removed")
+	c.send(t, `421["echo",1]`)
+	c.expectPrefix(t, `431["v1",[1]]`)
+	// Made again elsewhere and renamed into place, as a deploy would.
+	fresh := filepath.Join(e.dir, "plugins.new")
+	if err := os.Mkdir(fresh, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	copyFile(t, hotV2, filepath.Join(fresh, "hot.wasm"))
+	if err := os.Rename(fresh, e.plugins); err != nil {
+		t.Fatal(err)
+	}
+	e.logs.waitFor(t, 5*time.Second, "plugins folder back")
+	e.logs.waitFor(t, 5*time.Second, `"plugin":"hot"`, `"result":"reloaded"`)
+	c.send(t, `422["echo",2]`)
+	c.expectPrefix(t, `432["v2",[2]]`)
+	// And it is watched again.
+	copyFile(t, hotV1, filepath.Join(e.plugins, "hot.wasm.tmp"))
+	if err := os.Rename(filepath.Join(e.plugins, "hot.wasm.tmp"), filepath.Join(e.plugins, "hot.wasm")); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for n := 3; ; n++ {
+		id := strconv.Itoa(n)
+		c.send(t, `42`+id+`["echo",`+id+`]`)
+		m := c.next(t)
+		if strings.HasPrefix(m, `43`+id+`["v1",`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the recreated folder is not watched: %q", m)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

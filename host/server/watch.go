@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -16,6 +17,9 @@ import (
 // before it applies them: editors and deploys write a file in several
 // steps (truncate, write, rename).
 const debounce = 100 * time.Millisecond
+
+// lookForInterval spaces the looks for a plugins folder that was removed.
+const lookForInterval = 200 * time.Millisecond
 
 // watcher applies changes of the plugins folder and the configuration
 // file. Its goroutine compiles and reloads, so serving never waits for a
@@ -70,10 +74,31 @@ func (s *Server) watchLoop(ctx context.Context, w *watcher, pluginsDir, cfgFile 
 	defer timer.Stop()
 	pending := map[string]bool{}
 	cfgChanged := false
+	// While the plugins folder is gone (removed, or renamed away), a
+	// ticker looks for it to come back, and it is then watched again.
+	var lookFor *time.Ticker
+	var lookForC <-chan time.Time
+	defer func() {
+		if lookFor != nil {
+			lookFor.Stop()
+		}
+	}()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-lookForC:
+			if fi, err := os.Stat(pluginsDir); err != nil || !fi.IsDir() {
+				continue
+			}
+			if err := w.fw.Add(pluginsDir); err != nil {
+				continue
+			}
+			lookFor.Stop()
+			lookFor, lookForC = nil, nil
+			s.log.Info().Str("plugins_dir", pluginsDir).Msg("plugins folder back: watching it again")
+			_ = s.Reload(ctx) // every file of it; logged
+			continue
 		case err, ok := <-w.fw.Errors:
 			if !ok {
 				return
@@ -91,6 +116,14 @@ func (s *Server) watchLoop(ctx context.Context, w *watcher, pluginsDir, cfgFile 
 				continue
 			}
 			switch {
+			case name == pluginsDir:
+				if ev.Op&(fsnotify.Remove|fsnotify.Rename) != 0 && lookFor == nil {
+					_ = w.fw.Remove(pluginsDir)
+					s.log.Warn().Str("plugins_dir", pluginsDir).Msg("plugins folder removed: the running plugins keep serving; watching for it to come back")
+					lookFor = time.NewTicker(lookForInterval)
+					lookForC = lookFor.C
+				}
+				continue
 			case name == cfgFile:
 				cfgChanged = true
 			case filepath.Dir(name) == pluginsDir && strings.HasSuffix(name, ".wasm") && !strings.HasPrefix(filepath.Base(name), "."):
