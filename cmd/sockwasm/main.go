@@ -91,7 +91,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		cfg.Listen = *listen
 		cfg.ListenOverride = *listen
 	}
-	log := newLogger(cfg, stderr)
+	out, log := newLiveLog(stderr, cfg.Log)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	switch cmd {
@@ -100,18 +100,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "plugins":
 		return plugins(ctx, cfg, log, stdout, stderr)
 	}
-	return serve(ctx, cfg, log, stderr)
-}
-
-func newLogger(cfg *config.Config, w io.Writer) zerolog.Logger {
-	if cfg.Log.Format == "console" {
-		w = zerolog.ConsoleWriter{Out: w, TimeFormat: time.TimeOnly, NoColor: !isTerminal(w)}
-	}
-	lvl, err := zerolog.ParseLevel(cfg.Log.Level)
-	if err != nil {
-		lvl = zerolog.InfoLevel
-	}
-	return zerolog.New(w).Level(lvl).With().Timestamp().Logger()
+	return serve(ctx, cfg, log, out, stderr)
 }
 
 // plugins lists the plugins of cfg, one block each: file, content hash,
@@ -165,8 +154,8 @@ func check(ctx context.Context, cfg *config.Config, log zerolog.Logger, stdout, 
 	return 0
 }
 
-func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, stderr io.Writer) int {
-	srv, err := server.New(ctx, cfg, log, compiler())
+func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, out *liveLog, stderr io.Writer) int {
+	srv, err := server.New(ctx, cfg, log, compiler(), server.WithLiveLog(out.set))
 	if err != nil {
 		fmt.Fprintf(stderr, "sockwasm serve: %v\n", err)
 		return 1

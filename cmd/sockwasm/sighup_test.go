@@ -83,7 +83,8 @@ func connectReply(t *testing.T, base, nsp string) string {
 }
 
 // SIGHUP makes a running sockwasm read its configuration again: a
-// namespace added to the file (with watching off) is served afterwards.
+// namespace added to the file (with watching off) is served afterwards,
+// and the [log] level and format change live.
 func TestSIGHUPReloadsConfig(t *testing.T) {
 	dir := t.TempDir()
 	plugins := filepath.Join(dir, "plugins")
@@ -122,7 +123,13 @@ func TestSIGHUPReloadsConfig(t *testing.T) {
 		t.Fatalf("before SIGHUP: %q", got)
 	}
 
-	added := base + "[[namespace]]\nname = \"/late\"\nhandler = \"conformance\"\n"
+	if strings.Contains(out.String(), `"level":"debug"`) {
+		t.Fatal("debug lines at level info")
+	}
+	// The reload adds a namespace and turns [log] to debug, in console
+	// format: both apply live.
+	added := strings.Replace(base, "format = \"json\"\n", "format = \"console\"\nlevel = \"debug\"\n", 1) +
+		"[[namespace]]\nname = \"/late\"\nhandler = \"conformance\"\n"
 	if err := os.WriteFile(cfgFile, []byte(added), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -130,8 +137,10 @@ func TestSIGHUPReloadsConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitLog(t, &out, "SIGHUP")
-	waitLog(t, &out, `"message":"configuration reloaded"`)
+	waitLog(t, &out, "INF", "log settings changed", "log_level=debug")
+	waitLog(t, &out, "INF", "configuration reloaded")
 	if got := connectReply(t, url, "/late"); !strings.HasPrefix(got, `40/late,{"sid":"`) {
 		t.Fatalf("after SIGHUP: %q\nlog:\n%s", got, out.String())
 	}
+	waitLog(t, &out, "DBG", "session opened")
 }

@@ -6,11 +6,12 @@ import "reflect"
 // configuration old and a reloaded next, among the settings that cannot
 // change while serving: the listener and its [http] limits, the endpoints
 // and their Engine.IO and Socket.IO settings, CORS, the adapter, the
-// folders, logging and watching. A
-// reload that changes any of them is refused whole; a restart applies it.
+// folders and watching. A reload that changes any of them is refused
+// whole; a restart applies it.
 //
 // What a reload does apply: [[namespace]] (routes, middleware, new and
-// removed namespaces), [plugins] defaults and [plugin.NAME] tables.
+// removed namespaces), [plugins] defaults, [plugin.NAME] tables and [log]
+// (when the server's logger can change: server.WithLiveLog).
 func FixedChanges(old, next *Config) []string {
 	var keys []string
 	diff := func(key string, a, b any) {
@@ -47,8 +48,6 @@ func FixedChanges(old, next *Config) []string {
 	diff("cors.origins", old.CORS.Origins, next.CORS.Origins)
 	diff("cors.credentials", old.CORS.Credentials, next.CORS.Credentials)
 	diff("engine_endpoint", old.Endpoints, next.Endpoints)
-	diff("log.level", old.Log.Level, next.Log.Level)
-	diff("log.format", old.Log.Format, next.Log.Format)
 	return keys
 }
 

@@ -141,7 +141,11 @@ func (s *Server) nextConfig(cur *config.Config) (*config.Config, error) {
 	if cur.ListenOverride != "" {
 		next.ListenOverride, next.Listen = cur.ListenOverride, cur.ListenOverride
 	}
-	if keys := config.FixedChanges(cur, next); len(keys) > 0 {
+	keys := config.FixedChanges(cur, next)
+	if s.setLog == nil && cur.Log != next.Log {
+		keys = append(keys, "log") // this server cannot change its logger
+	}
+	if len(keys) > 0 {
 		return nil, &FixedSettingsError{File: cur.File, Keys: keys}
 	}
 	return next, nil
@@ -273,6 +277,10 @@ func (s *Server) apply(ctx context.Context, cur, next *config.Config, files []st
 	s.routes.Swap(table)
 	s.registerExact(table)
 	s.cfg.Store(next)
+	if next.Log != cur.Log && s.setLog != nil {
+		s.setLog(next.Log)
+		s.log.Info().Str("log_level", next.Log.Level).Str("log_format", next.Log.Format).Msg("log settings changed")
+	}
 	for _, b := range builds {
 		cause := b.cause
 		if b.st.Result.Unchanged || b.st.Result.OldHash == "" {

@@ -577,6 +577,9 @@ handler = "hot"
 			[]string{e.cfgFile + ":13: namespace.handlr: unknown key"}},
 		{"missing plugin", e.head(false) + base + "[[namespace]]\nname = \"/x\"\nhandler = \"nothere\"\n",
 			[]string{`"/x" routes to plugins that are not loaded: [nothere]`}},
+		// A server given no way to change its logger (server.WithLiveLog).
+		{"log", e.head(false) + "[log]\nlevel = \"debug\"\n" + base,
+			[]string{"log cannot change while serving"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			write(tt.toml)

@@ -46,6 +46,8 @@ type Server struct {
 	staging atomic.Pointer[config.Config]
 	// reloadMu serializes reloads (watcher, SIGHUP, tests).
 	reloadMu sync.Mutex
+	// setLog applies a reloaded [log] (WithLiveLog); nil: restart only.
+	setLog func(config.Log)
 
 	mu       sync.Mutex
 	httpSrvs []*http.Server
@@ -90,7 +92,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 		}
 		state = cluster.PluginState()
 	}
-	s := &Server{log: log, cluster: cluster}
+	s := &Server{log: log, cluster: cluster, setLog: o.setLog}
 	s.cfg.Store(cfg)
 	// The Socket.IO server and the configured namespaces come before the
 	// plugins too, so that their INIT calls find the namespaces as on a
@@ -137,7 +139,14 @@ type Option func(*options)
 
 type options struct {
 	compiler plugin.Compiler
+	setLog   func(config.Log)
 }
+
+// WithLiveLog lets a reload change [log]: set applies the new level and
+// format to the logger the server was given (the caller owns it; see
+// cmd/sockwasm). Without it [log] only changes with a restart, and a
+// reload that changes it is refused.
+func WithLiveLog(set func(config.Log)) Option { return func(o *options) { o.setLog = set } }
 
 // WithCompiler compiles the plugins with c, in isolation (see
 // plugin.Compiler), instead of in the server's process.
