@@ -35,6 +35,8 @@ commands:
 flags (serve, check, plugins):
   --config FILE   configuration file (default server.toml)
   --listen ADDR   serve on ADDR instead of the configuration's listen (serve only)
+  --against FILE  also print what a reload from the configuration FILE (a
+                  running server's) to this one would change (check only)
 
 While serving, SIGHUP reloads the plugins folder and the configuration
 (and so do their changes, unless the configuration sets watch = false);
@@ -71,6 +73,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	cfgFile := fs.String("config", "server.toml", "configuration file")
 	listen := fs.String("listen", "", "listen address, overrides the configuration (serve only)")
+	against := fs.String("against", "", "a running server's configuration file: print what a reload to this one would change (check only)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -96,7 +99,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	switch cmd {
 	case "check":
-		return check(ctx, cfg, log, stdout, stderr)
+		return check(ctx, cfg, *against, log, stdout, stderr)
 	case "plugins":
 		return plugins(ctx, cfg, log, stdout, stderr)
 	}
@@ -139,7 +142,15 @@ func plugins(ctx context.Context, cfg *config.Config, log zerolog.Logger, stdout
 	return 0
 }
 
-func check(ctx context.Context, cfg *config.Config, log zerolog.Logger, stdout, stderr io.Writer) int {
+func check(ctx context.Context, cfg *config.Config, against string, log zerolog.Logger, stdout, stderr io.Writer) int {
+	var old *config.Config
+	if against != "" {
+		var err error
+		if old, err = config.Load(against); err != nil {
+			fmt.Fprintf(stderr, "sockwasm check: --against: invalid configuration:\n%v\n", err)
+			return 1
+		}
+	}
 	cfg.Watch = false
 	srv, err := server.New(ctx, cfg, log.Level(zerolog.WarnLevel), compiler())
 	if err != nil {
@@ -148,6 +159,18 @@ func check(ctx context.Context, cfg *config.Config, log zerolog.Logger, stdout, 
 	}
 	fmt.Fprintf(stdout, "%s: ok (%d namespaces, %d engine endpoints, plugins: %v)\n",
 		cfg.File, len(cfg.Namespace), len(cfg.Endpoints), srv.Plugins().Names())
+	if old != nil {
+		old.Watch = cfg.Watch // check turned watching off
+		changes := config.Compare(old, cfg)
+		if changes.Empty() {
+			fmt.Fprintf(stdout, "against %s: a reload would change nothing\n", against)
+		} else {
+			fmt.Fprintf(stdout, "against %s, a reload would change:\n", against)
+			for _, l := range changes.Lines() {
+				fmt.Fprintf(stdout, "  %s\n", l)
+			}
+		}
+	}
 	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = srv.Shutdown(sctx)

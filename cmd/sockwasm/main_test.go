@@ -101,3 +101,43 @@ func TestPluginsListsHashExportsImportsGrants(t *testing.T) {
 		}
 	}
 }
+
+// check --against prints what a reload from a running configuration to
+// the checked one would change, or that it would change nothing.
+func TestCheckAgainst(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "plugins"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write := func(name, doc string) string {
+		t.Helper()
+		f := filepath.Join(dir, name)
+		if err := os.WriteFile(f, []byte("plugins_dir = \"plugins\"\ncache_dir = \"off\"\n"+doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	old := write("old.toml", "[plugin.x]\ngrants = [\"kv\"]\n")
+	next := write("server.toml", "listen = \"127.0.0.1:4001\"\n[log]\nformat = \"json\"\n[plugin.x]\ngrants = [\"kv\", \"timers\"]\n")
+	code, stdout, stderr := runCmd(t, "check", "--config", next, "--against", old)
+	if code != 0 {
+		t.Fatalf("code %d, stderr %q", code, stderr)
+	}
+	for _, want := range []string{
+		"against " + old + ", a reload would change:",
+		"  plugins rebuilt with new settings: x\n",
+		"  [log] changes (applied live)\n",
+		"  needs a restart (a reload is refused): listen\n",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout %q lacks %q", stdout, want)
+		}
+	}
+	if code, stdout, _ := runCmd(t, "check", "--config", old, "--against", old); code != 0 || !strings.Contains(stdout, "a reload would change nothing") {
+		t.Errorf("same file: code %d, stdout %q", code, stdout)
+	}
+	bad := write("bad.toml", "[engine]\nping = 1\n")
+	if code, _, stderr := runCmd(t, "check", "--config", old, "--against", bad); code != 1 || !strings.Contains(stderr, bad+":4: engine.ping: unknown key") {
+		t.Errorf("invalid --against: code %d, stderr %q", code, stderr)
+	}
+}

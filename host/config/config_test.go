@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -487,5 +488,68 @@ func TestErrorLines(t *testing.T) {
 		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {
 			t.Errorf("%q:\n got %v\nwant %s…", tt.doc, err, tt.want)
 		}
+	}
+}
+
+// Compare lists what a reload would change, and what needs a restart.
+func TestCompare(t *testing.T) {
+	parse := func(doc string) *Config {
+		t.Helper()
+		c, err := Parse("server.toml", []byte(doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	old := parse(`
+[plugins]
+call_timeout = "1s"
+[plugin.chat]
+grants = ["kv"]
+[[namespace]]
+name = "/"
+handler = "chat"
+[[namespace]]
+name = "/gone"
+handler = "old"
+[[namespace]]
+name = "/same"
+handler = "chat"
+`)
+	next := parse(`
+listen = "127.0.0.1:4000"
+[log]
+level = "debug"
+[plugins]
+call_timeout = "2s"
+[plugin.chat]
+grants = ["kv"]
+[[namespace]]
+name = "/"
+handler = "chat"
+event_middleware = ["limit"]
+[[namespace]]
+name = "/new"
+handler = "chat"
+[[namespace]]
+name = "/same"
+handler = "chat"
+`)
+	c := Compare(old, next)
+	want := []string{
+		"namespaces added: /new",
+		"namespaces removed (they refuse new connections; connected sockets stay): /gone",
+		"routes changed: /",
+		"plugins routed that were not: limit",
+		"plugins no longer routed: old",
+		"plugins rebuilt with new settings: chat, limit, old", // the [plugins] default changed
+		"[log] changes (applied live)",
+		"needs a restart (a reload is refused): listen",
+	}
+	if got := c.Lines(); !slices.Equal(got, want) {
+		t.Errorf("Lines:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if c.Empty() || !Compare(old, old).Empty() {
+		t.Error("Empty is wrong")
 	}
 }

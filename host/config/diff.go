@@ -1,6 +1,12 @@
 package config
 
-import "reflect"
+import (
+	"maps"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+)
 
 // FixedChanges lists the keys whose value differs between the running
 // configuration old and a reloaded next, among the settings that cannot
@@ -58,4 +64,123 @@ func diffTable(table string, a, b any, diff func(key string, a, b any)) {
 	for i := range va.NumField() {
 		diff(table+"."+va.Type().Field(i).Tag.Get("toml"), va.Field(i).Interface(), vb.Field(i).Interface())
 	}
+}
+
+// Changes is what a reload from one configuration to another would do
+// (Compare), for `sockwasm check --against`.
+type Changes struct {
+	// NamespacesAdded and NamespacesRemoved are namespace names.
+	NamespacesAdded, NamespacesRemoved []string
+	// RoutesChanged are the namespaces in both whose routes differ
+	// (middleware, event middleware, handler, events).
+	RoutesChanged []string
+	// PluginsAdded and PluginsRemoved are the plugins the routes (and
+	// engine endpoints) name in one and not the other.
+	PluginsAdded, PluginsRemoved []string
+	// SettingsChanged are the plugins whose settings (grants, config,
+	// limits, the [plugins] defaults included) differ: a reload rebuilds
+	// them.
+	SettingsChanged []string
+	// LogChanged says [log] differs (applied live by sockwasm serve).
+	LogChanged bool
+	// Restart are the keys FixedChanges finds: a reload with them is
+	// refused.
+	Restart []string
+}
+
+// Empty reports whether a reload would change nothing.
+func (c Changes) Empty() bool {
+	return len(c.NamespacesAdded)+len(c.NamespacesRemoved)+len(c.RoutesChanged)+len(c.PluginsAdded)+
+		len(c.PluginsRemoved)+len(c.SettingsChanged)+len(c.Restart) == 0 && !c.LogChanged
+}
+
+// Compare returns what a reload from the running configuration old to
+// next would change. Plugins are compared by name: a .wasm file changed
+// in the plugins folder is not seen here.
+func Compare(old, next *Config) Changes {
+	var c Changes
+	byName := func(cfg *Config) map[string]Namespace {
+		m := make(map[string]Namespace, len(cfg.Namespace))
+		for _, n := range cfg.Namespace {
+			m[n.Name] = n
+		}
+		return m
+	}
+	on, nn := byName(old), byName(next)
+	for name, n := range nn {
+		o, ok := on[name]
+		switch {
+		case !ok:
+			c.NamespacesAdded = append(c.NamespacesAdded, name)
+		case !routesEqual(o, n):
+			c.RoutesChanged = append(c.RoutesChanged, name)
+		}
+	}
+	for name := range on {
+		if _, ok := nn[name]; !ok {
+			c.NamespacesRemoved = append(c.NamespacesRemoved, name)
+		}
+	}
+	c.PluginsAdded = minus(next.PluginNames(), old.PluginNames())
+	c.PluginsRemoved = minus(old.PluginNames(), next.PluginNames())
+	names := map[string]bool{}
+	for _, cfg := range []*Config{old, next} {
+		for _, n := range cfg.PluginNames() {
+			names[n] = true
+		}
+		for n := range cfg.Plugins {
+			names[n] = true
+		}
+	}
+	for n := range names {
+		if !reflect.DeepEqual(old.PluginSettings(n), next.PluginSettings(n)) {
+			c.SettingsChanged = append(c.SettingsChanged, n)
+		}
+	}
+	c.LogChanged = old.Log != next.Log
+	c.Restart = FixedChanges(old, next)
+	for _, l := range [][]string{c.NamespacesAdded, c.NamespacesRemoved, c.RoutesChanged, c.SettingsChanged} {
+		sort.Strings(l)
+	}
+	return c
+}
+
+// routesEqual compares what two configurations of one namespace route.
+func routesEqual(a, b Namespace) bool {
+	return slices.Equal(a.Middleware, b.Middleware) && slices.Equal(a.EventMiddleware, b.EventMiddleware) &&
+		a.Handler == b.Handler && maps.Equal(a.Events, b.Events)
+}
+
+// minus returns the sorted names of a that are not in b.
+func minus(a, b []string) []string {
+	var out []string
+	for _, n := range a {
+		if !slices.Contains(b, n) {
+			out = append(out, n)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Lines describes the changes for a person, one line each; none when c is
+// empty.
+func (c Changes) Lines() []string {
+	var out []string
+	add := func(what string, names []string) {
+		if len(names) > 0 {
+			out = append(out, what+": "+strings.Join(names, ", "))
+		}
+	}
+	add("namespaces added", c.NamespacesAdded)
+	add("namespaces removed (they refuse new connections; connected sockets stay)", c.NamespacesRemoved)
+	add("routes changed", c.RoutesChanged)
+	add("plugins routed that were not", c.PluginsAdded)
+	add("plugins no longer routed", c.PluginsRemoved)
+	add("plugins rebuilt with new settings", c.SettingsChanged)
+	if c.LogChanged {
+		out = append(out, "[log] changes (applied live)")
+	}
+	add("needs a restart (a reload is refused)", c.Restart)
+	return out
 }
