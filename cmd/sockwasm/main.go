@@ -189,6 +189,22 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, out *liv
 		_ = srv.Shutdown(context.Background())
 		return 1
 	}
+	// The operator's listener ([metrics]): it answers through the drain
+	// (/readyz says 503 then) and stops last.
+	var ops *http.Server
+	if cfg.Metrics.Listen != "" {
+		mln, err := net.Listen("tcp", cfg.Metrics.Listen)
+		if err != nil {
+			fmt.Fprintf(stderr, "sockwasm serve: metrics.listen: %v\n", err)
+			_ = ln.Close()
+			_ = srv.Shutdown(context.Background())
+			return 1
+		}
+		ops = &http.Server{Handler: srv.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = ops.Serve(mln) }()
+		log.Info().Str("addr", mln.Addr().String()).Msg("metrics, /healthz and /readyz")
+		defer func() { _ = ops.Close() }()
+	}
 	// Take SIGHUP before saying "serving": a reload sent as soon as the
 	// server is up must not hit the default action (exit).
 	hup := make(chan os.Signal, 1)

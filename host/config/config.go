@@ -150,6 +150,15 @@ type Config struct {
 	Endpoints []EngineEndpoint  `toml:"engine_endpoint"`
 	Log       Log               `toml:"log"`
 	Adapter   Adapter           `toml:"adapter"`
+	Metrics   Metrics           `toml:"metrics"`
+}
+
+// Metrics, the [metrics] table, is the operator's listener: Prometheus
+// metrics at /metrics, and /healthz and /readyz for a load balancer.
+type Metrics struct {
+	// Listen is its address, host:port; empty (the default) turns it off.
+	// It should not be reachable from the internet.
+	Listen string `toml:"listen"`
 }
 
 // Adapter, the [adapter] table, says where rooms and broadcasts live: in
@@ -559,6 +568,11 @@ func (c *Config) validate(ps *positions) Errors {
 	bad := func(key, format string, args ...any) { at(keyPath(key), key, format, args...) }
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		bad("listen", "invalid address %q: want host:port", c.Listen)
+	}
+	if c.Metrics.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.Metrics.Listen); err != nil {
+			bad("metrics.listen", "invalid address %q: want host:port, or \"\" for none", c.Metrics.Listen)
+		}
 	}
 	checkPath := func(key, p string) {
 		if !strings.HasPrefix(p, "/") || !strings.HasSuffix(p, "/") || strings.ContainsAny(p, "?# ") {

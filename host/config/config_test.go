@@ -483,6 +483,7 @@ func TestErrorLines(t *testing.T) {
 		{"[[namespace]]\nname = \"/x\"\n",
 			`server.toml:1: namespace[0]: namespace "/x" routes nothing`},
 		{"listen = 5\n", `server.toml:1: listen: `},
+		{"[metrics]\nlisten = \"nope\"\n", `server.toml:2: metrics.listen: invalid address "nope"`},
 	} {
 		_, err := Parse("server.toml", []byte(tt.doc))
 		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {

@@ -54,6 +54,7 @@ func FixedChanges(old, next *Config) []string {
 	diff("cors.origins", old.CORS.Origins, next.CORS.Origins)
 	diff("cors.credentials", old.CORS.Credentials, next.CORS.Credentials)
 	diff("engine_endpoint", old.Endpoints, next.Endpoints)
+	diff("metrics.listen", old.Metrics.Listen, next.Metrics.Listen)
 	return keys
 }
 

@@ -167,3 +167,19 @@ func (n *Namespace) deliver(p *Packet, ids []string, volatile bool) {
 		}
 	}
 }
+
+// CountByTransport returns the number of the namespace's sockets on each
+// transport ("polling", "websocket").
+func (n *Namespace) CountByTransport() map[string]int {
+	n.mu.RLock()
+	socks := make([]*Socket, 0, len(n.sockets))
+	for _, s := range n.sockets {
+		socks = append(socks, s)
+	}
+	n.mu.RUnlock()
+	out := make(map[string]int, 2)
+	for _, s := range socks {
+		out[s.Transport()]++
+	}
+	return out
+}

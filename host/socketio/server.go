@@ -373,3 +373,15 @@ func reasonOf(r engineio.CloseReason) Reason {
 
 // handlerPtr lets a Namespace swap its handler atomically.
 type handlerPtr = atomic.Pointer[NamespaceHandler]
+
+// Namespaces returns the registered namespaces (dynamic ones included),
+// in no particular order.
+func (s *Server) Namespaces() []*Namespace {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]*Namespace, 0, len(s.nsps))
+	for _, n := range s.nsps {
+		out = append(out, n)
+	}
+	return out
+}

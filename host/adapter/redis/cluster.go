@@ -390,3 +390,7 @@ func truncate(s string, n int) string {
 	}
 	return s
 }
+
+// Reachable reports whether Redis answers, as the cluster last saw it
+// (the outage it logs).
+func (c *Cluster) Reachable() bool { return !c.down.Load() }

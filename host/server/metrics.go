@@ -1,0 +1,178 @@
+package server
+
+import (
+	"net/http"
+	"sort"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/sockwasm/sockwasm/host/config"
+)
+
+// MetricsHandler serves the operator's endpoints, for the [metrics]
+// listener:
+//
+//   - GET /metrics: Prometheus metrics (the text format): the server's,
+//     read from its state when scraped (nothing is counted on the paths
+//     that serve clients), and Go's process and runtime metrics;
+//   - GET /healthz: 200 while the process serves HTTP at all;
+//   - GET /readyz: 200 when the server takes new clients — its plugins
+//     loaded, Redis reachable when clustered, not draining — else 503
+//     with the reason, so that a load balancer sends new clients elsewhere
+//     during a drain or an outage.
+func (s *Server) MetricsHandler() http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		&serverCollector{s: s},
+	)
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		if why := s.notReady(); why != "" {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(why + "\n"))
+			return
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	})
+	return mux
+}
+
+// notReady says why the server does not take new clients, "" when it
+// does.
+func (s *Server) notReady() string {
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	switch {
+	case closed:
+		return "draining"
+	case s.plugins == nil:
+		return "plugins not loaded"
+	case s.cluster != nil && !s.cluster.Reachable():
+		return "redis unreachable"
+	}
+	return ""
+}
+
+// serverCollector reads the server's metrics from its state when
+// Prometheus scrapes.
+type serverCollector struct{ s *Server }
+
+var (
+	descSessions = prometheus.NewDesc("sockwasm_engine_sessions",
+		"Engine.IO sessions open, by endpoint path.", []string{"path"}, nil)
+	descSockets = prometheus.NewDesc("sockwasm_sockets",
+		"Socket.IO sockets connected on this node, by namespace as configured (a dynamic namespace counts under its pattern) and transport.",
+		[]string{"namespace", "transport"}, nil)
+	descNamespaces = prometheus.NewDesc("sockwasm_namespaces",
+		"Namespaces registered, by kind (exact, dynamic).", []string{"kind"}, nil)
+	descPluginInfo = prometheus.NewDesc("sockwasm_plugin_info",
+		"The version serving each plugin (1), by its content hash.", []string{"plugin", "version"}, nil)
+	descPluginCalls = prometheus.NewDesc("sockwasm_plugin_calls_total",
+		"Calls into a plugin's guest, every kind.", []string{"plugin"}, nil)
+	descPluginFaults = prometheus.NewDesc("sockwasm_plugin_faults_total",
+		"Calls that faulted: a trap, the deadline, memory, or no instance in time.", []string{"plugin"}, nil)
+	descPluginRefusals = prometheus.NewDesc("sockwasm_plugin_refusals_total",
+		"Calls in which the host refused a host function (a limit, a permission, an invalid argument).", []string{"plugin"}, nil)
+	descPluginBusy = prometheus.NewDesc("sockwasm_plugin_busy_seconds_total",
+		"Time spent in the plugin's guest code.", []string{"plugin"}, nil)
+	descPluginInstances = prometheus.NewDesc("sockwasm_plugin_instances",
+		"Live instances of the plugin's current version.", []string{"plugin"}, nil)
+	descPluginLogDropped = prometheus.NewDesc("sockwasm_plugin_log_lines_dropped_total",
+		"Log lines of (or about) the plugin dropped over log_lines_per_second.", []string{"plugin"}, nil)
+	descPluginAckBytes = prometheus.NewDesc("sockwasm_plugin_pending_ack_bytes",
+		"Bytes of the plugin's ack contexts waiting for an answer.", []string{"plugin"}, nil)
+	descPluginKV = prometheus.NewDesc("sockwasm_plugin_kv_entries",
+		"Entries of the plugin's key-value store (-1: its shared store did not answer).", []string{"plugin"}, nil)
+	descPluginTimers = prometheus.NewDesc("sockwasm_plugin_timers",
+		"Pending timers of the plugin (-1: its shared timers did not answer).", []string{"plugin"}, nil)
+	descCluster = prometheus.NewDesc("sockwasm_cluster_redis_up",
+		"1 when the cluster's Redis answers, 0 during an outage; absent with the memory adapter.", nil, nil)
+)
+
+// Describe implements prometheus.Collector.
+func (c *serverCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descSessions, descSockets, descNamespaces, descPluginInfo, descPluginCalls,
+		descPluginFaults, descPluginRefusals, descPluginBusy, descPluginInstances, descPluginLogDropped,
+		descPluginAckBytes, descPluginKV, descPluginTimers, descCluster} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (c *serverCollector) Collect(ch chan<- prometheus.Metric) {
+	s := c.s
+	cfg := s.cfg.Load()
+	for i, e := range s.engines {
+		path := cfg.Path
+		if i > 0 && i-1 < len(cfg.Endpoints) {
+			path = cfg.Endpoints[i-1].Path
+		}
+		ch <- prometheus.MustNewConstMetric(descSessions, prometheus.GaugeValue, float64(e.Len()), path)
+	}
+	type key struct{ nsp, transport string }
+	sockets := map[key]int{}
+	kinds := map[string]int{}
+	table := s.routes.Table()
+	for _, n := range s.sio.Namespaces() {
+		name := n.Name()
+		if r := table.Lookup(name); r != nil && config.IsPattern(r.Name()) {
+			name = r.Name()
+			kinds["dynamic"]++
+		} else {
+			kinds["exact"]++
+		}
+		for t, k := range n.CountByTransport() {
+			sockets[key{name, t}] += k
+		}
+	}
+	for _, kind := range []string{"exact", "dynamic"} {
+		ch <- prometheus.MustNewConstMetric(descNamespaces, prometheus.GaugeValue, float64(kinds[kind]), kind)
+	}
+	keys := make([]key, 0, len(sockets))
+	for k := range sockets {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		return keys[i].nsp < keys[j].nsp || keys[i].nsp == keys[j].nsp && keys[i].transport < keys[j].transport
+	})
+	for _, k := range keys {
+		ch <- prometheus.MustNewConstMetric(descSockets, prometheus.GaugeValue, float64(sockets[k]), k.nsp, k.transport)
+	}
+	if s.plugins != nil {
+		for _, name := range s.plugins.Names() {
+			p := s.plugins.Get(name)
+			if p == nil {
+				continue
+			}
+			st := p.Stats()
+			ch <- prometheus.MustNewConstMetric(descPluginInfo, prometheus.GaugeValue, 1, name, p.Hash())
+			ch <- prometheus.MustNewConstMetric(descPluginCalls, prometheus.CounterValue, float64(st.Calls), name)
+			ch <- prometheus.MustNewConstMetric(descPluginFaults, prometheus.CounterValue, float64(st.Faults), name)
+			ch <- prometheus.MustNewConstMetric(descPluginRefusals, prometheus.CounterValue, float64(st.Refusals), name)
+			ch <- prometheus.MustNewConstMetric(descPluginBusy, prometheus.CounterValue, st.Busy.Seconds(), name)
+			ch <- prometheus.MustNewConstMetric(descPluginInstances, prometheus.GaugeValue, float64(st.Instances), name)
+			ch <- prometheus.MustNewConstMetric(descPluginLogDropped, prometheus.CounterValue, float64(st.LogDropped), name)
+			ch <- prometheus.MustNewConstMetric(descPluginAckBytes, prometheus.GaugeValue, float64(st.PendingAckBytes), name)
+			ch <- prometheus.MustNewConstMetric(descPluginKV, prometheus.GaugeValue, float64(st.KVEntries), name)
+			ch <- prometheus.MustNewConstMetric(descPluginTimers, prometheus.GaugeValue, float64(st.Timers), name)
+		}
+	}
+	if s.cluster != nil {
+		up := 0.0
+		if s.cluster.Reachable() {
+			up = 1
+		}
+		ch <- prometheus.MustNewConstMetric(descCluster, prometheus.GaugeValue, up)
+	}
+}

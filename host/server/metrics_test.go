@@ -1,0 +1,87 @@
+package server
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// scrape returns the value of the metric line starting with series (name
+// and labels), or -1 when there is none.
+func scrape(t *testing.T, url, series string) float64 {
+	t.Helper()
+	resp, err := http.Get(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, series+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			return f
+		}
+	}
+	return -1
+}
+
+// The [metrics] handler: sockets by namespace (a dynamic one under its
+// pattern) and transport, plugin calls counted per event, the serving
+// version, and /healthz and /readyz (503 once draining).
+func TestMetricsAndHealth(t *testing.T) {
+	e := startHot(t, false, hotTOML+"[[namespace]]\nname = \"/t-*\"\nhandler = \"hot\"\n")
+	ops := httptest.NewServer(e.srv.MetricsHandler())
+	defer ops.Close()
+	if code, body := get(t, ops.URL+"/healthz"); code != 200 || body != "ok\n" {
+		t.Fatalf("/healthz: %d %q", code, body)
+	}
+	if code, body := get(t, ops.URL+"/readyz"); code != 200 || body != "ready\n" {
+		t.Fatalf("/readyz: %d %q", code, body)
+	}
+
+	ws1, _ := dialNsp(t, e.addr, "/"), dialNsp(t, e.addr, "/")
+	dialPolling(t, e.addr)
+	dialNsp(t, e.addr, "/t-1")
+	dialNsp(t, e.addr, "/t-2")
+	waitFor(t, "the sockets counted", func() bool {
+		return scrape(t, ops.URL, `sockwasm_sockets{namespace="/",transport="websocket"}`) == 2 &&
+			scrape(t, ops.URL, `sockwasm_sockets{namespace="/",transport="polling"}`) == 1 &&
+			scrape(t, ops.URL, `sockwasm_sockets{namespace="/t-*",transport="websocket"}`) == 2
+	})
+	if got := scrape(t, ops.URL, `sockwasm_namespaces{kind="dynamic"}`); got != 2 {
+		t.Errorf("dynamic namespaces: %v", got)
+	}
+	if got := scrape(t, ops.URL, `sockwasm_engine_sessions{path="/socket.io/"}`); got != 5 {
+		t.Errorf("sessions: %v, want 5", got)
+	}
+	if got := scrape(t, ops.URL, `sockwasm_plugin_info{plugin="hot",version="`+e.srv.Plugins().Get("hot").Hash()+`"}`); got != 1 {
+		t.Errorf("plugin_info: %v", got)
+	}
+
+	before := scrape(t, ops.URL, `sockwasm_plugin_calls_total{plugin="hot"}`)
+	for i := 1; i <= 3; i++ {
+		n := strconv.Itoa(i)
+		ws1.send(t, `42`+n+`["echo",`+n+`]`)
+		ws1.expectPrefix(t, `43`+n+`["v1",[`+n+`]]`)
+	}
+	if got := scrape(t, ops.URL, `sockwasm_plugin_calls_total{plugin="hot"}`); got != before+3 {
+		t.Errorf("calls: %v after 3 events, from %v", got, before)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := e.srv.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if code, body := get(t, ops.URL+"/readyz"); code != http.StatusServiceUnavailable || body != "draining\n" {
+		t.Fatalf("/readyz while draining: %d %q", code, body)
+	}
+}
