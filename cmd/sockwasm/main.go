@@ -95,6 +95,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		cfg.ListenOverride = *listen
 	}
 	out, log := newLiveLog(stderr, cfg.Log)
+	if bad := unknownDebug(); len(bad) > 0 {
+		log.Warn().Strs("unknown", bad).Strs("components", config.LogComponents).Msg(debugEnv + " names unknown components")
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	switch cmd {

@@ -383,6 +383,43 @@ type Log struct {
 	Level string `toml:"level"`
 	// Format is "console" or "json".
 	Format string `toml:"format"`
+	// Levels of one component each (LogComponents), like DEBUG=engine* for
+	// the reference server; "" (the default) is Level. The environment
+	// variable SOCKWASM_DEBUG=engine,plugin (or *) sets components to
+	// debug without editing the file.
+	Engine  string `toml:"engine"`
+	Socket  string `toml:"socket"`
+	Plugin  string `toml:"plugin"`
+	Router  string `toml:"router"`
+	Adapter string `toml:"adapter"`
+	Reload  string `toml:"reload"`
+}
+
+// LogComponents are the components whose lines carry
+// "component":NAME and whose level [log] can set: Engine.IO sessions and
+// transports, Socket.IO sockets and namespaces, the plugin host and the
+// plugins' own lines, the routing of events, the cluster adapter, reloads
+// and the watcher.
+var LogComponents = []string{"engine", "socket", "plugin", "router", "adapter", "reload"}
+
+// ComponentLevel returns the level set for component name ("" when it
+// follows Level).
+func (l Log) ComponentLevel(name string) string {
+	switch name {
+	case "engine":
+		return l.Engine
+	case "socket":
+		return l.Socket
+	case "plugin":
+		return l.Plugin
+	case "router":
+		return l.Router
+	case "adapter":
+		return l.Adapter
+	case "reload":
+		return l.Reload
+	}
+	return ""
 }
 
 // Error is one problem in a configuration, with its place.
@@ -693,6 +730,13 @@ func (c *Config) validate(ps *positions) Errors {
 	case "trace", "debug", "info", "warn", "error":
 	default:
 		bad("log.level", "unknown level %q (trace, debug, info, warn, error)", c.Log.Level)
+	}
+	for _, comp := range LogComponents {
+		switch lvl := c.Log.ComponentLevel(comp); lvl {
+		case "", "trace", "debug", "info", "warn", "error":
+		default:
+			bad("log."+comp, "unknown level %q (trace, debug, info, warn, error)", lvl)
+		}
 	}
 	switch c.Log.Format {
 	case "console", "json":

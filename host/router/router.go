@@ -180,18 +180,24 @@ func (r *Namespace) OnConnect(s *socketio.Socket) {
 // is not called and, when the client asked for an ack, the ack carries the
 // rejection ([{"error":…,"data":…}]). An event nobody handles is dropped,
 // as with a Socket.IO server that has no listener for it.
-func (r *Namespace) OnEvent(s *socketio.Socket, ev *socketio.Event) {
+func (r *Namespace) OnEvent(s *socketio.Socket, ev *socketio.Event) { r.onEvent(s, ev) }
+
+// onEvent is OnEvent; it returns the plugin that took the event (its
+// route), or the middleware that refused it, or neither (dropped).
+func (r *Namespace) onEvent(s *socketio.Socket, ev *socketio.Event) (routed, refusedBy *plugin.Plugin) {
 	for _, m := range r.eventMiddleware {
 		if rej := m.EventMiddleware(s, ev); rej != nil {
 			if ev.HasAck {
 				_ = s.Ack(ev.AckID, rej.AckArgs(), nil)
 			}
-			return
+			return nil, m
 		}
 	}
 	if p := r.Route(ev.Name); p != nil {
 		p.Event(s, ev)
+		return p, nil
 	}
+	return nil, nil
 }
 
 // OnServerEvent hands a server-side event from another node to the plugin

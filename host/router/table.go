@@ -7,7 +7,10 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/rs/zerolog"
+
 	"github.com/sockwasm/sockwasm/host/config"
+	"github.com/sockwasm/sockwasm/host/internal/logsafe"
 	"github.com/sockwasm/sockwasm/host/socketio"
 )
 
@@ -98,7 +101,13 @@ func (t *Table) Exact() []string {
 // while a reload builds the next table.
 type Router struct {
 	table atomic.Pointer[Table]
+	log   atomic.Pointer[zerolog.Logger] // component "router"; nil: silent
 }
+
+// SetLogger makes the router log, at debug level, what becomes of each
+// event: the plugin it went to, the middleware that refused it, or that
+// no route took it.
+func (r *Router) SetLogger(l zerolog.Logger) { r.log.Store(&l) }
 
 // NewRouter returns a router serving t.
 func NewRouter(t *Table) *Router {
@@ -180,8 +189,25 @@ func (b *binding) OnConnect(s *socketio.Socket) {
 }
 
 func (b *binding) OnEvent(s *socketio.Socket, ev *socketio.Event) {
-	if n, _ := b.current(); n != nil {
-		n.OnEvent(s, ev)
+	n, _ := b.current()
+	if n == nil {
+		return
+	}
+	routed, refused := n.onEvent(s, ev)
+	l := b.r.log.Load()
+	if l == nil {
+		return
+	}
+	if e := l.Debug(); e.Enabled() {
+		e = e.Str("sid", s.SessionID()).Str("socket", s.ID()).Str("nsp", n.Name()).Str("event", logsafe.String(ev.Name, 128))
+		switch {
+		case refused != nil:
+			e.Str("middleware", refused.Name()).Msg("event refused")
+		case routed != nil:
+			e.Str("plugin", routed.Name()).Msg("event routed")
+		default:
+			e.Msg("event not routed: dropped")
+		}
 	}
 }
 

@@ -85,3 +85,25 @@ func TestMetricsAndHealth(t *testing.T) {
 		t.Fatalf("/readyz while draining: %d %q", code, body)
 	}
 }
+
+// Every line a component logs carries it ("component":NAME), so that
+// [log] can set its level: engine, socket, plugin, router, reload; the
+// lines about a socket carry its session, its id and its namespace.
+func TestLogLinesCarryTheirComponent(t *testing.T) {
+	e := startHot(t, false, hotTOML)
+	c := dialNsp(t, e.addr, "/")
+	c.send(t, `421["echo",1]`)
+	c.expectPrefix(t, `431["v1",[1]]`)
+	if err := e.srv.ReloadConfig(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, parts := range [][]string{
+		{`"component":"plugin"`, `"plugin":"hot"`, "plugin loaded"},
+		{`"component":"engine"`, `"sid":`, "session opened"},
+		{`"component":"socket"`, `"sid":`, `"nsp":"/"`, `"socket":`, "socket connected"},
+		{`"component":"router"`, `"event":"echo"`, `"plugin":"hot"`, "event routed"},
+		{`"component":"reload"`, "configuration reloaded"},
+	} {
+		e.logs.waitFor(t, 2*time.Second, parts...)
+	}
+}

@@ -153,7 +153,7 @@ func (s *Server) nextConfig(cur *config.Config) (*config.Config, error) {
 
 // refuse logs a refused reload once and returns err.
 func (s *Server) refuse(cur *config.Config, err error) error {
-	s.log.Error().Str("config", cur.File).Err(err).Msg("configuration reload refused; the running configuration keeps serving")
+	s.rlog.Error().Str("config", cur.File).Err(err).Msg("configuration reload refused; the running configuration keeps serving")
 	return err
 }
 
@@ -161,7 +161,7 @@ func (s *Server) refuse(cur *config.Config, err error) error {
 // once and returns err: nothing of the reload was applied. result is
 // "refused", or "removal refused" for a file removed while routed.
 func (s *Server) refusePlugin(name, path, result string, err error) error {
-	s.log.Error().Str("plugin", name).Str("file", path).Str("result", result).Err(err).
+	s.rlog.Error().Str("plugin", name).Str("file", path).Str("result", result).Err(err).
 		Msg("plugin reload refused") // nothing of this reload applied
 	return err
 }
@@ -279,27 +279,27 @@ func (s *Server) apply(ctx context.Context, cur, next *config.Config, files []st
 	s.cfg.Store(next)
 	if next.Log != cur.Log && s.setLog != nil {
 		s.setLog(next.Log)
-		s.log.Info().Str("log_level", next.Log.Level).Str("log_format", next.Log.Format).Msg("log settings changed")
+		s.rlog.Info().Str("log_level", next.Log.Level).Str("log_format", next.Log.Format).Msg("log settings changed")
 	}
 	for _, b := range builds {
 		cause := b.cause
 		if b.st.Result.Unchanged || b.st.Result.OldHash == "" {
 			cause = ""
 		}
-		logResult(s.log.Info().Str("plugin", b.st.Result.Name), b.st.Result, cause).Msg("plugin reload")
+		logResult(s.rlog.Info().Str("plugin", b.st.Result.Name), b.st.Result, cause).Msg("plugin reload")
 	}
 	for _, name := range removed {
 		p := s.plugins.Get(name)
 		old := p.Hash()
 		if err := s.plugins.Remove(ctx, name); err != nil {
-			s.log.Error().Str("plugin", name).Str("old", old).Str("result", "remove failed").Err(err).Msg("plugin reload")
+			s.rlog.Error().Str("plugin", name).Str("old", old).Str("result", "remove failed").Err(err).Msg("plugin reload")
 			continue
 		}
-		s.log.Info().Str("plugin", name).Str("old", old).Str("result", "removed").Msg("plugin reload")
+		s.rlog.Info().Str("plugin", name).Str("old", old).Str("result", "removed").Msg("plugin reload")
 	}
 	if next != cur {
 		added, gone := nsDiff(cur, next)
-		s.log.Info().Str("config", next.File).Strs("added", added).Strs("removed", gone).Int("namespaces", len(next.Namespace)).
+		s.rlog.Info().Str("config", next.File).Strs("added", added).Strs("removed", gone).Int("namespaces", len(next.Namespace)).
 			Msg("configuration reloaded")
 	}
 	return nil

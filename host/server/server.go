@@ -31,6 +31,7 @@ import (
 // connection.
 type Server struct {
 	log     zerolog.Logger
+	rlog    zerolog.Logger // component "reload": reloads and the watcher
 	plugins *plugin.Manager
 	sio     *socketio.Server
 	cluster *redisadapter.Cluster // nil with the memory adapter
@@ -76,6 +77,8 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 	// timers live in it.
 	var cluster *redisadapter.Cluster
 	var state plugin.SharedState // nil: in memory
+	alog := log.With().Str("component", "adapter").Logger()
+	plog := log.With().Str("component", "plugin").Logger()
 	if cfg.Adapter.Clustered() {
 		var err error
 		cluster, err = redisadapter.New(redisadapter.Options{
@@ -85,14 +88,14 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 			Sharded:        cfg.Adapter.Kind == config.AdapterRedisSharded,
 			Mode:           subscriptionMode(cfg.Adapter.SubscriptionMode),
 			MaxAttachments: cfg.SocketIO.MaxAttachments,
-			Logger:         &log,
+			Logger:         &alog,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("%s: adapter: %w", cfgName(cfg), err)
 		}
 		state = cluster.PluginState()
 	}
-	s := &Server{log: log, cluster: cluster, setLog: o.setLog}
+	s := &Server{log: log, rlog: log.With().Str("component", "reload").Logger(), cluster: cluster, setLog: o.setLog}
 	s.cfg.Store(cfg)
 	// The Socket.IO server and the configured namespaces come before the
 	// plugins too, so that their INIT calls find the namespaces as on a
@@ -107,7 +110,7 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 		Compiler:   o.compiler,
 		Limits:     pluginLimits(cfg.Limits),
 		CacheDir:   cfg.CacheDir,
-		Logger:     &log,
+		Logger:     &plog,
 		Settings:   allSettings(cfg),
 		State:      state,
 	})
@@ -215,7 +218,7 @@ func cfgName(cfg *config.Config) string {
 }
 
 func (s *Server) engineOptions(c *config.Config, path string) engineio.Options {
-	l := s.log.With().Str("path", path).Logger()
+	l := s.log.With().Str("component", "engine").Str("path", path).Logger()
 	return engineio.Options{
 		Path:           path,
 		PingInterval:   time.Duration(c.Engine.PingInterval),
@@ -249,7 +252,7 @@ func (s *Server) serves(name, nsp string) bool {
 // buildSocketIO makes the Socket.IO server, with no routes yet, and
 // registers the exact namespaces c configures.
 func (s *Server) buildSocketIO(c *config.Config) {
-	slog := s.log.With().Str("layer", "socketio").Logger()
+	slog := s.log.With().Str("component", "socket").Logger()
 	sc := c.SocketIO
 	s.sio = socketio.New(socketio.Options{
 		ConnectTimeout:             time.Duration(sc.ConnectTimeout),
@@ -268,6 +271,7 @@ func (s *Server) buildSocketIO(c *config.Config) {
 	})
 	empty, _ := router.Build(nil, nil)
 	s.routes = router.NewRouter(empty)
+	s.routes.SetLogger(s.log.With().Str("component", "router").Logger())
 	s.sio.SetResolver(s.routes.Resolve)
 	for _, n := range c.Namespace {
 		if !config.IsPattern(n.Name) && s.sio.Of(n.Name) == nil {

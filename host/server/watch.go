@@ -55,7 +55,7 @@ func (s *Server) startWatcher(cfg *config.Config) (*watcher, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	w := &watcher{fw: fw, cancel: cancel, done: make(chan struct{})}
 	go s.watchLoop(ctx, w, absPlugins, cfgFile)
-	s.log.Info().Str("plugins_dir", pluginsDir).Str("config", cfg.File).Msg("watching for changes")
+	s.rlog.Info().Str("plugins_dir", pluginsDir).Str("config", cfg.File).Msg("watching for changes")
 	return w, nil
 }
 
@@ -96,14 +96,14 @@ func (s *Server) watchLoop(ctx context.Context, w *watcher, pluginsDir, cfgFile 
 			}
 			lookFor.Stop()
 			lookFor, lookForC = nil, nil
-			s.log.Info().Str("plugins_dir", pluginsDir).Msg("plugins folder back: watching it again")
+			s.rlog.Info().Str("plugins_dir", pluginsDir).Msg("plugins folder back: watching it again")
 			_ = s.Reload(ctx) // every file of it; logged
 			continue
 		case err, ok := <-w.fw.Errors:
 			if !ok {
 				return
 			}
-			s.log.Warn().Err(err).Msg("watching for changes")
+			s.rlog.Warn().Err(err).Msg("watching for changes")
 		case ev, ok := <-w.fw.Events:
 			if !ok {
 				return
@@ -119,7 +119,7 @@ func (s *Server) watchLoop(ctx context.Context, w *watcher, pluginsDir, cfgFile 
 			case name == pluginsDir:
 				if ev.Op&(fsnotify.Remove|fsnotify.Rename) != 0 && lookFor == nil {
 					_ = w.fw.Remove(pluginsDir)
-					s.log.Warn().Str("plugins_dir", pluginsDir).Msg("plugins folder removed: the running plugins keep serving; watching for it to come back")
+					s.rlog.Warn().Str("plugins_dir", pluginsDir).Msg("plugins folder removed: the running plugins keep serving; watching for it to come back")
 					lookFor = time.NewTicker(lookForInterval)
 					lookForC = lookFor.C
 				}

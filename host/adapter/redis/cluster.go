@@ -137,7 +137,7 @@ func New(opts Options) (*Cluster, error) {
 	ro.ContextTimeoutEnabled = true
 	log := zerolog.Nop()
 	if opts.Logger != nil {
-		log = opts.Logger.With().Str("layer", "cluster").Logger()
+		log = *opts.Logger
 	}
 	c := &Cluster{
 		opts:     opts,
