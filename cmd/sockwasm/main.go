@@ -29,10 +29,11 @@ commands:
   serve    serve Socket.IO with the plugins of a configuration
   check    validate a configuration and load its plugins, without serving
   plugins  list the plugins of a configuration: hash, exports, imports, grants
+  status   ask the server running a configuration how it is (its [metrics] listener)
   new      scaffold a plugin: sockwasm new NAME [--lang go|as] [--dir DIR]
   version  print the version
 
-flags (serve, check, plugins):
+flags (serve, check, plugins, status):
   --config FILE   configuration file (default server.toml)
   --listen ADDR   serve on ADDR instead of the configuration's listen (serve only)
   --against FILE  also print what a reload from the configuration FILE (a
@@ -64,7 +65,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return newPlugin(args, stdout, stderr)
 	case compileCommand:
 		return compileModule(args, stderr)
-	case "serve", "check", "plugins":
+	case "serve", "check", "plugins", "status":
 	default:
 		fmt.Fprintf(stderr, "sockwasm: unknown command %q\n\n%s", cmd, usage)
 		return 2
@@ -105,6 +106,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return check(ctx, cfg, *against, log, stdout, stderr)
 	case "plugins":
 		return plugins(ctx, cfg, log, stdout, stderr)
+	case "status":
+		return status(ctx, cfg, stdout, stderr)
 	}
 	return serve(ctx, cfg, log, out, stderr)
 }

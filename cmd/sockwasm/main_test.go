@@ -141,3 +141,23 @@ func TestCheckAgainst(t *testing.T) {
 		t.Errorf("invalid --against: code %d, stderr %q", code, stderr)
 	}
 }
+
+// status needs the configuration's [metrics] listener, and says so when
+// nothing answers there.
+func TestStatusWithoutServer(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, doc string) string {
+		t.Helper()
+		f := filepath.Join(dir, name)
+		if err := os.WriteFile(f, []byte("plugins_dir = \".\"\n"+doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	if code, _, stderr := runCmd(t, "status", "--config", write("a.toml", "")); code != 1 || !strings.Contains(stderr, "has no [metrics] listen") {
+		t.Errorf("no listener: code %d, %q", code, stderr)
+	}
+	if code, _, stderr := runCmd(t, "status", "--config", write("b.toml", "[metrics]\nlisten = \"127.0.0.1:1\"\n")); code != 1 || !strings.Contains(stderr, "no server answers on 127.0.0.1:1") {
+		t.Errorf("nobody there: code %d, %q", code, stderr)
+	}
+}

@@ -102,8 +102,14 @@ func TestSIGHUPReloadsConfig(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
+	mln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics := mln.Addr().String()
+	mln.Close()
 	cfgFile := filepath.Join(dir, "server.toml")
-	base := "watch = false\ncache_dir = \"off\"\n[log]\nformat = \"json\"\n[[namespace]]\nname = \"/\"\nhandler = \"conformance\"\n"
+	base := "watch = false\ncache_dir = \"off\"\n[metrics]\nlisten = \"" + metrics + "\"\n[log]\nformat = \"json\"\n[[namespace]]\nname = \"/\"\nhandler = \"conformance\"\n"
 	if err := os.WriteFile(cfgFile, []byte(base), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -119,6 +125,16 @@ func TestSIGHUPReloadsConfig(t *testing.T) {
 	})
 	waitLog(t, &out, `"message":"serving"`)
 	url := "http://" + addr
+
+	// The operator's listener, and `sockwasm status` through it.
+	if resp, err := http.Get("http://" + metrics + "/readyz"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("/readyz: %v, %v", resp, err)
+	}
+	code, stdout, stderr := runCmd(t, "status", "--config", cfgFile)
+	if code != 0 || !strings.Contains(stdout, cfgFile+": ready (adapter memory), 0 sessions") ||
+		!strings.Contains(stdout, "conformance") || !strings.Contains(stdout, "/ ") {
+		t.Fatalf("status: code %d\n%s%s", code, stdout, stderr)
+	}
 	if got := connectReply(t, url, "/late"); got != `44/late,{"message":"Invalid namespace"}` {
 		t.Fatalf("before SIGHUP: %q", got)
 	}

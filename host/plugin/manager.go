@@ -160,6 +160,7 @@ func (st *Staged) Commit() {
 	p.kv.SetLimits(stateLimits(v.lim, v.grants))
 	p.timers.SetLimits(stateLimits(v.lim, v.grants))
 	st.st.apply(p)
+	v.serving = time.Now()
 	if st.fresh {
 		p.cur.Store(v)
 		m.mu.Lock()
@@ -238,6 +239,8 @@ type Info struct {
 	Grants []string
 	// Capabilities are the capability groups the module imports from.
 	Capabilities []string
+	// Serving is when this version became current.
+	Serving time.Time
 }
 
 // Info describes the plugin's current version; only Name is set once the
@@ -250,7 +253,7 @@ func (p *Plugin) Info() Info {
 	return Info{
 		Name: p.name, Path: v.path, Hash: v.hash,
 		Exports: slices.Clone(v.exports), Imports: slices.Clone(v.imports),
-		Grants: slices.Clone(v.grants), Capabilities: capabilitiesOf(v.imports),
+		Grants: slices.Clone(v.grants), Capabilities: capabilitiesOf(v.imports), Serving: v.serving,
 	}
 }
 

@@ -340,6 +340,8 @@ type version struct {
 	modCfg   wazero.ModuleConfig
 	exports  []string
 	imports  []string
+	// serving is when the version became current (Staged.Commit).
+	serving time.Time
 
 	pool pool
 

@@ -1,8 +1,10 @@
 package server
 
 import (
+	"encoding/json"
 	"net/http"
 	"sort"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -34,6 +36,12 @@ func (s *Server) MetricsHandler() http.Handler {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /status", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(s.Status())
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -175,4 +183,86 @@ func (c *serverCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(descCluster, prometheus.GaugeValue, up)
 	}
+}
+
+// Status is what an operator checks first (GET /status on the [metrics]
+// listener, `sockwasm status`).
+type Status struct {
+	// Ready is "ready", or why the server takes no new clients (/readyz).
+	Ready string `json:"ready"`
+	// Config is the configuration file serving.
+	Config string `json:"config"`
+	// Adapter is the adapter kind; RedisUp whether Redis answers (nil with
+	// the memory adapter).
+	Adapter string `json:"adapter"`
+	RedisUp *bool  `json:"redis_up,omitempty"`
+	// Sessions are the Engine.IO sessions open, every endpoint.
+	Sessions   int               `json:"sessions"`
+	Namespaces []NamespaceStatus `json:"namespaces"`
+	Plugins    []PluginStatus    `json:"plugins"`
+}
+
+// NamespaceStatus is one registered namespace.
+type NamespaceStatus struct {
+	Name string `json:"name"`
+	// Pattern is the configured dynamic namespace it was made from, if any.
+	Pattern string `json:"pattern,omitempty"`
+	// Routed is false for a namespace a reload removed (it refuses new
+	// connections; its sockets stay).
+	Routed  bool `json:"routed"`
+	Sockets int  `json:"sockets"`
+	// Rooms counts the rooms of this node's sockets, their own included.
+	Rooms int `json:"rooms"`
+}
+
+// PluginStatus is one loaded plugin.
+type PluginStatus struct {
+	Name    string    `json:"name"`
+	Version string    `json:"version"`
+	File    string    `json:"file"`
+	Serving time.Time `json:"serving_since"`
+	Calls   uint64    `json:"calls"`
+	Faults  uint64    `json:"faults"`
+	// Instances are the live instances of its current version.
+	Instances uint64 `json:"instances"`
+}
+
+// Status describes the server now.
+func (s *Server) Status() Status {
+	cfg := s.cfg.Load()
+	st := Status{Ready: "ready", Config: cfg.File, Adapter: cfg.Adapter.Kind}
+	if why := s.notReady(); why != "" {
+		st.Ready = why
+	}
+	if s.cluster != nil {
+		up := s.cluster.Reachable()
+		st.RedisUp = &up
+	}
+	for _, e := range s.engines {
+		st.Sessions += e.Len()
+	}
+	table := s.routes.Table()
+	for _, n := range s.sio.Namespaces() {
+		ns := NamespaceStatus{Name: n.Name(), Sockets: n.Len(), Rooms: n.RoomCount()}
+		if r := table.Lookup(n.Name()); r != nil {
+			ns.Routed = true
+			if config.IsPattern(r.Name()) {
+				ns.Pattern = r.Name()
+			}
+		}
+		st.Namespaces = append(st.Namespaces, ns)
+	}
+	sort.Slice(st.Namespaces, func(i, j int) bool { return st.Namespaces[i].Name < st.Namespaces[j].Name })
+	if s.plugins != nil {
+		for _, name := range s.plugins.Names() {
+			p := s.plugins.Get(name)
+			if p == nil {
+				continue
+			}
+			info, stats := p.Info(), p.Stats()
+			st.Plugins = append(st.Plugins, PluginStatus{Name: name, Version: info.Hash, File: info.Path, Serving: info.Serving,
+				Calls: stats.Calls, Faults: stats.Faults, Instances: stats.Instances})
+		}
+	}
+	return st
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -74,6 +75,23 @@ func TestMetricsAndHealth(t *testing.T) {
 	}
 	if got := scrape(t, ops.URL, `sockwasm_plugin_calls_total{plugin="hot"}`); got != before+3 {
 		t.Errorf("calls: %v after 3 events, from %v", got, before)
+	}
+
+	var st Status
+	if code, body := get(t, ops.URL+"/status"); code != 200 || json.Unmarshal([]byte(body), &st) != nil {
+		t.Fatalf("/status: %d %s", code, body)
+	}
+	if st.Ready != "ready" || st.Adapter != "memory" || st.Sessions != 5 || len(st.Plugins) != 2 || len(st.Namespaces) != 3 {
+		t.Fatalf("status %+v", st)
+	}
+	if n := st.Namespaces[0]; n.Name != "/" || n.Sockets != 3 || !n.Routed || n.Rooms != 3 {
+		t.Errorf("namespace / %+v", n)
+	}
+	if n := st.Namespaces[1]; n.Name != "/t-1" || n.Pattern != "/t-*" || n.Sockets != 1 {
+		t.Errorf("namespace /t-1 %+v", n)
+	}
+	if p := st.Plugins[1]; p.Name != "hot" || p.Version != e.srv.Plugins().Get("hot").Hash() || p.Serving.IsZero() || p.Calls == 0 {
+		t.Errorf("plugin hot %+v", p)
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

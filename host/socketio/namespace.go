@@ -183,3 +183,12 @@ func (n *Namespace) CountByTransport() map[string]int {
 	}
 	return out
 }
+
+// RoomCount returns the number of rooms the namespace's local sockets are
+// in (their own id rooms included), or -1 when its adapter cannot tell.
+func (n *Namespace) RoomCount() int {
+	if a, ok := n.adapter.(interface{ Rooms() []string }); ok {
+		return len(a.Rooms())
+	}
+	return -1
+}

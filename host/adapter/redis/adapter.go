@@ -506,3 +506,6 @@ func firstArg(rep socketio.AckReply) (json.RawMessage, [][]byte) {
 	}
 	return args[0], rep.Attachments
 }
+
+// Rooms returns the rooms of this node's sockets.
+func (a *Adapter) Rooms() []string { return a.local.Rooms() }

@@ -548,3 +548,6 @@ func (c *Cluster) workRooms() {
 		cancel()
 	}
 }
+
+// Rooms returns the rooms of this node's sockets.
+func (a *ShardedAdapter) Rooms() []string { return a.local.Rooms() }
