@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -269,7 +270,16 @@ type Stats struct {
 	// Timers is the number of pending timers; -1 when shared timers
 	// cannot be reached.
 	Timers int
+	// CallsByKind counts the calls by call kind (index: abi.Kind).
+	CallsByKind [abi.NumKinds]uint64
+	// FaultsByKind counts the faults by kind (index: Fault*, named by
+	// FaultKindNames).
+	FaultsByKind [numFaultKinds]uint64
 }
+
+// Latency returns the histogram of the guest's time per call, labeled
+// with the plugin's name, for a Prometheus collector.
+func (p *Plugin) Latency() prometheus.Histogram { return p.latency }
 
 // Plugin is the stable handle of one plugin name: the same pointer serves
 // every version of the plugin, so routing tables need not change when its
@@ -284,6 +294,12 @@ type Plugin struct {
 
 	cur    atomic.Pointer[version]
 	closed atomic.Bool
+
+	// callsBy counts the calls by kind, faultsBy the faults by kind
+	// (Fault*); latency observes the guest's time per call.
+	callsBy  [abi.NumKinds]atomic.Uint64
+	faultsBy [numFaultKinds]atomic.Uint64
+	latency  prometheus.Histogram
 
 	kv     KVStore
 	timers TimerStore
@@ -303,6 +319,12 @@ type Plugin struct {
 
 func newPlugin(name string, opts Options, cache wazero.CompilationCache, lim Limits) *Plugin {
 	p := &Plugin{name: name, opts: opts, cache: cache, log: opts.Logger.With().Str("plugin", name).Logger()}
+	p.latency = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:        "sockwasm_plugin_call_duration_seconds",
+		Help:        "Time in the plugin's guest code per call (waiting for a slot or an instance excluded).",
+		ConstLabels: prometheus.Labels{"plugin": name},
+		Buckets:     []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
+	})
 	state := opts.State
 	if state == nil {
 		state = MemoryState{}
@@ -566,12 +588,19 @@ func (p *Plugin) Stats() Stats {
 	// waits for Redis for long.
 	ctx, cancel := context.WithTimeout(context.Background(), statsWait)
 	defer cancel()
-	return Stats{
+	st := Stats{
 		Calls: p.calls.Load(), Faults: p.faults.Load(), Refusals: p.refusals.Load(),
 		Instances: p.instances.Load(), Busy: time.Duration(p.busy.Load()),
 		LogDropped: p.logs.dropped.Load() + p.warns.dropped.Load(), PendingAckBytes: p.pendingAckBytes.Load(),
 		KVEntries: p.kv.Len(ctx), Timers: p.timers.Len(ctx),
 	}
+	for i := range st.CallsByKind {
+		st.CallsByKind[i] = p.callsBy[i].Load()
+	}
+	for i := range st.FaultsByKind {
+		st.FaultsByKind[i] = p.faultsBy[i].Load()
+	}
+	return st
 }
 
 // Close stops the plugin: its timers are canceled and later calls fail

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/sockwasm/sockwasm/host/internal/logsafe"
+	"github.com/sockwasm/sockwasm/sdk/abi"
 )
 
 // pool holds a version's instances, at most PoolSize alive, and the slots
@@ -288,6 +290,7 @@ func (p *Plugin) invoke(c *call) *fault {
 	v := p.acquire()
 	if v == nil {
 		p.calls.Add(1)
+		p.countCall(c.kind)
 		return p.fail(c, &p.log, &fault{reason: "closed", err: errClosed})
 	}
 	defer v.release()
@@ -300,6 +303,7 @@ func (p *Plugin) invoke(c *call) *fault {
 func (v *version) invoke(c *call) *fault {
 	p := v.p
 	p.calls.Add(1)
+	p.countCall(c.kind)
 	c.v = v
 	inst, err := v.pool.get(v.lim.CallTimeout)
 	if err != nil {
@@ -319,7 +323,9 @@ func (v *version) invoke(c *call) *fault {
 	inst.timer.Reset(v.lim.CallTimeout)
 	err = inst.handle.CallWithStack(inst.ctx, inst.stack[:])
 	inTime := inst.timer.Stop()
-	p.busy.Add(int64(time.Since(start)))
+	took := time.Since(start)
+	p.busy.Add(int64(took))
+	p.latency.Observe(took.Seconds())
 	inst.cur = nil
 	c.endLog()
 	if err != nil {
@@ -347,6 +353,7 @@ func (v *version) invoke(c *call) *fault {
 // second (the plugin's warnings limiter).
 func (p *Plugin) fail(c *call, log *zerolog.Logger, f *fault) *fault {
 	p.faults.Add(1)
+	p.faultsBy[faultKindOf(f.reason)].Add(1)
 	ev := log.Debug()
 	if !errors.Is(f.err, errClosed) && p.warns.allow(p.limits().LogLinesPerSecond) {
 		ev = log.Warn()
@@ -381,4 +388,42 @@ func classify(err error) *fault {
 		return &fault{reason: fmt.Sprintf("exit %d", ee.ExitCode()), err: err}
 	}
 	return &fault{reason: "trap", err: err}
+}
+
+// Fault kinds, as Stats counts them.
+const (
+	FaultDeadline = iota // the call ran past its deadline
+	FaultTrap            // the guest trapped (out of memory included)
+	FaultResult          // the handler returned non-zero
+	FaultBusy            // no call slot or no instance in time
+	FaultClosed          // the plugin was closed
+	FaultOther           // canceled, exited
+	numFaultKinds
+)
+
+// FaultKindNames are the names of the fault kinds, by index.
+var FaultKindNames = [numFaultKinds]string{"deadline", "trap", "result", "busy", "closed", "other"}
+
+// faultKindOf sorts a fault's reason into a kind.
+func faultKindOf(reason string) int {
+	switch {
+	case reason == "deadline exceeded":
+		return FaultDeadline
+	case reason == "trap":
+		return FaultTrap
+	case strings.HasPrefix(reason, "handler returned"):
+		return FaultResult
+	case reason == "busy" || reason == "no instance":
+		return FaultBusy
+	case reason == "closed":
+		return FaultClosed
+	}
+	return FaultOther
+}
+
+// countCall counts a call of kind k.
+func (p *Plugin) countCall(k abi.Kind) {
+	if int(k) < len(p.callsBy) {
+		p.callsBy[k].Add(1)
+	}
 }

@@ -146,15 +146,32 @@ func (r *Namespace) Uses(name string) bool {
 // the longest matching prefix route, else the namespace's handler; nil when
 // none.
 func (r *Namespace) Route(name string) *plugin.Plugin {
+	p, _ := r.route(name)
+	return p
+}
+
+// Route keys of events that no configured event route names.
+const (
+	routeHandler = "(handler)" // went to the namespace's handler
+	routeNone    = "(none)"    // no plugin took it
+)
+
+// route is Route with the configured key that matched: the event name,
+// the pattern ("chat:*"), routeHandler or routeNone. Keys come from the
+// configuration, so they are few whatever names clients send.
+func (r *Namespace) route(name string) (*plugin.Plugin, string) {
 	if p := r.events[name]; p != nil {
-		return p
+		return p, name
 	}
 	for _, pr := range r.patterns {
 		if strings.HasPrefix(name, pr.prefix) {
-			return pr.p
+			return pr.p, pr.prefix + "*"
 		}
 	}
-	return r.handler
+	if r.handler != nil {
+		return r.handler, routeHandler
+	}
+	return nil, routeNone
 }
 
 // Authorize runs the connection middleware chain in order; the first
@@ -183,21 +200,22 @@ func (r *Namespace) OnConnect(s *socketio.Socket) {
 func (r *Namespace) OnEvent(s *socketio.Socket, ev *socketio.Event) { r.onEvent(s, ev) }
 
 // onEvent is OnEvent; it returns the plugin that took the event (its
-// route), or the middleware that refused it, or neither (dropped).
-func (r *Namespace) onEvent(s *socketio.Socket, ev *socketio.Event) (routed, refusedBy *plugin.Plugin) {
+// route), or the middleware that refused it, or neither (dropped), and
+// the route's configured key.
+func (r *Namespace) onEvent(s *socketio.Socket, ev *socketio.Event) (routed, refusedBy *plugin.Plugin, key string) {
+	p, key := r.route(ev.Name)
 	for _, m := range r.eventMiddleware {
 		if rej := m.EventMiddleware(s, ev); rej != nil {
 			if ev.HasAck {
 				_ = s.Ack(ev.AckID, rej.AckArgs(), nil)
 			}
-			return nil, m
+			return nil, m, key
 		}
 	}
-	if p := r.Route(ev.Name); p != nil {
+	if p != nil {
 		p.Event(s, ev)
-		return p, nil
 	}
-	return nil, nil
+	return p, nil, key
 }
 
 // OnServerEvent hands a server-side event from another node to the plugin

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/rs/zerolog"
@@ -102,6 +103,34 @@ func (t *Table) Exact() []string {
 type Router struct {
 	table atomic.Pointer[Table]
 	log   atomic.Pointer[zerolog.Logger] // component "router"; nil: silent
+	// counts are the counters of what the router saw (Counts), kept
+	// across reloads; their keys come from the configuration.
+	counts sync.Map // Count → *atomic.Uint64
+}
+
+// Count identifies one counter of a Router: Kind "event" (Key the route's
+// configured key — the event name, a pattern, "(handler)" or "(none)" —
+// and Outcome "routed", "refused" or "dropped"), "connect" (Outcome
+// "accepted" or "refused") or "disconnect" (Outcome the reason).
+// Namespace is the configured name (a pattern for a dynamic namespace).
+type Count struct {
+	Kind, Namespace, Key, Outcome string
+}
+
+func (r *Router) count(c Count) {
+	v, ok := r.counts.Load(c)
+	if !ok {
+		v, _ = r.counts.LoadOrStore(c, new(atomic.Uint64))
+	}
+	v.(*atomic.Uint64).Add(1)
+}
+
+// Counts calls f with every counter and its value.
+func (r *Router) Counts(f func(Count, uint64)) {
+	r.counts.Range(func(k, v any) bool {
+		f(k.(Count), v.(*atomic.Uint64).Load())
+		return true
+	})
 }
 
 // SetLogger makes the router log, at debug level, what becomes of each
@@ -173,7 +202,13 @@ func (b *binding) Authorize(s *socketio.Socket) *socketio.ConnectError {
 	if !ok || n == nil {
 		return &socketio.ConnectError{Message: "Invalid namespace"}
 	}
-	return n.Authorize(s)
+	err := n.Authorize(s)
+	outcome := "accepted"
+	if err != nil {
+		outcome = "refused"
+	}
+	b.r.count(Count{Kind: "connect", Namespace: n.Name(), Outcome: outcome})
+	return err
 }
 
 func (b *binding) OnServerEvent(n *socketio.Namespace, name string, args []byte, ack func([]byte)) {
@@ -193,7 +228,15 @@ func (b *binding) OnEvent(s *socketio.Socket, ev *socketio.Event) {
 	if n == nil {
 		return
 	}
-	routed, refused := n.onEvent(s, ev)
+	routed, refused, key := n.onEvent(s, ev)
+	outcome := "routed"
+	switch {
+	case refused != nil:
+		outcome = "refused"
+	case routed == nil:
+		outcome = "dropped"
+	}
+	b.r.count(Count{Kind: "event", Namespace: n.Name(), Key: key, Outcome: outcome})
 	l := b.r.log.Load()
 	if l == nil {
 		return
@@ -213,6 +256,7 @@ func (b *binding) OnEvent(s *socketio.Socket, ev *socketio.Event) {
 
 func (b *binding) OnDisconnect(s *socketio.Socket, reason socketio.Reason, rooms []string) {
 	if n, _ := b.current(); n != nil {
+		b.r.count(Count{Kind: "disconnect", Namespace: n.Name(), Outcome: string(reason)})
 		n.OnDisconnect(s, reason, rooms)
 	}
 }

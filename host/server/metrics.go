@@ -11,6 +11,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sockwasm/sockwasm/host/config"
+	"github.com/sockwasm/sockwasm/host/plugin"
+	"github.com/sockwasm/sockwasm/host/router"
+	"github.com/sockwasm/sockwasm/sdk/abi"
 )
 
 // MetricsHandler serves the operator's endpoints, for the [metrics]
@@ -87,9 +90,17 @@ var (
 	descPluginInfo = prometheus.NewDesc("sockwasm_plugin_info",
 		"The version serving each plugin (1), by its content hash.", []string{"plugin", "version"}, nil)
 	descPluginCalls = prometheus.NewDesc("sockwasm_plugin_calls_total",
-		"Calls into a plugin's guest, every kind.", []string{"plugin"}, nil)
+		"Calls into a plugin's guest, by call kind (event, connect, timer, ...).", []string{"plugin", "kind"}, nil)
 	descPluginFaults = prometheus.NewDesc("sockwasm_plugin_faults_total",
-		"Calls that faulted: a trap, the deadline, memory, or no instance in time.", []string{"plugin"}, nil)
+		"Calls that failed, by kind: deadline, trap (out of memory included), result (the handler returned non-zero), busy (no slot or instance in time), closed, other.",
+		[]string{"plugin", "kind"}, nil)
+	descEvents = prometheus.NewDesc("sockwasm_events_total",
+		"Events received from clients, by namespace as configured, the configured route that matched (the event name, a pattern, (handler) or (none)) and outcome (routed, refused by a middleware, dropped).",
+		[]string{"namespace", "route", "outcome"}, nil)
+	descConnects = prometheus.NewDesc("sockwasm_connects_total",
+		"Namespace CONNECTs of clients, by namespace as configured and outcome (accepted, refused by a middleware).", []string{"namespace", "outcome"}, nil)
+	descDisconnects = prometheus.NewDesc("sockwasm_disconnects_total",
+		"Sockets gone, by namespace as configured and Socket.IO reason.", []string{"namespace", "reason"}, nil)
 	descPluginRefusals = prometheus.NewDesc("sockwasm_plugin_refusals_total",
 		"Calls in which the host refused a host function (a limit, a permission, an invalid argument).", []string{"plugin"}, nil)
 	descPluginBusy = prometheus.NewDesc("sockwasm_plugin_busy_seconds_total",
@@ -108,14 +119,10 @@ var (
 		"1 when the cluster's Redis answers, 0 during an outage; absent with the memory adapter.", nil, nil)
 )
 
-// Describe implements prometheus.Collector.
-func (c *serverCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descSessions, descSockets, descNamespaces, descPluginInfo, descPluginCalls,
-		descPluginFaults, descPluginRefusals, descPluginBusy, descPluginInstances, descPluginLogDropped,
-		descPluginAckBytes, descPluginKV, descPluginTimers, descCluster} {
-		ch <- d
-	}
-}
+// Describe implements prometheus.Collector. It describes nothing: the
+// plugins' latency histograms come and go with the plugins, so the
+// collector is unchecked.
+func (c *serverCollector) Describe(chan<- *prometheus.Desc) {}
 
 // Collect implements prometheus.Collector.
 func (c *serverCollector) Collect(ch chan<- prometheus.Metric) {
@@ -165,8 +172,15 @@ func (c *serverCollector) Collect(ch chan<- prometheus.Metric) {
 			}
 			st := p.Stats()
 			ch <- prometheus.MustNewConstMetric(descPluginInfo, prometheus.GaugeValue, 1, name, p.Hash())
-			ch <- prometheus.MustNewConstMetric(descPluginCalls, prometheus.CounterValue, float64(st.Calls), name)
-			ch <- prometheus.MustNewConstMetric(descPluginFaults, prometheus.CounterValue, float64(st.Faults), name)
+			for k, n := range st.CallsByKind {
+				if n > 0 {
+					ch <- prometheus.MustNewConstMetric(descPluginCalls, prometheus.CounterValue, float64(n), name, abi.Kind(k).String())
+				}
+			}
+			for k, n := range st.FaultsByKind {
+				ch <- prometheus.MustNewConstMetric(descPluginFaults, prometheus.CounterValue, float64(n), name, plugin.FaultKindNames[k])
+			}
+			p.Latency().Collect(ch)
 			ch <- prometheus.MustNewConstMetric(descPluginRefusals, prometheus.CounterValue, float64(st.Refusals), name)
 			ch <- prometheus.MustNewConstMetric(descPluginBusy, prometheus.CounterValue, st.Busy.Seconds(), name)
 			ch <- prometheus.MustNewConstMetric(descPluginInstances, prometheus.GaugeValue, float64(st.Instances), name)
@@ -176,6 +190,16 @@ func (c *serverCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(descPluginTimers, prometheus.GaugeValue, float64(st.Timers), name)
 		}
 	}
+	s.routes.Counts(func(k router.Count, n uint64) {
+		switch k.Kind {
+		case "event":
+			ch <- prometheus.MustNewConstMetric(descEvents, prometheus.CounterValue, float64(n), k.Namespace, k.Key, k.Outcome)
+		case "connect":
+			ch <- prometheus.MustNewConstMetric(descConnects, prometheus.CounterValue, float64(n), k.Namespace, k.Outcome)
+		case "disconnect":
+			ch <- prometheus.MustNewConstMetric(descDisconnects, prometheus.CounterValue, float64(n), k.Namespace, k.Outcome)
+		}
+	})
 	if s.cluster != nil {
 		up := 0.0
 		if s.cluster.Reachable() {

@@ -38,7 +38,8 @@ func scrape(t *testing.T, url, series string) float64 {
 // pattern) and transport, plugin calls counted per event, the serving
 // version, and /healthz and /readyz (503 once draining).
 func TestMetricsAndHealth(t *testing.T) {
-	e := startHot(t, false, hotTOML+"[[namespace]]\nname = \"/t-*\"\nhandler = \"hot\"\n")
+	e := startHot(t, false, hotTOML+"[[namespace]]\nname = \"/t-*\"\nhandler = \"hot\"\n"+
+		"[[namespace]]\nname = \"/h\"\nhandler = \"hostile\"\n[plugin.hostile]\ngrants = [\"kv\", \"timers\"]\ncall_timeout = \"50ms\"\n", hostileWasm)
 	ops := httptest.NewServer(e.srv.MetricsHandler())
 	defer ops.Close()
 	if code, body := get(t, ops.URL+"/healthz"); code != 200 || body != "ok\n" {
@@ -67,30 +68,56 @@ func TestMetricsAndHealth(t *testing.T) {
 		t.Errorf("plugin_info: %v", got)
 	}
 
-	before := scrape(t, ops.URL, `sockwasm_plugin_calls_total{plugin="hot"}`)
+	// Counters move by what happened: three events, one fault.
+	if got := scrape(t, ops.URL, `sockwasm_connects_total{namespace="/",outcome="accepted"}`); got != 3 {
+		t.Errorf("connects to /: %v", got)
+	}
+	if got := scrape(t, ops.URL, `sockwasm_connects_total{namespace="/t-*",outcome="accepted"}`); got != 2 {
+		t.Errorf("connects to /t-*: %v", got)
+	}
+	calls := `sockwasm_plugin_calls_total{kind="event",plugin="hot"}`
+	events := `sockwasm_events_total{namespace="/",outcome="routed",route="(handler)"}`
+	observed := `sockwasm_plugin_call_duration_seconds_count{plugin="hot"}`
+	before := []float64{scrape(t, ops.URL, calls), scrape(t, ops.URL, events), scrape(t, ops.URL, observed)}
 	for i := 1; i <= 3; i++ {
 		n := strconv.Itoa(i)
 		ws1.send(t, `42`+n+`["echo",`+n+`]`)
 		ws1.expectPrefix(t, `43`+n+`["v1",[`+n+`]]`)
 	}
-	if got := scrape(t, ops.URL, `sockwasm_plugin_calls_total{plugin="hot"}`); got != before+3 {
-		t.Errorf("calls: %v after 3 events, from %v", got, before)
+	for i, m := range []string{calls, events, observed} {
+		if got := scrape(t, ops.URL, m); got != max(before[i], 0)+3 {
+			t.Errorf("%s: %v after 3 events, from %v", m, got, before[i])
+		}
 	}
+	h := dialNsp(t, e.addr, "/h")
+	deadline := `sockwasm_plugin_faults_total{kind="deadline",plugin="hostile"}`
+	if got := scrape(t, ops.URL, deadline); got != 0 {
+		t.Fatalf("deadline faults before: %v", got)
+	}
+	h.send(t, `42/h,1["spin"]`)
+	h.expectPrefix(t, `43/h,1[{"error":`)
+	if got := scrape(t, ops.URL, deadline); got != 1 {
+		t.Errorf("deadline faults after one: %v", got)
+	}
+	_ = h.c.CloseNow()
+	waitFor(t, "the disconnect counted", func() bool {
+		return scrape(t, ops.URL, `sockwasm_disconnects_total{namespace="/h",reason="transport close"}`) == 1
+	})
 
 	var st Status
 	if code, body := get(t, ops.URL+"/status"); code != 200 || json.Unmarshal([]byte(body), &st) != nil {
 		t.Fatalf("/status: %d %s", code, body)
 	}
-	if st.Ready != "ready" || st.Adapter != "memory" || st.Sessions != 5 || len(st.Plugins) != 2 || len(st.Namespaces) != 3 {
+	if st.Ready != "ready" || st.Adapter != "memory" || st.Sessions != 5 || len(st.Plugins) != 3 || len(st.Namespaces) != 4 {
 		t.Fatalf("status %+v", st)
 	}
 	if n := st.Namespaces[0]; n.Name != "/" || n.Sockets != 3 || !n.Routed || n.Rooms != 3 {
 		t.Errorf("namespace / %+v", n)
 	}
-	if n := st.Namespaces[1]; n.Name != "/t-1" || n.Pattern != "/t-*" || n.Sockets != 1 {
+	if n := st.Namespaces[2]; n.Name != "/t-1" || n.Pattern != "/t-*" || n.Sockets != 1 {
 		t.Errorf("namespace /t-1 %+v", n)
 	}
-	if p := st.Plugins[1]; p.Name != "hot" || p.Version != e.srv.Plugins().Get("hot").Hash() || p.Serving.IsZero() || p.Calls == 0 {
+	if p := st.Plugins[2]; p.Name != "hot" || p.Version != e.srv.Plugins().Get("hot").Hash() || p.Serving.IsZero() || p.Calls == 0 {
 		t.Errorf("plugin hot %+v", p)
 	}
 
@@ -123,5 +150,48 @@ func TestLogLinesCarryTheirComponent(t *testing.T) {
 		{`"component":"reload"`, "configuration reloaded"},
 	} {
 		e.logs.waitFor(t, 2*time.Second, parts...)
+	}
+}
+
+// Clients choose event names, not the metrics' labels: 10 000 distinct
+// names add no series (they count under their route's configured key).
+func TestMetricsCardinalityBounded(t *testing.T) {
+	e := startHot(t, false, hotTOML+"[[namespace]]\nname = \"/r\"\n[namespace.events]\n\"chat:*\" = \"hot\"\necho = \"hot\"\n")
+	ops := httptest.NewServer(e.srv.MetricsHandler())
+	defer ops.Close()
+	c := dialNsp(t, e.addr, "/r")
+	const n = 10_000
+	var b strings.Builder
+	for i := range n {
+		b.Reset()
+		b.WriteString(`42/r,["`)
+		switch i % 3 {
+		case 0:
+			b.WriteString("chat:")
+		case 1:
+			b.WriteString("echo")
+		}
+		b.WriteString(strconv.Itoa(i))
+		b.WriteString(`"]`)
+		c.send(t, b.String())
+	}
+	waitFor(t, "every event counted", func() bool {
+		return scrape(t, ops.URL, `sockwasm_events_total{namespace="/r",outcome="routed",route="chat:*"}`)+
+			scrape(t, ops.URL, `sockwasm_events_total{namespace="/r",outcome="dropped",route="(none)"}`) == n
+	})
+	resp, err := http.Get(ops.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	series := 0
+	for _, line := range strings.Split(string(body), "\n") {
+		if strings.HasPrefix(line, "sockwasm_") {
+			series++
+		}
+	}
+	if series > 100 {
+		t.Fatalf("%d sockwasm_ series after %d distinct event names", series, n)
 	}
 }
