@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"sort"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -115,6 +116,10 @@ var (
 		"Entries of the plugin's key-value store (-1: its shared store did not answer).", []string{"plugin"}, nil)
 	descPluginTimers = prometheus.NewDesc("sockwasm_plugin_timers",
 		"Pending timers of the plugin (-1: its shared timers did not answer).", []string{"plugin"}, nil)
+	descReloads = prometheus.NewDesc("sockwasm_reloads_total",
+		"Reloads (the watcher, SIGHUP, a reload call), by result: applied, refused (nothing of it applied).", []string{"result"}, nil)
+	descPluginReloads = prometheus.NewDesc("sockwasm_plugin_reloads_total",
+		"What reloads did to each plugin: added, reloaded, unchanged, removed, refused.", []string{"plugin", "result"}, nil)
 	descCluster = prometheus.NewDesc("sockwasm_cluster_redis_up",
 		"1 when the cluster's Redis answers, 0 during an outage; absent with the memory adapter.", nil, nil)
 )
@@ -190,6 +195,15 @@ func (c *serverCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(descPluginTimers, prometheus.GaugeValue, float64(st.Timers), name)
 		}
 	}
+	s.reloads.Range(func(k, v any) bool {
+		rc, n := k.(reloadCount), float64(v.(*atomic.Uint64).Load())
+		if rc.Plugin == "" {
+			ch <- prometheus.MustNewConstMetric(descReloads, prometheus.CounterValue, n, rc.Result)
+		} else {
+			ch <- prometheus.MustNewConstMetric(descPluginReloads, prometheus.CounterValue, n, rc.Plugin, rc.Result)
+		}
+		return true
+	})
 	s.routes.Counts(func(k router.Count, n uint64) {
 		switch k.Kind {
 		case "event":

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	"github.com/rs/zerolog"
 
@@ -151,8 +152,21 @@ func (s *Server) nextConfig(cur *config.Config) (*config.Config, error) {
 	return next, nil
 }
 
+// reloadCount identifies a counter of reloads (sockwasm_reloads_total
+// when Plugin is "", else sockwasm_plugin_reloads_total).
+type reloadCount struct{ Plugin, Result string }
+
+func (s *Server) countReload(plugin, result string) {
+	v, ok := s.reloads.Load(reloadCount{plugin, result})
+	if !ok {
+		v, _ = s.reloads.LoadOrStore(reloadCount{plugin, result}, new(atomic.Uint64))
+	}
+	v.(*atomic.Uint64).Add(1)
+}
+
 // refuse logs a refused reload once and returns err.
 func (s *Server) refuse(cur *config.Config, err error) error {
+	s.countReload("", "refused")
 	s.rlog.Error().Str("config", cur.File).Err(err).Msg("configuration reload refused; the running configuration keeps serving")
 	return err
 }
@@ -161,6 +175,8 @@ func (s *Server) refuse(cur *config.Config, err error) error {
 // once and returns err: nothing of the reload was applied. result is
 // "refused", or "removal refused" for a file removed while routed.
 func (s *Server) refusePlugin(name, path, result string, err error) error {
+	s.countReload("", "refused")
+	s.countReload(name, "refused")
 	s.rlog.Error().Str("plugin", name).Str("file", path).Str("result", result).Err(err).
 		Msg("plugin reload refused") // nothing of this reload applied
 	return err
@@ -287,7 +303,9 @@ func (s *Server) apply(ctx context.Context, cur, next *config.Config, files []st
 			cause = ""
 		}
 		logResult(s.rlog.Info().Str("plugin", b.st.Result.Name), b.st.Result, cause).Msg("plugin reload")
+		s.countReload(b.st.Result.Name, resultOf(b.st.Result))
 	}
+	s.countReload("", "applied")
 	for _, name := range removed {
 		p := s.plugins.Get(name)
 		old := p.Hash()
@@ -296,6 +314,7 @@ func (s *Server) apply(ctx context.Context, cur, next *config.Config, files []st
 			continue
 		}
 		s.rlog.Info().Str("plugin", name).Str("old", old).Str("result", "removed").Msg("plugin reload")
+		s.countReload(name, "removed")
 	}
 	if next != cur {
 		added, gone := nsDiff(cur, next)

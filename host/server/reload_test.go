@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -771,10 +772,24 @@ handler = "c"
 	if strings.Contains(logs, `"result":"reloaded"`) {
 		t.Fatalf("a plugin was swapped by the refused reload:\n%s", logs)
 	}
+	ops := httptest.NewServer(e.srv.MetricsHandler())
+	defer ops.Close()
+	if got := scrape(t, ops.URL, `sockwasm_reloads_total{result="refused"}`); got != 1 {
+		t.Errorf("refused reloads: %v", got)
+	}
+	if got := scrape(t, ops.URL, `sockwasm_plugin_reloads_total{plugin="c",result="refused"}`); got != 1 {
+		t.Errorf("refused reloads of c: %v", got)
+	}
 
 	copyFile(t, hotV2, filepath.Join(e.plugins, "c.wasm"))
 	if err := e.srv.Reload(context.Background()); err != nil {
 		t.Fatal(err)
+	}
+	if got := scrape(t, ops.URL, `sockwasm_plugin_reloads_total{plugin="a",result="reloaded"}`); got != 1 {
+		t.Errorf("reloads of a: %v", got)
+	}
+	if got := scrape(t, ops.URL, `sockwasm_reloads_total{result="applied"}`); got != 1 {
+		t.Errorf("applied reloads: %v", got)
 	}
 	for i, nsp := range []string{"/a", "/b", "/c"} {
 		c := dialNsp(t, e.addr, nsp)

@@ -49,6 +49,8 @@ type Server struct {
 	reloadMu sync.Mutex
 	// setLog applies a reloaded [log] (WithLiveLog); nil: restart only.
 	setLog func(config.Log)
+	// reloads counts reloads by result (reloadCount → *atomic.Uint64).
+	reloads sync.Map
 
 	mu       sync.Mutex
 	httpSrvs []*http.Server
