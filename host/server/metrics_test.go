@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -193,5 +195,49 @@ func TestMetricsCardinalityBounded(t *testing.T) {
 	}
 	if series > 100 {
 		t.Fatalf("%d sockwasm_ series after %d distinct event names", series, n)
+	}
+}
+
+// The Grafana dashboard of docs/ uses only metrics this server exports
+// (and the process collector's), and docs/OPERATIONS.md lists them.
+func TestDashboardMetricsExist(t *testing.T) {
+	raw, err := os.ReadFile("../../docs/grafana-dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Panels []struct {
+			Title   string
+			Targets []struct{ Expr string }
+		}
+	}
+	if err := json.Unmarshal(raw, &dash); err != nil {
+		t.Fatalf("docs/grafana-dashboard.json: %v", err)
+	}
+	src, err := os.ReadFile("metrics.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plugin, _ := os.ReadFile("../plugin/plugin.go")
+	ops, err := os.ReadFile("../../docs/OPERATIONS.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := regexp.MustCompile(`sockwasm_[a-z_]+`)
+	for _, p := range dash.Panels {
+		if len(p.Targets) == 0 {
+			t.Errorf("panel %q has no query", p.Title)
+		}
+		for _, q := range p.Targets {
+			for _, m := range name.FindAllString(q.Expr, -1) {
+				base := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(m, "_bucket"), "_count"), "_sum")
+				if !strings.Contains(string(src)+string(plugin), `"`+base+`"`) {
+					t.Errorf("panel %q: %s is not exported", p.Title, m)
+				}
+				if !strings.Contains(string(ops), "`"+base+"`") {
+					t.Errorf("panel %q: %s is not in docs/OPERATIONS.md", p.Title, base)
+				}
+			}
+		}
 	}
 }
