@@ -193,7 +193,8 @@ func (st *Staged) Discard(ctx context.Context) {
 // Remove unloads the plugin name: its timers are canceled, later calls
 // through its handle fail cleanly (an event is acked with an error when
 // the client asked for an ack), and Remove waits (up to ctx) for the calls
-// in flight to finish. Its key-value store is dropped; a plugin added
+// in flight to finish. Its key-value store is dropped (a cluster's, in
+// Redis, stays, timers too: docs/CLUSTER.md); a plugin added
 // again under the same name gets a new handle (Get it again).
 func (m *Manager) Remove(ctx context.Context, name string) error {
 	m.reloadMu.Lock()

@@ -878,3 +878,39 @@ func TestClusterRefusesHostileMessages(t *testing.T) {
 		})
 	}
 }
+
+// A client naming a dynamic namespace with '#' cannot take over another
+// namespace's channels (channel names are '#'-separated: "/chat-a#b"
+// would be room "b" of "/chat-a"): that namespace stays on its node, and
+// the room keeps receiving from the other nodes after it is gone.
+func TestClusterHashInNamespaceName(t *testing.T) {
+	for _, kind := range clusterKinds {
+		t.Run(kind, func(t *testing.T) {
+			r := redistest.Start(t)
+			extra := "[[namespace]]\nname = \"/chat-*\"\nhandler = \"chat\"\n"
+			a := startKindNode(t, kind, r.URL(), chatWasm, extra)
+			b := startKindNode(t, kind, r.URL(), chatWasm, extra)
+			waitKindNodes(t, r, kind, 2)
+			cx, cy := dialNsp(t, a.addr, "/chat-a"), dialNsp(t, b.addr, "/chat-a")
+			for _, c := range []*sioConn{cx, cy} {
+				c.send(t, `42/chat-a,1["join",{"room":"b"}]`)
+				c.expectPrefix(t, `43/chat-a,1[{"ok":true`)
+			}
+			cz := dialNsp(t, a.addr, "/chat-a#b")
+			a.logs.waitFor(t, 5*time.Second, "served on this node only")
+			_ = cz.c.CloseNow()
+			waitFor(t, "/chat-a#b gone", func() bool { return a.srv.SocketIO().Of("/chat-a#b") == nil })
+			for i := range 3 {
+				n := strconv.Itoa(i + 2)
+				cy.send(t, `42/chat-a,`+n+`["say",{"room":"b","text":"t`+n+`"}]`)
+				m := ""
+				for !strings.HasPrefix(m, `42/chat-a,["said",`) {
+					m = cx.next(t)
+				}
+				if !strings.Contains(m, `"text":"t`+n+`"`) {
+					t.Fatalf("said: %q", m)
+				}
+			}
+		})
+	}
+}

@@ -84,10 +84,10 @@ var (
 	descSessions = prometheus.NewDesc("sockwasm_engine_sessions",
 		"Engine.IO sessions open, by endpoint path.", []string{"path"}, nil)
 	descSockets = prometheus.NewDesc("sockwasm_sockets",
-		"Socket.IO sockets connected on this node, by namespace as configured (a dynamic namespace counts under its pattern) and transport.",
+		"Socket.IO sockets connected on this node, by namespace as configured (a dynamic namespace counts under its pattern; one a reload removed under (unrouted)) and transport.",
 		[]string{"namespace", "transport"}, nil)
 	descNamespaces = prometheus.NewDesc("sockwasm_namespaces",
-		"Namespaces registered, by kind (exact, dynamic).", []string{"kind"}, nil)
+		"Namespaces registered, by kind (exact, dynamic, unrouted: removed by a reload, its sockets still there).", []string{"kind"}, nil)
 	descPluginInfo = prometheus.NewDesc("sockwasm_plugin_info",
 		"The version serving each plugin (1), by its content hash.", []string{"plugin", "version"}, nil)
 	descPluginCalls = prometheus.NewDesc("sockwasm_plugin_calls_total",
@@ -146,17 +146,23 @@ func (c *serverCollector) Collect(ch chan<- prometheus.Metric) {
 	table := s.routes.Table()
 	for _, n := range s.sio.Namespaces() {
 		name := n.Name()
-		if r := table.Lookup(name); r != nil && config.IsPattern(r.Name()) {
+		switch r := table.Lookup(name); {
+		case r == nil:
+			// Removed by a reload (its sockets stay): a dynamic one's name
+			// was a client's choice, so none is a label.
+			name = "(unrouted)"
+			kinds["unrouted"]++
+		case config.IsPattern(r.Name()):
 			name = r.Name()
 			kinds["dynamic"]++
-		} else {
+		default:
 			kinds["exact"]++
 		}
 		for t, k := range n.CountByTransport() {
 			sockets[key{name, t}] += k
 		}
 	}
-	for _, kind := range []string{"exact", "dynamic"} {
+	for _, kind := range []string{"exact", "dynamic", "unrouted"} {
 		ch <- prometheus.MustNewConstMetric(descNamespaces, prometheus.GaugeValue, float64(kinds[kind]), kind)
 	}
 	keys := make([]key, 0, len(sockets))

@@ -243,20 +243,22 @@ func (b *AckBroadcast) Hold() (release func()) {
 // ExpectServers tells b that servers other servers received it: it waits
 // for each one's ServerCount, then for as many RemoteAnswer calls, for at
 // most wait (the broadcast's own timeout when that is shorter and set).
-// Call it while Deliver runs or under a Hold, at most once.
+// Call it while Deliver runs or under a Hold, once, with 0 when the number
+// of servers is unknown (Redis away): counts that came already are then
+// still bounded by wait.
 func (b *AckBroadcast) ExpectServers(servers int, wait time.Duration) {
-	if servers <= 0 {
-		return
-	}
 	if b.timeout > 0 && b.timeout < wait {
 		wait = b.timeout
 	}
 	b.mu.Lock()
 	// Servers whose count came before this call were not awaited yet:
-	// only the others are.
+	// only the others are. Their answers, and those of servers counted
+	// early, are awaited up to wait.
 	b.pending += max(servers-b.counted, 0)
 	b.expecting = true
-	b.timer = time.AfterFunc(wait, b.expire)
+	if (servers > 0 || b.counted > 0) && b.timer == nil {
+		b.timer = time.AfterFunc(wait, b.expire)
+	}
 	b.mu.Unlock()
 }
 

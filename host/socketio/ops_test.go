@@ -430,4 +430,25 @@ func TestAckBroadcastCountBeforeExpect(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("broadcast never completed")
 	}
+
+	// The servers could not be counted (Redis away): a server that
+	// counted a client early and never answers still ends it, at wait.
+	errs := make(chan error, 1)
+	if err := n.BroadcastWithAck(BroadcastOptions{}, "q", nil, nil, 5*time.Second, func(r []AckReply, err error) {
+		errs <- err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	h = <-remote
+	h.b.ServerCount(1)
+	h.b.ExpectServers(0, 100*time.Millisecond)
+	h.release()
+	select {
+	case err := <-errs:
+		if !errors.Is(err, ErrAckTimeout) {
+			t.Fatalf("err %v, want a timeout", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("broadcast never completed")
+	}
 }

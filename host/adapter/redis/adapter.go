@@ -385,9 +385,11 @@ func (a *Adapter) BroadcastWithAck(opts socketio.BroadcastOptions, b *socketio.A
 		defer release()
 		ctx, cancel := context.WithTimeout(ctx, a.c.opts.RequestTimeout)
 		defer cancel()
-		if others, err := a.others(ctx); err == nil {
-			b.ExpectServers(others, wait)
+		others, err := a.others(ctx)
+		if err != nil {
+			others = 0 // unknown: what came is still bounded by wait
 		}
+		b.ExpectServers(others, wait)
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -108,6 +109,8 @@ type Cluster struct {
 	queue publishQueue
 	down  atomic.Bool // Redis unreachable, logged once
 	rooms roomSubs    // sharded mode: the room channels
+	// current is the sharded adapter of each namespace now (under mu).
+	current map[string]*ShardedAdapter
 }
 
 // quiet drops go-redis's own log lines (one per failed dial while Redis is
@@ -144,6 +147,7 @@ func New(opts Options) (*Cluster, error) {
 		log:      log,
 		rdb:      goredis.NewClient(ro),
 		channels: make(map[string]route),
+		current:  make(map[string]*ShardedAdapter),
 		requests: make(map[string]*request),
 	}
 	c.queue.init(opts.MaxQueueBytes, opts.MaxQueueLength)
@@ -203,6 +207,13 @@ var (
 // socketio.Options.NewAdapter: its rooms are local, its broadcasts and
 // room operations reach the other nodes.
 func (c *Cluster) NewAdapter(n *socketio.Namespace) socketio.Adapter {
+	if strings.Contains(n.Name(), "#") {
+		// "#" separates the parts of channel names: such a namespace's
+		// channels would be another namespace's room channels (a client
+		// could name a dynamic namespace so). It stays on this node.
+		c.log.Warn().Str("nsp", truncate(n.Name(), 128)).Msg("namespace name holds '#': served on this node only, not shared through redis")
+		return socketio.NewLocalAdapter(n)
+	}
 	if c.opts.Sharded {
 		return c.newShardedAdapter(n)
 	}
@@ -260,17 +271,29 @@ func (c *Cluster) subscribe(a *Adapter) {
 
 // unsubscribe ends a's subscriptions (its namespace was removed).
 func (c *Cluster) unsubscribe(a *Adapter) {
+	// A namespace made again (a dynamic one) may have a new adapter on the
+	// same channels already: those stay subscribed.
+	var pats, chans []string
 	c.mu.Lock()
 	for _, ch := range []string{a.pattern, a.request, a.response, a.specific} {
 		if c.channels[ch].a == a {
 			delete(c.channels, ch)
+			if ch == a.pattern {
+				pats = append(pats, ch)
+			} else {
+				chans = append(chans, ch)
+			}
 		}
 	}
 	c.mu.Unlock()
 	ctx, cancel := context.WithTimeout(c.ctx, c.opts.RequestTimeout)
 	defer cancel()
-	_ = c.ps.PUnsubscribe(ctx, a.pattern)
-	_ = c.ps.Unsubscribe(ctx, a.request, a.response, a.specific)
+	if len(pats) > 0 {
+		_ = c.ps.PUnsubscribe(ctx, pats...)
+	}
+	if len(chans) > 0 {
+		_ = c.ps.Unsubscribe(ctx, chans...)
+	}
 }
 
 // receive reads the subscriber connection until Close. go-redis

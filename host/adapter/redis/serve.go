@@ -90,7 +90,9 @@ type gather struct {
 
 func newGather(timeout time.Duration, cb func([][]byte, error), done func()) *gather {
 	g := &gather{expected: -1, cb: cb, done: done}
+	g.mu.Lock() // finish reads the timer under mu
 	g.timer = time.AfterFunc(timeout, func() { g.finish(ErrTimeout) })
+	g.mu.Unlock()
 	return g
 }
 
@@ -103,8 +105,9 @@ func (g *gather) finish(err error) {
 	}
 	g.finished = true
 	got := g.answers
+	timer := g.timer
 	g.mu.Unlock()
-	g.timer.Stop()
+	timer.Stop()
 	g.done()
 	g.cb(got, err)
 }

@@ -48,6 +48,7 @@ func (c *Cluster) newShardedAdapter(n *socketio.Namespace) *ShardedAdapter {
 	c.mu.Lock()
 	c.channels[a.channel] = route{s: a, kind: routeSharded}
 	c.channels[a.response] = route{s: a, kind: routeSharded}
+	c.current[n.Name()] = a
 	c.mu.Unlock()
 	ctx, cancel := context.WithTimeout(c.ctx, c.opts.RequestTimeout)
 	defer cancel()
@@ -115,17 +116,26 @@ func (a *ShardedAdapter) Close() error {
 	a.closed = true
 	clear(a.reqs)
 	a.mu.Unlock()
+	// A namespace made again (a dynamic one) may have a new adapter on
+	// the namespace's channel already: it stays subscribed.
+	var chans []string
 	a.c.mu.Lock()
 	for _, ch := range []string{a.channel, a.response} {
 		if a.c.channels[ch].s == a {
 			delete(a.c.channels, ch)
+			chans = append(chans, ch)
 		}
+	}
+	if a.c.current[a.n.Name()] == a {
+		delete(a.c.current, a.n.Name())
 	}
 	a.c.mu.Unlock()
 	a.c.rooms.forget(a)
-	ctx, cancel := context.WithTimeout(a.c.ctx, a.c.opts.RequestTimeout)
-	defer cancel()
-	_ = a.c.ps.SUnsubscribe(ctx, a.channel, a.response)
+	if len(chans) > 0 {
+		ctx, cancel := context.WithTimeout(a.c.ctx, a.c.opts.RequestTimeout)
+		defer cancel()
+		_ = a.c.ps.SUnsubscribe(ctx, chans...)
+	}
 	return nil
 }
 
@@ -361,9 +371,11 @@ func (a *ShardedAdapter) BroadcastWithAck(opts socketio.BroadcastOptions, b *soc
 		defer release()
 		ctx, cancel := context.WithTimeout(ctx, a.c.opts.RequestTimeout)
 		defer cancel()
-		if others, err := a.others(ctx); err == nil {
-			b.ExpectServers(others, wait)
+		others, err := a.others(ctx)
+		if err != nil {
+			others = 0 // unknown: what came is still bounded by wait
 		}
+		b.ExpectServers(others, wait)
 	})
 }
 
@@ -453,36 +465,37 @@ func (a *ShardedAdapter) onBroadcastWithAck(m *wire.ClusterMessage) {
 
 // roomSubs keeps the room channels of the sharded adapters subscribed
 // while their rooms have local members. Adapters mark rooms whose
-// membership changed; one goroutine of the cluster (work) looks at each
-// marked room once, reading its membership then, and subscribes or
-// unsubscribes its channel: joins and leaves never wait for Redis, and
-// the last change of a room always wins.
+// membership changed; one goroutine of the cluster (workRooms) looks at
+// each marked room once, reading then the membership the namespace's
+// current adapter has (a dynamic namespace may be made again, with a new
+// adapter, while the old one closes), and subscribes or unsubscribes the
+// channel: joins and leaves never wait for Redis, and the last change of a
+// room always wins.
 type roomSubs struct {
 	mu     sync.Mutex
 	marked map[roomKey]struct{}
-	subbed map[string]*ShardedAdapter // channel → adapter; work's own
-	ready  chan struct{}              // cap 1
+	subbed map[string]bool // channels subscribed; workRooms' own
+	ready  chan struct{}   // cap 1
 }
 
 type roomKey struct {
-	a    *ShardedAdapter
-	room string
+	nsp, room string
 }
 
 func (r *roomSubs) init() {
 	r.marked = make(map[roomKey]struct{})
-	r.subbed = make(map[string]*ShardedAdapter)
+	r.subbed = make(map[string]bool)
 	r.ready = make(chan struct{}, 1)
 }
 
-// touch marks rooms of a.
+// touch marks rooms of a's namespace.
 func (r *roomSubs) touch(a *ShardedAdapter, rooms []string) {
 	if len(rooms) == 0 {
 		return
 	}
 	r.mu.Lock()
 	for _, room := range rooms {
-		r.marked[roomKey{a, room}] = struct{}{}
+		r.marked[roomKey{a.n.Name(), room}] = struct{}{}
 	}
 	r.mu.Unlock()
 	select {
@@ -491,12 +504,8 @@ func (r *roomSubs) touch(a *ShardedAdapter, rooms []string) {
 	}
 }
 
-// forget marks every room channel of a closed adapter.
-func (r *roomSubs) forget(a *ShardedAdapter) {
-	for _, room := range a.local.Rooms() {
-		r.touch(a, []string{room})
-	}
-}
+// forget marks every room of a closed adapter.
+func (r *roomSubs) forget(a *ShardedAdapter) { r.touch(a, a.local.Rooms()) }
 
 // workRooms applies the marks of c.rooms until the cluster closes.
 func (c *Cluster) workRooms() {
@@ -513,27 +522,30 @@ func (c *Cluster) workRooms() {
 		r.marked = make(map[roomKey]struct{})
 		r.mu.Unlock()
 		var sub, unsub []string
+		c.mu.Lock()
 		for k := range marked {
-			ch, wanted := k.a.roomChannel(k.room)
-			k.a.mu.Lock()
-			wanted = wanted && !k.a.closed && k.a.local.RoomSize(k.room) > 0
-			k.a.mu.Unlock()
-			_, has := r.subbed[ch]
+			ch := wire.ShardedRoomChannel(c.opts.Key, k.nsp, k.room)
+			owner := c.current[k.nsp]
+			wanted := false
+			if owner != nil {
+				owner.mu.Lock()
+				closed := owner.closed
+				owner.mu.Unlock()
+				_, has := owner.roomChannel(k.room)
+				wanted = has && !closed && owner.local.RoomSize(k.room) > 0
+			}
 			switch {
-			case wanted && !has:
-				r.subbed[ch] = k.a
-				sub = append(sub, ch)
-			case !wanted && has && r.subbed[ch] == k.a:
+			case wanted:
+				c.channels[ch] = route{s: owner, kind: routeSharded}
+				if !r.subbed[ch] {
+					r.subbed[ch] = true
+					sub = append(sub, ch)
+				}
+			case r.subbed[ch]:
+				delete(c.channels, ch)
 				delete(r.subbed, ch)
 				unsub = append(unsub, ch)
 			}
-		}
-		c.mu.Lock()
-		for _, ch := range sub {
-			c.channels[ch] = route{s: r.subbed[ch], kind: routeSharded}
-		}
-		for _, ch := range unsub {
-			delete(c.channels, ch)
 		}
 		c.mu.Unlock()
 		// A failure is not final: go-redis keeps the channel list and
@@ -548,6 +560,3 @@ func (c *Cluster) workRooms() {
 		cancel()
 	}
 }
-
-// Rooms returns the rooms of this node's sockets.
-func (a *ShardedAdapter) Rooms() []string { return a.local.Rooms() }
