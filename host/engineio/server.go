@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -88,6 +89,10 @@ type Server struct {
 	log     zerolog.Logger
 	// handshakeTail is the constant end of every open packet.
 	handshakeTail string
+
+	// opened, upgrades and closed count sessions (Counters).
+	opened, upgrades atomic.Uint64
+	closed           sync.Map // CloseReason → *atomic.Uint64
 
 	mu       sync.Mutex
 	sessions map[string]*Session
@@ -460,8 +465,39 @@ func (s *Server) open(r *http.Request, transport string, ws *websocket.Conn, raw
 	sess.recvMu.Lock()
 	sess.recv = s.handler.Open(sess)
 	sess.recvMu.Unlock()
+	s.opened.Add(1)
 	sess.log.Debug().Str("transport", transport).Str("remote", r.RemoteAddr).Msg("session opened")
 	return sess, nil
+}
+
+// Counters are the server's counts of sessions since it started.
+type Counters struct {
+	// Opened counts the sessions opened, Upgrades those moved from
+	// polling to WebSocket.
+	Opened, Upgrades uint64
+	// Closed counts the sessions closed, by reason (ReasonWriteQueueFull:
+	// a client that did not read its messages).
+	Closed map[CloseReason]uint64
+}
+
+// Counters returns the server's counts.
+func (s *Server) Counters() Counters {
+	c := Counters{Opened: s.opened.Load(), Upgrades: s.upgrades.Load(), Closed: map[CloseReason]uint64{}}
+	s.closed.Range(func(k, v any) bool {
+		c.Closed[k.(CloseReason)] = v.(*atomic.Uint64).Load()
+		return true
+	})
+	return c
+}
+
+// countClose counts a session closed for reason (one of the Reason
+// constants: a bounded set).
+func (s *Server) countClose(reason CloseReason) {
+	v, ok := s.closed.Load(reason)
+	if !ok {
+		v, _ = s.closed.LoadOrStore(reason, new(atomic.Uint64))
+	}
+	v.(*atomic.Uint64).Add(1)
 }
 
 func newSID() string {

@@ -473,6 +473,9 @@ func TestUpgrade(t *testing.T) {
 	if s.Transport() != TransportWebSocket {
 		t.Fatalf("transport %s", s.Transport())
 	}
+	if c := f.srv.Counters(); c.Opened != 1 || c.Upgrades != 1 {
+		t.Fatalf("counters %+v, want 1 opened, 1 upgraded", c)
+	}
 	if st, _ := f.get(sid); st != http.StatusBadRequest {
 		t.Fatalf("GET after upgrade = %d", st)
 	}

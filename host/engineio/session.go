@@ -290,6 +290,7 @@ func (s *Session) finalizeLocked() {
 	post := s.post
 	s.srv.remove(s)
 	reason := s.reason
+	s.srv.countClose(reason)
 	s.log.Debug().Str("reason", string(reason)).Msg("session closed")
 	s.srv.goRun(func() {
 		if post != nil {

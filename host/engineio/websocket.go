@@ -214,6 +214,7 @@ func (s *Session) completeUpgrade(conn *websocket.Conn) bool {
 		s.answerPollLocked(http.StatusBadRequest, nil, held{})
 	}
 	s.flushLocked()
+	s.srv.upgrades.Add(1)
 	s.log.Debug().Msg("upgraded to websocket")
 	return true
 }

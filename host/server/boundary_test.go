@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -548,6 +549,12 @@ func TestSlowConsumerDoesNotStallRoom(t *testing.T) {
 			t.Fatalf("%d sockets: the stalled one is still there", e.srv.SocketIO().Of("/").Len())
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+	// The operator sees it: one slow consumer closed.
+	ops := httptest.NewServer(e.srv.MetricsHandler())
+	defer ops.Close()
+	if got := scrape(t, ops.URL, `sockwasm_engine_sessions_closed_total{path="/socket.io/",reason="write queue full"}`); got != 1 {
+		t.Errorf("sessions closed for a full write queue: %v, want 1", got)
 	}
 }
 

@@ -83,6 +83,12 @@ type serverCollector struct{ s *Server }
 var (
 	descSessions = prometheus.NewDesc("sockwasm_engine_sessions",
 		"Engine.IO sessions open, by endpoint path.", []string{"path"}, nil)
+	descSessionsOpened = prometheus.NewDesc("sockwasm_engine_sessions_opened_total",
+		"Engine.IO sessions opened, by endpoint path.", []string{"path"}, nil)
+	descSessionsClosed = prometheus.NewDesc("sockwasm_engine_sessions_closed_total",
+		"Engine.IO sessions closed, by endpoint path and reason (\"write queue full\": a client that did not read its messages).", []string{"path", "reason"}, nil)
+	descUpgrades = prometheus.NewDesc("sockwasm_engine_upgrades_total",
+		"Sessions upgraded from polling to WebSocket, by endpoint path.", []string{"path"}, nil)
 	descSockets = prometheus.NewDesc("sockwasm_sockets",
 		"Socket.IO sockets connected on this node, by namespace as configured (a dynamic namespace counts under its pattern; one a reload removed under (unrouted)) and transport.",
 		[]string{"namespace", "transport"}, nil)
@@ -139,6 +145,12 @@ func (c *serverCollector) Collect(ch chan<- prometheus.Metric) {
 			path = cfg.Endpoints[i-1].Path
 		}
 		ch <- prometheus.MustNewConstMetric(descSessions, prometheus.GaugeValue, float64(e.Len()), path)
+		cs := e.Counters()
+		ch <- prometheus.MustNewConstMetric(descSessionsOpened, prometheus.CounterValue, float64(cs.Opened), path)
+		ch <- prometheus.MustNewConstMetric(descUpgrades, prometheus.CounterValue, float64(cs.Upgrades), path)
+		for reason, n := range cs.Closed {
+			ch <- prometheus.MustNewConstMetric(descSessionsClosed, prometheus.CounterValue, float64(n), path, string(reason))
+		}
 	}
 	type key struct{ nsp, transport string }
 	sockets := map[key]int{}

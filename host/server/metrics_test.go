@@ -103,8 +103,15 @@ func TestMetricsAndHealth(t *testing.T) {
 	}
 	_ = h.c.CloseNow()
 	waitFor(t, "the disconnect counted", func() bool {
-		return scrape(t, ops.URL, `sockwasm_disconnects_total{namespace="/h",reason="transport close"}`) == 1
+		return scrape(t, ops.URL, `sockwasm_disconnects_total{namespace="/h",reason="transport close"}`) == 1 &&
+			scrape(t, ops.URL, `sockwasm_engine_sessions_closed_total{path="/socket.io/",reason="transport close"}`) == 1
 	})
+	if got := scrape(t, ops.URL, `sockwasm_engine_sessions_opened_total{path="/socket.io/"}`); got != 6 {
+		t.Errorf("sessions opened: %v, want 6", got)
+	}
+	if got := scrape(t, ops.URL, `sockwasm_engine_upgrades_total{path="/socket.io/"}`); got != 0 {
+		t.Errorf("upgrades: %v, want 0 (every client chose its transport)", got)
+	}
 
 	var st Status
 	if code, body := get(t, ops.URL+"/status"); code != 200 || json.Unmarshal([]byte(body), &st) != nil {
