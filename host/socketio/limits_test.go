@@ -175,8 +175,10 @@ func TestDynamicNamespacesFreedAndCapped(t *testing.T) {
 	// /t-b empties: it is removed, and /t-c fits.
 	w2.send("1/t-b,")
 	tenants.waitDisconnect(t)
-	if e.srv.Of("/t-b") != nil {
-		t.Fatal("empty dynamic namespace kept")
+	for deadline := time.Now().Add(5 * time.Second); e.srv.Of("/t-b") != nil; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("empty dynamic namespace kept")
+		}
 	}
 	w3.connect("/t-c", "")
 	w3.expect(`42/t-c,["auth",{}]`)
@@ -186,8 +188,12 @@ func TestDynamicNamespacesFreedAndCapped(t *testing.T) {
 	w4 := e.dial(t)
 	w4.send(`0/t-d,{"bad":1}`)
 	w4.expect(`44/t-d,{"message":"no"}`)
-	if e.srv.Of("/t-d") != nil || e.srv.Of("/t-c") != nil {
-		t.Fatal("namespace left behind")
+	// The handler hears of the disconnect before the namespace is
+	// removed: wait for that.
+	for deadline := time.Now().Add(5 * time.Second); e.srv.Of("/t-d") != nil || e.srv.Of("/t-c") != nil; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("namespace left behind")
+		}
 	}
 	// Names are bounded.
 	long := "/t-" + strings.Repeat("x", 40)
