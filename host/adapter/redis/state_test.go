@@ -767,3 +767,23 @@ func TestSharedTimersBoundAndReserve(t *testing.T) {
 		t.Fatal("a dropped timer is pending")
 	}
 }
+
+// A reload that removes the timers grant stops this node's worker (the
+// timers stay in Redis); granted again, they fire.
+func TestSharedTimersWorkerFollowsTheGrant(t *testing.T) {
+	r := redistest.Start(t)
+	log := newTimerLog()
+	a := timersOn(t, startNode(t, r, "g"), "p", testLimits, log.fn("a", 0))
+	off := testLimits
+	off.WatchTimers = false
+	a.SetLimits(off)
+	if _, code := a.Set(bg, 20*time.Millisecond, false, []byte("later")); code != 0 {
+		t.Fatal(code)
+	}
+	time.Sleep(300 * time.Millisecond) // fifteen times its delay: no worker looks
+	if n := log.count("later"); n != 0 {
+		t.Fatalf("fired %d times without the grant", n)
+	}
+	a.SetLimits(testLimits)
+	log.waitCtx(t, "later")
+}

@@ -37,7 +37,8 @@ type sharedTimers struct {
 	held    map[uint32]heldTimer // reserved by an INIT call, not started
 	stopped bool
 	quit    chan struct{} // closed by Stop
-	done    chan struct{} // closed when the worker returns; nil before it starts
+	wquit   chan struct{} // closed to stop the running worker (grant removed)
+	done    chan struct{} // closed when the worker returns; nil while none runs
 	wake    chan struct{} // cap 1: a timer was set here, look again now
 }
 
@@ -173,15 +174,27 @@ func (s *sharedTimers) Len(ctx context.Context) int {
 	return int(replyInt(reply[1]))
 }
 
-// SetLimits implements plugin.TimerStore; the first limits that say the
-// plugin is granted the timers start the worker.
+// SetLimits implements plugin.TimerStore: limits that say the plugin is
+// granted the timers start the worker; limits that say it no longer is
+// (a reload removed the grant) stop it, once its TIMER call in progress
+// has returned: the other nodes' workers, or a later grant, fire the
+// timers then.
 func (s *sharedTimers) SetLimits(l plugin.StateLimits) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.lim = l
-	if l.WatchTimers && s.done == nil && !s.stopped {
-		s.done = make(chan struct{})
-		go s.work(s.done)
+	var wait chan struct{}
+	switch {
+	case l.WatchTimers && s.done == nil && !s.stopped:
+		s.done, s.wquit = make(chan struct{}), make(chan struct{})
+		go s.work(s.done, s.wquit)
+	case !l.WatchTimers && s.done != nil:
+		close(s.wquit)
+		wait = s.done
+		s.done, s.wquit = nil, nil
+	}
+	s.mu.Unlock()
+	if wait != nil {
+		<-wait
 	}
 }
 
@@ -215,7 +228,7 @@ func (s *sharedTimers) poke() {
 
 // work is the worker: it claims the plugin's due timers and runs their
 // TIMER calls, one at a time, until Stop or the cluster's Close.
-func (s *sharedTimers) work(done chan struct{}) {
+func (s *sharedTimers) work(done, quit chan struct{}) {
 	defer close(done)
 	clock := time.NewTimer(time.Hour)
 	defer clock.Stop()
@@ -223,6 +236,8 @@ func (s *sharedTimers) work(done chan struct{}) {
 	for {
 		select {
 		case <-s.quit:
+			return
+		case <-quit:
 			return
 		case <-s.c.ctx.Done():
 			return
@@ -242,6 +257,8 @@ func (s *sharedTimers) work(done chan struct{}) {
 		clock.Reset(wait)
 		select { // Go 1.23 timers: Reset discards a stale firing
 		case <-s.quit:
+			return
+		case <-quit:
 			return
 		case <-s.c.ctx.Done():
 			return
