@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/sockwasm/sockwasm/protocol/socketio"
 )
@@ -207,110 +208,17 @@ func (r *reader) placeholder(dst, b []byte, atts *[][]byte, level int) ([]byte, 
 	return dst, nil
 }
 
-const hexDigits = "0123456789abcdef"
-
 // appendJSONString appends b, the bytes of a msgpack str, as
-// JSON.stringify writes the string Node.js decodes from them with
-// Buffer.toString("utf8"): ill-formed UTF-8 becomes U+FFFD, one for each
-// maximal ill-formed subsequence (the WHATWG Encoding Standard's rule),
-// and only ", \ and control characters are escaped.
+// JSON.stringify writes the string Node.js decodes from them
+// (socketio.AppendString: ill-formed UTF-8 becomes U+FFFD as
+// Buffer.toString("utf8") makes it).
 func appendJSONString(dst, b []byte) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(b); {
-		c := b[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			dst = append(dst, b[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRune(b[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, b[start:i]...)
-			dst = append(dst, "\uFFFD"...)
-			i += invalidLen(b[i:])
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, b[start:]...)
-	return append(dst, '"')
-}
-
-// invalidLen returns the length of the maximal ill-formed subsequence at
-// the start of b, which does not begin with a valid UTF-8 sequence.
-func invalidLen(b []byte) int {
-	lo, hi := byte(0x80), byte(0xbf)
-	need := 0
-	switch c := b[0]; {
-	case c >= 0xc2 && c <= 0xdf:
-		need = 1
-	case c == 0xe0:
-		need, lo = 2, 0xa0
-	case c == 0xed:
-		need, hi = 2, 0x9f
-	case c >= 0xe1 && c <= 0xef:
-		need = 2
-	case c == 0xf0:
-		need, lo = 3, 0x90
-	case c == 0xf4:
-		need, hi = 3, 0x8f
-	case c >= 0xf1 && c <= 0xf3:
-		need = 3
-	default:
-		return 1
-	}
-	i := 1
-	for ; i <= need && i < len(b); i++ {
-		if b[i] < lo || b[i] > hi {
-			break
-		}
-		lo, hi = 0x80, 0xbf
-	}
-	return i
+	return socketio.AppendString(dst, unsafe.String(unsafe.SliceData(b), len(b)))
 }
 
 // jsString returns the string Node.js decodes from the bytes of a msgpack
-// str, with U+FFFD for ill-formed UTF-8 as appendJSONString.
-func jsString(b []byte) string {
-	if utf8.Valid(b) {
-		return string(b)
-	}
-	out := make([]byte, 0, len(b)+8)
-	for i := 0; i < len(b); {
-		r, size := utf8.DecodeRune(b[i:])
-		if r == utf8.RuneError && size == 1 {
-			out = append(out, "\uFFFD"...)
-			i += invalidLen(b[i:])
-			continue
-		}
-		out = append(out, b[i:i+size]...)
-		i += size
-	}
-	return string(out)
-}
+// str (socketio.NodeString).
+func jsString(b []byte) string { return socketio.NodeString(b) }
 
 // AppendMsgpack appends the msgpack encoding of data, one JSON value in
 // which placeholders {"_placeholder":true,"num":N} stand for atts[N], as

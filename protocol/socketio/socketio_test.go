@@ -169,6 +169,15 @@ func TestAppendString(t *testing.T) {
 			t.Errorf("%q -> %s -> %q %v", s, got, back, err)
 		}
 	}
+	// One U+FFFD per maximal ill-formed subsequence, as Node.js decodes.
+	for in, want := range map[string]string{"\xe0\xa0x": "\ufffdx", "\xf0\x90\x80": "\ufffd", "\xc0\xaf": "\ufffd\ufffd", "\xed\xa0\x80": "\ufffd\ufffd\ufffd"} {
+		if got := string(AppendString(nil, in)); got != `"`+want+`"` {
+			t.Errorf("AppendString(%q) = %s", in, got)
+		}
+		if got := NodeString([]byte(in)); got != want {
+			t.Errorf("NodeString(%q) = %q", in, got)
+		}
+	}
 	if got := string(AppendString(nil, "a\xffb")); got != "\"a\ufffdb\"" {
 		t.Fatal(got)
 	}
