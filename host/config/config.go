@@ -511,6 +511,11 @@ func Parse(file string, data []byte) (*Config, error) {
 	}
 	c.applyDefaults()
 	errs = append(errs, c.validate(ps)...)
+	for _, e := range errs {
+		if e.Line < 1 { // a place the index could not find: the document's start
+			e.Line = 1
+		}
+	}
 	if len(errs) > 0 {
 		return nil, errs
 	}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"sort"
 	"strconv"
 	"strings"
@@ -44,6 +45,11 @@ func newPositions(data []byte) *positions {
 	}
 	w := walker{ps: ps, arrays: map[string]int{}}
 	var p unstable.Parser
+	// BurntSushi/toml skips a leading byte-order mark; go-toml would stop
+	// at it. It holds no newline: the lines stay.
+	for _, bom := range []string{"\xef\xbb\xbf", "\xfe\xff"} {
+		data = bytes.TrimPrefix(data, []byte(bom))
+	}
 	p.Reset(data)
 	for p.NextExpression() {
 		w.expression(p.Expression())
