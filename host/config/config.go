@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/sockwasm/sockwasm/sdk/abi"
 )
@@ -151,7 +152,51 @@ type Config struct {
 	Log       Log               `toml:"log"`
 	Adapter   Adapter           `toml:"adapter"`
 	Metrics   Metrics           `toml:"metrics"`
+	Admin     Admin             `toml:"admin"`
 }
+
+// Admin, the [admin] table, serves the official Socket.IO Admin UI
+// (@socket.io/admin-ui 0.5.1) its namespace, as that package's
+// instrument() does for a Node server (docs/OPERATIONS.md).
+type Admin struct {
+	// Enabled turns the admin namespace on. Default false.
+	Enabled bool `toml:"enabled"`
+	// Namespace is the admin namespace. Default "/admin".
+	Namespace string `toml:"namespace"`
+	// Auth set to false lets anyone who reaches the server connect to
+	// the admin namespace: for a server on a developer's machine only.
+	// Otherwise (the default) Username and PasswordHash are required.
+	Auth *bool `toml:"auth"`
+	// Username is the login the UI sends.
+	Username string `toml:"username"`
+	// PasswordHash is the bcrypt hash of the password ("$2a$", "$2b$" or
+	// "$2y$", as `htpasswd -nbBC 10 "" PASSWORD` or bcryptjs make it).
+	PasswordHash string `toml:"password_hash"`
+	// ReadOnly refuses the UI's actions (emit, join, leave, disconnect):
+	// it only watches.
+	ReadOnly bool `toml:"readonly"`
+	// Mode "development" (the default) sends the UI every socket and its
+	// events as they happen; "production" sends only the aggregated
+	// statistics, for large servers.
+	Mode string `toml:"mode"`
+	// ServerID names this node in the UI. Default: the host name.
+	ServerID string `toml:"server_id"`
+	// UIDir, when set, is a folder served at /admin/ on the server's
+	// listener: the UI's built files (node_modules/@socket.io/admin-ui/ui/dist),
+	// so the UI is on the server's own origin. Relative paths are
+	// relative to the configuration file's folder.
+	UIDir string `toml:"ui_dir"`
+}
+
+// Admin modes (Admin.Mode).
+const (
+	AdminDevelopment = "development"
+	AdminProduction  = "production"
+)
+
+// AuthRequired reports whether the admin namespace asks for credentials
+// (auth not set to false).
+func (a Admin) AuthRequired() bool { return a.Auth == nil || *a.Auth }
 
 // Metrics, the [metrics] table, is the operator's listener: Prometheus
 // metrics at /metrics, and /healthz and /readyz for a load balancer.
@@ -565,6 +610,8 @@ func (c *Config) applyDefaults() {
 	setStr(&c.Adapter.Key, DefaultAdapterKey)
 	setStr(&c.Adapter.SubscriptionMode, SubscriptionDynamic)
 	setDur(&c.Adapter.RequestTimeout, DefaultRequestTimeout)
+	setStr(&c.Admin.Namespace, "/admin")
+	setStr(&c.Admin.Mode, AdminDevelopment)
 	if c.Engine.MaxPayload == 0 {
 		c.Engine.MaxPayload = DefaultMaxPayload
 	}
@@ -579,6 +626,9 @@ func (c *Config) applyDefaults() {
 	if c.StaticDir != "" {
 		c.StaticDir = resolve(dir, c.StaticDir)
 	}
+	if c.Admin.UIDir != "" {
+		c.Admin.UIDir = resolve(dir, c.Admin.UIDir)
+	}
 	switch c.CacheDir {
 	case "off":
 		c.CacheDir = ""
@@ -588,6 +638,36 @@ func (c *Config) applyDefaults() {
 		}
 	default:
 		c.CacheDir = resolve(dir, c.CacheDir)
+	}
+}
+
+// validateAdmin checks [admin]: an enabled admin namespace must say how
+// it is protected, with a valid bcrypt hash, as @socket.io/admin-ui
+// insists.
+func (c *Config) validateAdmin(bad func(key, format string, args ...any)) {
+	a := c.Admin
+	if a.Namespace == "" || a.Namespace[0] != '/' || strings.ContainsAny(a.Namespace, ",* ") {
+		bad("admin.namespace", "invalid namespace %q: want e.g. \"/admin\"", a.Namespace)
+	}
+	if a.Mode != AdminDevelopment && a.Mode != AdminProduction {
+		bad("admin.mode", "unknown mode %q: want %q or %q", a.Mode, AdminDevelopment, AdminProduction)
+	}
+	if !a.Enabled {
+		return
+	}
+	if !a.AuthRequired() {
+		if a.Username != "" || a.PasswordHash != "" {
+			bad("admin.auth", "is false while username or password_hash is set: remove them, or remove auth = false")
+		}
+		return
+	}
+	if a.Username == "" {
+		bad("admin.username", "required: set username and password_hash, or auth = false for a server only you can reach")
+	}
+	if a.PasswordHash == "" {
+		bad("admin.password_hash", "required: the bcrypt hash of the password (htpasswd -nbBC 10 \"\" PASSWORD | cut -c2-), or auth = false")
+	} else if _, err := bcrypt.Cost([]byte(a.PasswordHash)); err != nil {
+		bad("admin.password_hash", "is not a bcrypt hash (%v): want e.g. \"$2b$10$...\" (60 characters)", err)
 	}
 }
 
@@ -616,6 +696,7 @@ func (c *Config) validate(ps *positions) Errors {
 			bad("metrics.listen", "invalid address %q: want host:port, or \"\" for none", c.Metrics.Listen)
 		}
 	}
+	c.validateAdmin(bad)
 	checkPath := func(key, p string) {
 		if !strings.HasPrefix(p, "/") || !strings.HasSuffix(p, "/") || strings.ContainsAny(p, "?# ") {
 			bad(key, "invalid path %q: want an absolute path ending in /, e.g. \"/socket.io/\"", p)
@@ -770,6 +851,8 @@ func (c *Config) validate(ps *positions) Errors {
 			nsBad("name", "invalid namespace %q: \"*\" may only end a pattern", n.Name)
 		case seen[n.Name]:
 			nsBad("name", "namespace %q is defined twice", n.Name)
+		case c.Admin.Enabled && n.Name == c.Admin.Namespace:
+			nsBad("name", "namespace %q is the admin namespace ([admin] namespace): choose another name", n.Name)
 		}
 		seen[n.Name] = true
 		for _, m := range n.Middleware {

@@ -484,6 +484,12 @@ func TestErrorLines(t *testing.T) {
 			`server.toml:1: namespace[0]: namespace "/x" routes nothing`},
 		{"listen = 5\n", `server.toml:1: listen: `},
 		{"[metrics]\nlisten = \"nope\"\n", `server.toml:2: metrics.listen: invalid address "nope"`},
+		{"[admin]\nenabled = true\n", `server.toml:1: admin.username: required`},
+		{"[admin]\nenabled = true\nusername = \"a\"\npassword_hash = \"secret\"\n", `server.toml:4: admin.password_hash: is not a bcrypt hash`},
+		{"[admin]\nenabled = true\nauth = false\nusername = \"a\"\n", `server.toml:3: admin.auth: is false while username`},
+		{"[admin]\nmode = \"debug\"\n", `server.toml:2: admin.mode: unknown mode "debug"`},
+		{"[admin]\nenabled = true\nauth = false\n[[namespace]]\nname = \"/admin\"\nhandler = \"chat\"\n",
+			`server.toml:5: namespace[0].name: namespace "/admin" is the admin namespace`},
 	} {
 		_, err := Parse("server.toml", []byte(tt.doc))
 		if err == nil || !strings.HasPrefix(err.Error(), tt.want) {

@@ -12,8 +12,8 @@ import (
 // configuration old and a reloaded next, among the settings that cannot
 // change while serving: the listener and its [http] limits, the endpoints
 // and their Engine.IO and Socket.IO settings, CORS, the adapter, the
-// folders and watching. A reload that changes any of them is refused
-// whole; a restart applies it.
+// admin namespace, the folders and watching. A reload that changes any of
+// them is refused whole; a restart applies it.
 //
 // What a reload does apply: [[namespace]] (routes, middleware, new and
 // removed namespaces), [plugins] defaults, [plugin.NAME] tables and [log]
@@ -55,6 +55,7 @@ func FixedChanges(old, next *Config) []string {
 	diff("cors.credentials", old.CORS.Credentials, next.CORS.Credentials)
 	diff("engine_endpoint", old.Endpoints, next.Endpoints)
 	diff("metrics.listen", old.Metrics.Listen, next.Metrics.Listen)
+	diffTable("admin", old.Admin, next.Admin, diff)
 	return keys
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	redisadapter "github.com/sockwasm/sockwasm/host/adapter/redis"
+	"github.com/sockwasm/sockwasm/host/admin"
 	"github.com/sockwasm/sockwasm/host/config"
 	"github.com/sockwasm/sockwasm/host/engineio"
 	"github.com/sockwasm/sockwasm/host/plugin"
@@ -55,7 +56,40 @@ type Server struct {
 	mu       sync.Mutex
 	httpSrvs []*http.Server
 	closed   bool
-	watch    *watcher // nil when not watching
+	watch    *watcher     // nil when not watching
+	admin    *admin.Admin // nil unless [admin] enabled
+}
+
+// AdminUIPath is where [admin] ui_dir is served.
+const AdminUIPath = "/admin/"
+
+// startAdmin serves the admin namespace [admin] configures.
+func (s *Server) startAdmin(cfg *config.Config) *admin.Admin {
+	a := cfg.Admin
+	l := s.log.With().Str("component", "admin").Logger()
+	o := admin.Options{
+		Server:     s.sio,
+		Engine:     s.engines[0],
+		Namespace:  a.Namespace,
+		ReadOnly:   a.ReadOnly,
+		Production: a.Mode == config.AdminProduction,
+		ServerID:   a.ServerID,
+		Clustered:  s.cluster != nil,
+		Logger:     &l,
+	}
+	if a.AuthRequired() {
+		o.Username, o.PasswordHash = a.Username, []byte(a.PasswordHash)
+	} else {
+		l.Warn().Str("nsp", a.Namespace).Msg("admin namespace without authentication ([admin] auth = false): anyone who reaches the server can watch and act on every socket")
+	}
+	return admin.New(o)
+}
+
+// stopAdmin stops the admin namespace's ticker and observer, if any.
+func (s *Server) stopAdmin() {
+	if s.admin != nil {
+		s.admin.Close()
+	}
 }
 
 // New loads the plugins cfg names and builds the server. It fails, naming
@@ -73,6 +107,11 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 	if cfg.StaticDir != "" {
 		if fi, err := os.Stat(cfg.StaticDir); err != nil || !fi.IsDir() {
 			return nil, fmt.Errorf("%s: static_dir %q is not a folder", cfgName(cfg), cfg.StaticDir)
+		}
+	}
+	if cfg.Admin.Enabled && cfg.Admin.UIDir != "" {
+		if _, err := os.Stat(filepath.Join(cfg.Admin.UIDir, "index.html")); err != nil {
+			return nil, fmt.Errorf("%s: admin.ui_dir %q has no index.html: want the Admin UI's built files (node_modules/@socket.io/admin-ui/ui/dist)", cfgName(cfg), cfg.Admin.UIDir)
 		}
 	}
 	// The cluster comes before the plugins: their key-value stores and
@@ -127,9 +166,13 @@ func New(ctx context.Context, cfg *config.Config, log zerolog.Logger, opts ...Op
 		s.closeCluster()
 		return nil, err
 	}
+	if cfg.Admin.Enabled {
+		s.admin = s.startAdmin(cfg)
+	}
 	if cfg.Watch && cfg.File != "" {
 		w, err := s.startWatcher(cfg)
 		if err != nil {
+			s.stopAdmin()
 			_ = pm.Close(ctx)
 			s.closeCluster()
 			return nil, fmt.Errorf("%s: watch: %w", cfgName(cfg), err)
@@ -311,6 +354,9 @@ func (s *Server) build(c *config.Config) error {
 	if c.StaticDir != "" {
 		mux.Handle("/", http.FileServer(http.Dir(c.StaticDir)))
 	}
+	if c.Admin.Enabled && c.Admin.UIDir != "" {
+		mux.Handle(AdminUIPath, http.StripPrefix(AdminUIPath, http.FileServer(http.Dir(c.Admin.UIDir))))
+	}
 	s.handler = mux
 	return errors.Join(errs...)
 }
@@ -380,6 +426,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if w != nil {
 		w.stop()
 	}
+	s.stopAdmin()
 	if err := s.sio.Shutdown(ctx); err != nil {
 		errs = append(errs, err)
 	}

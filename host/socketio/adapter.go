@@ -30,14 +30,18 @@ func NewLocalAdapter(n *Namespace) *MemoryAdapter {
 
 // AddAll implements Adapter.
 func (a *MemoryAdapter) AddAll(id string, rooms []string) {
+	o := a.observer()
+	var joined []string
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	mine := a.sids[id]
 	if mine == nil {
 		mine = make(map[string]struct{}, len(rooms))
 		a.sids[id] = mine
 	}
 	for _, r := range rooms {
+		if _, in := mine[r]; !in && o != nil {
+			joined = append(joined, r)
+		}
 		mine[r] = struct{}{}
 		members := a.rooms[r]
 		if members == nil {
@@ -46,16 +50,24 @@ func (a *MemoryAdapter) AddAll(id string, rooms []string) {
 		}
 		members[id] = struct{}{}
 	}
+	a.mu.Unlock()
+	for _, r := range joined {
+		o.Joined(a.n, r, id)
+	}
 }
 
 // Del implements Adapter.
 func (a *MemoryAdapter) Del(id, room string) {
 	a.mu.Lock()
-	defer a.mu.Unlock()
+	_, was := a.sids[id][room]
 	if mine := a.sids[id]; mine != nil {
 		delete(mine, room)
 	}
 	a.delMember(room, id)
+	a.mu.Unlock()
+	if o := a.observer(); o != nil && was {
+		o.Left(a.n, room, id)
+	}
 }
 
 func (a *MemoryAdapter) delMember(room, id string) {
@@ -69,12 +81,29 @@ func (a *MemoryAdapter) delMember(room, id string) {
 
 // DelAll implements Adapter.
 func (a *MemoryAdapter) DelAll(id string) {
+	o := a.observer()
+	var left []string
 	a.mu.Lock()
-	defer a.mu.Unlock()
 	for r := range a.sids[id] {
 		a.delMember(r, id)
+		if o != nil {
+			left = append(left, r)
+		}
 	}
 	delete(a.sids, id)
+	a.mu.Unlock()
+	for _, r := range left {
+		o.Left(a.n, r, id)
+	}
+}
+
+// observer returns the server's Observer, nil when none (or when the
+// adapter has no namespace).
+func (a *MemoryAdapter) observer() Observer {
+	if a.n == nil || a.n.srv == nil {
+		return nil
+	}
+	return a.n.srv.observe()
 }
 
 // SocketRooms implements Adapter.

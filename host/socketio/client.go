@@ -293,6 +293,9 @@ func (c *client) connect(p *sp.Packet) {
 		c.log.Debug().Err(err).Msg("CONNECT reply not sent")
 	}
 	c.log.Debug().Str("nsp", n.name).Str("socket", s.id).Msg("socket connected")
+	if o := c.srv.observe(); o != nil {
+		o.Connected(s)
+	}
 	h.OnConnect(s)
 }
 

@@ -1,6 +1,12 @@
 package socketio
 
-import "maps"
+import (
+	"encoding/json"
+	"maps"
+	"slices"
+
+	sp "github.com/sockwasm/sockwasm/protocol/socketio"
+)
 
 // Data returns the data owner keeps on the socket, as last set by SetData
 // (nil when never set). Handler layers keep per-connection state here,
@@ -43,4 +49,32 @@ func (s *Socket) allData() map[string][]byte {
 		return nil
 	}
 	return maps.Clone(s.data)
+}
+
+// DataJSON returns the socket's data as one JSON object, each owner's
+// value under its name ({} when there is none): the socket.data that
+// other nodes (fetchSockets) and the admin UI see.
+func (s *Socket) DataJSON() json.RawMessage { return JoinData(s.allData()) }
+
+// JoinData joins per-owner data into one JSON object, owners sorted ({}
+// when d is empty). A value that is not valid JSON is given as a string,
+// so that the object always is.
+func JoinData(d map[string][]byte) json.RawMessage {
+	if len(d) == 0 {
+		return json.RawMessage("{}")
+	}
+	buf := []byte{'{'}
+	for i, k := range slices.Sorted(maps.Keys(d)) {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = sp.AppendString(buf, k)
+		buf = append(buf, ':')
+		if v := d[k]; json.Valid(v) {
+			buf = append(buf, v...)
+		} else {
+			buf = sp.AppendString(buf, string(v))
+		}
+	}
+	return append(buf, '}')
 }

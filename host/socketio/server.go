@@ -77,6 +77,9 @@ type Server struct {
 	// resolver, when set, serves namespaces that are not registered.
 	resolver atomic.Pointer[Resolver]
 
+	// observer, when set, hears of sockets, rooms and events (SetObserver).
+	observer atomic.Pointer[Observer]
+
 	// work runs the clients' drainer goroutines (client.call).
 	work track.Group
 

@@ -146,7 +146,13 @@ func (s *Socket) Emit(name string, args []byte, atts [][]byte) error {
 	if err != nil {
 		return err
 	}
-	return s.send(text, atts)
+	if err := s.send(text, atts); err != nil {
+		return err
+	}
+	if o := s.nsp.srv.observe(); o != nil {
+		o.Sent(s, name, args, atts)
+	}
+	return nil
 }
 
 func (s *Socket) send(text []byte, atts [][]byte) error {
@@ -213,6 +219,9 @@ func (s *Socket) EmitWithAck(name string, args []byte, atts [][]byte, timeout ti
 			pa.timer.Stop()
 		}
 		return err
+	}
+	if o := s.nsp.srv.observe(); o != nil {
+		o.Sent(s, name, args, atts)
 	}
 	return nil
 }
@@ -312,6 +321,9 @@ func (s *Socket) onevent(p *sp.Packet) {
 		}
 	}
 	ev := &Event{Name: name, Args: args, Attachments: p.Attachments, AckID: p.ID, HasAck: p.HasID}
+	if o := s.nsp.srv.observe(); o != nil {
+		o.Received(s, ev)
+	}
 	s.nsp.handler().OnEvent(s, ev)
 }
 
@@ -364,5 +376,8 @@ func (s *Socket) onclose(reason Reason, sendPacket bool) {
 		s.c.call(func() { pa.cb(AckResponse{Err: ErrDisconnected}) })
 	}
 	s.c.log.Debug().Str("nsp", s.nsp.name).Str("socket", s.id).Str("reason", string(reason)).Msg("socket disconnected")
+	if o := s.nsp.srv.observe(); o != nil {
+		o.Disconnected(s, reason)
+	}
 	s.c.call(func() { s.nsp.handler().OnDisconnect(s, reason, rooms) })
 }

@@ -1,7 +1,6 @@
 package redis
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"sync"
@@ -322,28 +321,6 @@ func dataByOwner(raw json.RawMessage) map[string][]byte {
 		out[k] = v
 	}
 	return out
-}
-
-// ownerData joins a local socket's per-owner data into one JSON object,
-// the socket.data other nodes see ({} when there is none).
-func ownerData(d map[string][]byte) json.RawMessage {
-	if len(d) == 0 {
-		return json.RawMessage("{}")
-	}
-	var buf bytes.Buffer
-	buf.WriteByte('{')
-	first := true
-	for k, v := range d {
-		if !first {
-			buf.WriteByte(',')
-		}
-		first = false
-		buf.Write(sp.AppendString(nil, k))
-		buf.WriteByte(':')
-		buf.Write(v)
-	}
-	buf.WriteByte('}')
-	return buf.Bytes()
 }
 
 // BroadcastWithAck implements socketio.Adapter: the local sockets get the

@@ -24,7 +24,7 @@ func fetchedSockets(n *socketio.Namespace, local *socketio.MemoryAdapter, opts s
 		if s == nil {
 			continue
 		}
-		out = append(out, wire.FetchedSocket{ID: si.ID, Handshake: s.HandshakeJSON(), Rooms: si.Rooms, Data: ownerData(si.Data)})
+		out = append(out, wire.FetchedSocket{ID: si.ID, Handshake: s.HandshakeJSON(), Rooms: si.Rooms, Data: socketio.JoinData(si.Data)})
 	}
 	return out
 }
