@@ -58,13 +58,18 @@ type Handshake struct {
 }
 
 func newHandshake(r *http.Request) *Handshake {
-	n := 0
+	// net/http moves the Host header out of r.Header; it goes first, as
+	// it came.
+	n := len("Host:\n") + len(r.Host)
 	for k, vs := range r.Header {
 		for _, v := range vs {
 			n += len(k) + len(v) + 2
 		}
 	}
 	h := make([]byte, 0, n)
+	if r.Host != "" {
+		h = append(append(append(h, "Host:"...), r.Host...), '\n')
+	}
 	for k, vs := range r.Header {
 		for _, v := range vs {
 			h = append(append(append(append(h, k...), ':'), v...), '\n')

@@ -166,6 +166,9 @@ func TestAdminNamespace(t *testing.T) {
 	if sock.ID != id || sock.Nsp != "/" || len(sock.Rooms) != 1 || sock.Handshake["address"] != "127.0.0.1" || sock.Handshake["auth"] != nil {
 		t.Fatalf("socket_connected %s", conn[0])
 	}
+	if h, _ := sock.Handshake["headers"].(map[string]any); h["host"] != e.addr {
+		t.Fatalf("handshake headers %v: want host %s", h, e.addr)
+	}
 
 	// Its events, with their arguments.
 	c.send(t, `421["echo",{"n":1},"x"]`)
