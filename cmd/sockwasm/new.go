@@ -15,6 +15,8 @@ import (
 	"regexp"
 	"strings"
 	"text/template"
+
+	"github.com/sockwasm/sockwasm/sdk"
 )
 
 // templates are the files `sockwasm new` writes, per language; a name
@@ -28,23 +30,27 @@ var templates embed.FS
 // one sdk/assemblyscript pins.
 const asVersion = "0.28.20"
 
-// sdkModule is the module of the Go SDK.
-const sdkModule = "github.com/sockwasm/sockwasm"
-
 var pluginName = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
 
 const newUsage = `usage: sockwasm new NAME [--lang go|as] [--dir DIR]
 
-Scaffolds a plugin in DIR/NAME (DIR defaults to plugins-src): its source,
-a test, a build target and a server.toml snippet routing /NAME to it.
-  --lang go   main.go, NAME_test.go (sdk/go/plugintest), Makefile (NAME.wasm)
+Scaffolds a plugin in DIR/NAME (DIR defaults to the current folder): its
+source, a test, a server.toml that serves it alone, and a server.toml
+snippet routing /NAME to it in another server.
+  --lang go   main.go, NAME_test.go (sdk/go/plugintest), Makefile
   --lang as   assembly/index.ts, test/plugin.test.mjs (node --test),
-              package.json (npm test builds build/NAME.wasm)
+              package.json (npm test builds the module)
+Either way the module is built into build/NAME.wasm.
 NAME is lower case letters, digits and dashes, starting with a letter; it
 is the plugin's name, its .wasm file name. The folder must not exist.
-A Go plugin must be inside a module that requires the SDK (run it in the
-sockwasm repository); an AssemblyScript plugin refers to the SDK by a
-relative file: path, found from DIR (or --sdk, the repository's root).
+
+It works in any folder: the binary carries the SDKs. Outside the sockwasm
+repository it writes them into the user cache folder (for Go, a module
+the plugin's go.mod points at with a replace directive; for
+AssemblyScript, the package its package.json names with a file: path):
+no network access is needed for the SDK. In the repository, or in a Go
+module that requires ` + sdk.GoModule + `, the plugin uses that SDK.
+--sdk DIR names a sockwasm checkout to take the AssemblyScript SDK from.
 `
 
 // newPlugin is the `new` verb.
@@ -53,7 +59,7 @@ func newPlugin(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, newUsage) }
 	lang := fs.String("lang", "go", "plugin language: go or as")
-	dir := fs.String("dir", "plugins-src", "parent folder of the plugin's folder")
+	dir := fs.String("dir", ".", "parent folder of the plugin's folder")
 	sdk := fs.String("sdk", "", "root of the sockwasm repository (default: found from --dir)")
 	// Flags may come before or after NAME.
 	var names []string
@@ -77,13 +83,21 @@ func newPlugin(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintf(stdout, "created %s\n", target)
+	rel := target
+	if wd, err := os.Getwd(); err == nil {
+		if r, err := filepath.Rel(wd, target); err == nil && !strings.HasPrefix(r, "..") {
+			rel = r
+		}
+	}
+	fmt.Fprintf(stdout, "next:\n  cd %s\n", rel)
 	switch *lang {
 	case "go":
-		fmt.Fprintf(stdout, "next: cd %s && make test && make\n", target)
+		fmt.Fprintf(stdout, "  go test ./...\n  GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o build/%s.wasm .\n", names[0])
 	case "as":
-		fmt.Fprintf(stdout, "next: cd %s && npm install && npm test\n", target)
+		fmt.Fprint(stdout, "  npm install\n  npm test\n")
 	}
-	fmt.Fprintf(stdout, "then add %s to your server.toml\n", filepath.Join(target, "server.toml.snippet"))
+	fmt.Fprintf(stdout, "  sockwasm serve --config server.toml   # serves /%s on 127.0.0.1:3000\n", names[0])
+	fmt.Fprintf(stdout, "or route it in your own server.toml: see server.toml.snippet\n")
 	return 0
 }
 
@@ -105,16 +119,24 @@ func scaffold(name, lang, dir, sdkRoot string) (string, error) {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return "", err
 	}
-	data := struct{ Name, SDKPath, ASVersion string }{Name: name, ASVersion: asVersion}
+	data := struct {
+		Name, SDKPath, ASVersion string
+		Module                   string // Go: the module path of a plugin with a go.mod of its own
+	}{Name: name, ASVersion: asVersion}
 	switch lang {
 	case "go":
-		if mod, _ := enclosingModule(filepath.Dir(target)); mod != sdkModule {
-			if mod == "" {
-				return "", fmt.Errorf("%s is not inside a Go module: create the plugin inside the sockwasm repository (or a module requiring %s) so that the SDK import resolves", dir, sdkModule)
+		// In a module that has the SDK (the repository, or one requiring
+		// it), the plugin is a package of that module; anywhere else, a
+		// module of its own, pointed at the carried SDK.
+		if mod, _ := enclosingModule(filepath.Dir(target)); mod != sdk.GoModule && (mod == "" || !requires(filepath.Dir(target), sdk.GoModule)) {
+			dir, err := sdkCache()
+			if err != nil {
+				return "", err
 			}
-			if !requires(filepath.Dir(target), sdkModule) {
-				return "", fmt.Errorf("the module %s (around %s) does not require %s: add it (go get %s) first", mod, dir, sdkModule, sdkModule)
+			if data.SDKPath, err = sdk.Extract(dir, sdk.Go); err != nil {
+				return "", err
 			}
+			data.Module = name
 		}
 	case "as":
 		root := sdkRoot
@@ -122,14 +144,24 @@ func scaffold(name, lang, dir, sdkRoot string) (string, error) {
 			root = findRepo(filepath.Dir(target))
 		}
 		sdkDir := filepath.Join(root, "sdk", "assemblyscript")
-		if root == "" || !exists(filepath.Join(sdkDir, "package.json")) {
-			return "", fmt.Errorf("cannot find sdk/assemblyscript above %s: pass --sdk with the sockwasm repository's root", dir)
+		if root != "" && exists(filepath.Join(sdkDir, "package.json")) {
+			rel, err := filepath.Rel(target, sdkDir)
+			if err != nil {
+				return "", err
+			}
+			data.SDKPath = filepath.ToSlash(rel)
+		} else if sdkRoot != "" {
+			return "", fmt.Errorf("no sdk/assemblyscript in %s (--sdk)", sdkRoot)
+		} else {
+			dir, err := sdkCache()
+			if err != nil {
+				return "", err
+			}
+			if data.SDKPath, err = sdk.Extract(dir, sdk.AssemblyScript); err != nil {
+				return "", err
+			}
+			data.SDKPath = filepath.ToSlash(data.SDKPath)
 		}
-		rel, err := filepath.Rel(target, sdkDir)
-		if err != nil {
-			return "", err
-		}
-		data.SDKPath = filepath.ToSlash(rel)
 	}
 	root := "templates/" + lang
 	var files []string
@@ -155,6 +187,10 @@ func scaffold(name, lang, dir, sdkRoot string) (string, error) {
 		rel := strings.TrimPrefix(p, root+"/")
 		rel = strings.TrimSuffix(rel, ".tmpl")
 		switch path.Base(rel) {
+		case "go.mod":
+			if data.Module == "" {
+				continue // a package of the enclosing module
+			}
 		case "gitignore":
 			rel = path.Join(path.Dir(rel), ".gitignore")
 		case "plugin_test.go":
@@ -217,6 +253,19 @@ func findRepo(dir string) string {
 			return ""
 		}
 	}
+}
+
+// sdkCache is where the carried SDKs are written: SOCKWASM_SDK_CACHE, or
+// sockwasm/sdk in the user cache folder.
+func sdkCache() (string, error) {
+	if d := os.Getenv("SOCKWASM_SDK_CACHE"); d != "" {
+		return d, nil
+	}
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("no cache folder for the SDK (set SOCKWASM_SDK_CACHE): %w", err)
+	}
+	return filepath.Join(d, "sockwasm", "sdk"), nil
 }
 
 func exists(p string) bool { _, err := os.Stat(p); return err == nil }

@@ -45,7 +45,7 @@ func TestNewGo(t *testing.T) {
 	if !strings.Contains(stdout, "created ") {
 		t.Errorf("stdout %q", stdout)
 	}
-	for _, f := range []string{"main.go", "hello-go_test.go", "Makefile", "README.md", "server.toml.snippet", ".gitignore"} {
+	for _, f := range []string{"main.go", "hello-go_test.go", "Makefile", "README.md", "server.toml", "server.toml.snippet", ".gitignore"} {
 		if _, err := os.Stat(filepath.Join(target, f)); err != nil {
 			t.Errorf("missing %s", f)
 		}
@@ -54,16 +54,60 @@ func TestNewGo(t *testing.T) {
 	if !strings.Contains(string(snippet), `name = "/hello-go"`) || !strings.Contains(string(snippet), `handler = "hello-go"`) {
 		t.Errorf("snippet:\n%s", snippet)
 	}
+	if _, err := os.Stat(filepath.Join(target, "go.mod")); err == nil {
+		t.Error("a plugin inside the sockwasm module got a go.mod of its own")
+	}
 	goTool(t, target, nil, "vet", ".")
 	goTool(t, target, nil, "test", "-count=1", ".")
-	goTool(t, target, []string{"GOOS=wasip1", "GOARCH=wasm"}, "build", "-buildmode=c-shared", "-o", "hello-go.wasm", ".")
-	if fi, err := os.Stat(filepath.Join(target, "hello-go.wasm")); err != nil || fi.Size() == 0 {
+	goTool(t, target, []string{"GOOS=wasip1", "GOARCH=wasm"}, "build", "-buildmode=c-shared", "-o", "build/hello-go.wasm", ".")
+	if fi, err := os.Stat(filepath.Join(target, "build", "hello-go.wasm")); err != nil || fi.Size() == 0 {
 		t.Fatalf("no module built: %v", err)
 	}
+	checkServes(t, target)
 
 	// The same name again is refused.
 	if code, _, stderr := runCmd(t, "new", "hello-go", "--dir", dir); code != 1 || !strings.Contains(stderr, "already exists") {
 		t.Errorf("existing folder: code %d, stderr %q", code, stderr)
+	}
+}
+
+// checkServes checks that the scaffold's server.toml is valid, with the
+// module it builds.
+func checkServes(t *testing.T, target string) {
+	t.Helper()
+	if code, _, stderr := runCmd(t, "check", "--config", filepath.Join(target, "server.toml")); code != 0 {
+		t.Fatalf("check of the scaffold's server.toml: code %d\n%s", code, stderr)
+	}
+}
+
+// Outside any module, the plugin gets a go.mod pointing at the SDK the
+// binary carries, written into the cache: it tests and builds with the
+// module proxy off.
+func TestNewGoStandalone(t *testing.T) {
+	dir, cache := t.TempDir(), t.TempDir()
+	t.Setenv("SOCKWASM_SDK_CACHE", cache)
+	if code, _, stderr := runCmd(t, "new", "solo", "--dir", dir); code != 0 {
+		t.Fatalf("new: code %d, stderr %s", code, stderr)
+	}
+	target := filepath.Join(dir, "solo")
+	mod, err := os.ReadFile(filepath.Join(target, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(mod), "module solo\n") || !strings.Contains(string(mod), "replace github.com/sockwasm/sockwasm => "+cache) {
+		t.Fatalf("go.mod:\n%s", mod)
+	}
+	offline := []string{"GOPROXY=off", "GOFLAGS=-mod=mod", "GOWORK=off"}
+	goTool(t, target, offline, "vet", "./...")
+	goTool(t, target, offline, "test", "-count=1", "./...")
+	goTool(t, target, append(offline, "GOOS=wasip1", "GOARCH=wasm"), "build", "-buildmode=c-shared", "-o", "build/solo.wasm", ".")
+	checkServes(t, target)
+	// A second plugin reuses the SDK written for the first.
+	if code, _, stderr := runCmd(t, "new", "duo", "--dir", dir); code != 0 {
+		t.Fatalf("new: code %d, stderr %s", code, stderr)
+	}
+	if ents, _ := os.ReadDir(cache); len(ents) != 1 {
+		t.Fatalf("SDK cache holds %d versions, want 1", len(ents))
 	}
 }
 
@@ -79,8 +123,7 @@ func TestNewRefuses(t *testing.T) {
 		{[]string{"new", "ok", "--lang", "rust", "--dir", dir}, 1, `unknown language "rust"`},
 		{[]string{"new", "--dir", dir}, 2, "usage: sockwasm new"},
 		{[]string{"new", "a", "b"}, 2, "usage: sockwasm new"},
-		{[]string{"new", "ok", "--dir", t.TempDir()}, 1, "not inside a Go module"},
-		{[]string{"new", "ok", "--lang", "as", "--dir", t.TempDir()}, 1, "cannot find sdk/assemblyscript"},
+		{[]string{"new", "ok", "--lang", "as", "--sdk", t.TempDir(), "--dir", dir}, 1, "no sdk/assemblyscript in"},
 	} {
 		if code, _, stderr := runCmd(t, c.args...); code != c.code || !strings.Contains(stderr, c.want) {
 			t.Errorf("%v: code %d, stderr %q; want %d, %q", c.args, code, stderr, c.code, c.want)

@@ -5,7 +5,7 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
-	"github.com/sockwasm/sockwasm/protocol/socketio"
+	"github.com/sockwasm/sockwasm/sdk/abi"
 )
 
 // Value is one raw JSON value (an event's args array, one argument, a
@@ -352,7 +352,7 @@ func skipValue(b []byte, i int) int {
 // AppendString appends s as a JSON string to dst, escaped as
 // JSON.stringify does (invalid UTF-8 becomes U+FFFD): the host's own
 // encoder, so guest and host write strings alike.
-func AppendString(dst []byte, s string) []byte { return socketio.AppendString(dst, s) }
+func AppendString(dst []byte, s string) []byte { return abi.AppendString(dst, s) }
 
 // AppendInt appends n as a JSON number.
 func AppendInt(dst []byte, n int64) []byte { return strconv.AppendInt(dst, n, 10) }
