@@ -1,0 +1,127 @@
+package plugin
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/tetratelabs/wazero/api"
+
+	"github.com/sockwasm/sockwasm/sdk/abi"
+)
+
+// cImport matches a host function declaration of sdk/c/sockwasm.h.
+var cImport = regexp.MustCompile(`SW_IMPORT\("(\w+)"\)\s+(\w+)\s+\w+\(([^)]*)\);`)
+
+// The C header declares every host function, with the host's signature:
+// 64-bit integers are i64, everything else (pointers included) i32.
+func TestCHeaderMatchesHost(t *testing.T) {
+	b, err := os.ReadFile("../../sdk/c/sockwasm.h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Declarations span lines: join them.
+	src := regexp.MustCompile(`\s+`).ReplaceAllString(string(b), " ")
+	seen := map[string]bool{}
+	for _, m := range cImport.FindAllStringSubmatch(src, -1) {
+		name, ret, params := m[1], m[2], strings.TrimSpace(m[3])
+		f, ok := abi.FuncByName(name)
+		if !ok {
+			t.Errorf("sockwasm.h declares %s, which the host does not have", name)
+			continue
+		}
+		seen[name] = true
+		var got []api.ValueType
+		if params != "void" {
+			for _, p := range strings.Split(params, ",") {
+				p = strings.TrimSpace(p)
+				if !strings.Contains(p, "*") && (strings.HasPrefix(p, "int64_t") || strings.HasPrefix(p, "uint64_t")) {
+					got = append(got, api.ValueTypeI64)
+				} else {
+					got = append(got, api.ValueTypeI32)
+				}
+			}
+		}
+		want := hostFuncs[f]
+		if !sameTypes(got, want.params) {
+			t.Errorf("sockwasm.h: %s has %d params %v, the host %v", name, len(got), got, want.params)
+		}
+		if (ret == "void") != (len(want.results) == 0) {
+			t.Errorf("sockwasm.h: %s returns %s, the host %v", name, ret, want.results)
+		}
+	}
+	for f := abi.Func(0); f < abi.NumFuncs; f++ {
+		if !seen[f.String()] {
+			t.Errorf("sockwasm.h does not declare %s", f)
+		}
+	}
+}
+
+func sameTypes(a, b []api.ValueType) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// examples/echo-c, built with clang against sdk/c/sockwasm.h: its
+// greeting, echo with attachments forwarded, join and say.
+func TestCExample(t *testing.T) {
+	missing := t.Skipf
+	if os.Getenv("CI") == "true" {
+		missing = t.Fatalf
+	}
+	clang, err := exec.LookPath("clang")
+	if err != nil {
+		missing("clang not installed (apt-get install clang lld)")
+	}
+	out := filepath.Join(t.TempDir(), "echo-c.wasm")
+	cmd := exec.Command(clang, "--target=wasm32", "-nostdlib", "-Wl,--no-entry", "-O2", "-Wall", "-Wextra", "-Werror",
+		"-I", "../../sdk/c", "-o", out, "../../examples/echo-c/echo.c")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		missing("clang cannot build wasm32 here (apt-get install lld): %v\n%s", err, b)
+	}
+	p, err := LoadFile(context.Background(), out, Options{Logger: testLogger(t)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(context.Background())
+	ns := newNS("/")
+	a, b := ns.sock("A", ""), ns.sock("B", "")
+	p.connect(a)
+	if got := one(t, a.take()); got.kind != "emit" || got.name != "hello" || got.args != `["A"]` {
+		t.Fatalf("on connect: %+v", got)
+	}
+	p.event(a, ev("echo", `[1,{"_placeholder":true,"num":0}]`, 7, []byte{1, 2, 3}))
+	if got := one(t, a.take()); got.kind != "ack" || got.ackID != 7 || got.args != `[1,{"_placeholder":true,"num":0}]` ||
+		len(got.atts) != 1 || string(got.atts[0]) != "\x01\x02\x03" {
+		t.Fatalf("echo: %+v", got)
+	}
+	p.event(a, ev("join", `["lobby"]`, 8))
+	p.event(b, ev("join", `["lobby"]`, 9))
+	if got := one(t, b.take()); got.args != `[2]` {
+		t.Fatalf("join: %+v", got)
+	}
+	a.take()
+	p.event(a, ev("say", `["lobby","hi there"]`, 10))
+	if got := one(t, a.take()); got.args != `["ok"]` {
+		t.Fatalf("say ack: %+v", got)
+	}
+	if got := one(t, ns.take()); got.kind != "broadcast" || got.name != "said" || got.args != `["hi there"]` ||
+		strings.Join(got.rooms, ",") != "lobby" || strings.Join(got.except, ",") != "A" {
+		t.Fatalf("say broadcast: %+v", got)
+	}
+	p.event(a, ev("join", `[42]`, 11))
+	if got := one(t, a.take()); got.args != `[{"error":"want [room]"}]` {
+		t.Fatalf("bad join: %+v", got)
+	}
+}
