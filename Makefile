@@ -73,8 +73,9 @@ fuzz:
 	FUZZTIME=$(FUZZTIME) bash test/fuzz.sh
 
 # Installs what the tests need: npm packages, and from Debian chromium (browser
-# test), clang + lld (the C guest of sdk/ABI.md) and redis-server (cluster tests).
-APT_NEEDS = $(if $(shell command -v chromium),,chromium) $(if $(shell command -v clang),,clang) $(if $(shell command -v wasm-ld),,lld) $(if $(shell command -v redis-server),,redis-server)
+# test), clang + lld (C guests), redis-server (cluster tests) and rustc with
+# the wasm32-wasi standard library (Rust guests).
+APT_NEEDS = $(if $(shell command -v chromium),,chromium) $(if $(shell command -v clang),,clang) $(if $(shell command -v wasm-ld),,lld) $(if $(shell command -v redis-server),,redis-server) $(if $(shell dpkg -s libstd-rust-dev-wasm32 2>/dev/null),,rustc libstd-rust-dev-wasm32)
 deps:
 	cd test/interop && npm ci --no-audit --no-fund
 	cd test/cluster && npm ci --no-audit --no-fund

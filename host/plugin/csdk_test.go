@@ -73,13 +73,18 @@ func sameTypes(a, b []api.ValueType) bool {
 	return true
 }
 
-// examples/echo-c, built with clang against sdk/c/sockwasm.h: its
-// greeting, echo with attachments forwarded, join and say.
-func TestCExample(t *testing.T) {
-	missing := t.Skipf
+// missingTool skips the test, or fails it under CI=true (CI installs the
+// toolchains).
+func missingTool(t *testing.T) func(string, ...any) {
 	if os.Getenv("CI") == "true" {
-		missing = t.Fatalf
+		return t.Fatalf
 	}
+	return t.Skipf
+}
+
+// examples/echo-c, built with clang against sdk/c/sockwasm.h.
+func TestCExample(t *testing.T) {
+	missing := missingTool(t)
 	clang, err := exec.LookPath("clang")
 	if err != nil {
 		missing("clang not installed (apt-get install clang lld)")
@@ -90,7 +95,54 @@ func TestCExample(t *testing.T) {
 	if b, err := cmd.CombinedOutput(); err != nil {
 		missing("clang cannot build wasm32 here (apt-get install lld): %v\n%s", err, b)
 	}
-	p, err := LoadFile(context.Background(), out, Options{Logger: testLogger(t)}, nil)
+	echoExampleScenario(t, out)
+}
+
+// rustcWasm returns a rustc that can build for wasm32-wasi: $SOCKWASM_RUSTC,
+// else the first of the rustc on PATH and Debian's /usr/bin/rustc whose
+// sysroot has the wasm32-wasi standard library (rustup's may not).
+func rustcWasm() (string, error) {
+	cands := []string{os.Getenv("SOCKWASM_RUSTC")}
+	if p, err := exec.LookPath("rustc"); err == nil {
+		cands = append(cands, p)
+	}
+	cands = append(cands, "/usr/bin/rustc")
+	for _, c := range cands {
+		if c == "" {
+			continue
+		}
+		root, err := exec.Command(c, "--print", "sysroot").Output()
+		if err != nil {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(strings.TrimSpace(string(root)), "lib", "rustlib", "wasm32-wasi")); err == nil {
+			return c, nil
+		}
+	}
+	return "", os.ErrNotExist
+}
+
+// examples/echo-rust, built with rustc against sdk/rust/sockwasm.rs: the
+// same behaviour as echo-c.
+func TestRustExample(t *testing.T) {
+	rustc, err := rustcWasm()
+	if err != nil {
+		missingTool(t)("no rustc with the wasm32-wasi standard library (apt-get install rustc libstd-rust-dev-wasm32)")
+	}
+	out := filepath.Join(t.TempDir(), "echo-rust.wasm")
+	cmd := exec.Command(rustc, "--edition", "2021", "--target", "wasm32-wasi", "--crate-type", "cdylib", "-O",
+		"-C", "strip=symbols", "-D", "warnings", "-o", out, "../../examples/echo-rust/echo.rs")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("rustc: %v\n%s", err, b)
+	}
+	echoExampleScenario(t, out)
+}
+
+// echoExampleScenario drives the echo-c / echo-rust examples: the
+// greeting, echo with attachments forwarded, join, say, a bad join.
+func echoExampleScenario(t *testing.T, wasm string) {
+	t.Helper()
+	p, err := LoadFile(context.Background(), wasm, Options{Logger: testLogger(t)}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,5 +175,59 @@ func TestCExample(t *testing.T) {
 	p.event(a, ev("join", `[42]`, 11))
 	if got := one(t, a.take()); got.args != `[{"error":"want [room]"}]` {
 		t.Fatalf("bad join: %+v", got)
+	}
+}
+
+// rustImport matches a host function of sdk/rust/sockwasm.rs's extern block.
+var rustImport = regexp.MustCompile(`pub fn (\w+)\(([^)]*)\)( -> \w+)?;`)
+
+// The Rust SDK's extern block declares every host function with the
+// host's signature.
+func TestRustSDKMatchesHost(t *testing.T) {
+	b, err := os.ReadFile("../../sdk/rust/sockwasm.rs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := string(b)
+	start := strings.Index(src, `#[link(wasm_import_module = "sockwasm_v1")]`)
+	end := strings.Index(src[start:], "\n    }\n")
+	if start < 0 || end < 0 {
+		t.Fatal("no extern block for sockwasm_v1")
+	}
+	block := regexp.MustCompile(`\s+`).ReplaceAllString(src[start:start+end], " ")
+	seen := map[string]bool{}
+	for _, m := range rustImport.FindAllStringSubmatch(block, -1) {
+		name, params, ret := m[1], strings.TrimSpace(m[2]), m[3]
+		f, ok := abi.FuncByName(name)
+		if !ok {
+			t.Errorf("sockwasm.rs declares %s, which the host does not have", name)
+			continue
+		}
+		seen[name] = true
+		var got []api.ValueType
+		for _, p := range strings.Split(params, ",") {
+			if p = strings.TrimSpace(p); p == "" {
+				continue
+			}
+			_, typ, _ := strings.Cut(p, ":")
+			typ = strings.TrimSpace(typ)
+			if typ == "i64" || typ == "u64" {
+				got = append(got, api.ValueTypeI64)
+			} else {
+				got = append(got, api.ValueTypeI32)
+			}
+		}
+		want := hostFuncs[f]
+		if !sameTypes(got, want.params) {
+			t.Errorf("sockwasm.rs: %s has params %v, the host %v", name, got, want.params)
+		}
+		if (ret == "") != (len(want.results) == 0) {
+			t.Errorf("sockwasm.rs: %s returns %q, the host %v", name, ret, want.results)
+		}
+	}
+	for f := abi.Func(0); f < abi.NumFuncs; f++ {
+		if !seen[f.String()] {
+			t.Errorf("sockwasm.rs does not declare %s", f)
+		}
 	}
 }
