@@ -1,7 +1,8 @@
 # sockwasm — build, run and test.
 #
 #   make run          build the server and the example plugins, serve the chat demo
-#   make test         everything: vet, unit tests with -race, fuzzing, interop, browser
+#   make test         everything: vet, unit tests with -race, fuzzing, interop, browser,
+#                     and a new plugin in each language built and served from scratch
 #   make conformance  the official Engine.IO / Socket.IO protocol suites
 #   make bench        Go benchmarks with -benchmem
 #   make bench-cluster  cross-node broadcast through Redis: two sockwasm nodes
@@ -23,7 +24,7 @@ CLIENT_JS := examples/chat/web/vendor/socket.io.min.js
 # Each fuzz target runs this long; CI runs every target for at least 30 s.
 FUZZTIME  ?= $(if $(filter true,$(CI)),30s,5s)
 
-.PHONY: all build plugins web run test vet unit fuzz interop deps conformance bench bench-cluster clean
+.PHONY: all build plugins web run test vet unit fuzz interop scaffold deps conformance bench bench-cluster clean
 
 all: build plugins
 
@@ -54,7 +55,7 @@ $(CLIENT_JS): examples/chat/web/package-lock.json
 run: build plugins web
 	$(BIN) serve --config server.toml
 
-test: deps vet unit fuzz interop
+test: deps vet unit fuzz interop scaffold
 
 vet:
 	@test -z "$$(gofmt -l cmd host protocol sdk examples)" || { gofmt -l cmd host protocol sdk examples; echo "gofmt needed"; exit 1; }
@@ -88,6 +89,11 @@ interop: build plugins web
 	cd test/interop && SOCKWASM_BIN=$(CURDIR)/$(BIN) npm test
 	cd test/interop && SOCKWASM_BIN=$(CURDIR)/$(BIN) SOCKWASM_CONFIG=examples/chat-as/server.toml npm test
 	cd test/interop && SOCKWASM_BIN=$(CURDIR)/$(BIN) npm run test:examples
+
+# sockwasm new → build → test → serve → a socket.io-client's answer, for Go,
+# AssemblyScript, C and Rust, in an empty folder with only the binary on PATH.
+scaffold: build
+	SOCKWASM_BIN=$(CURDIR)/$(BIN) bash test/scaffold.sh
 
 conformance: build plugins
 	bash test/conformance.sh

@@ -4,7 +4,8 @@
 // ABI package sdk/abi it shares with the host) as a module
 // github.com/sockwasm/sockwasm of its own that needs nothing but the
 // standard library, and the AssemblyScript SDK (sdk/assemblyscript) as an
-// npm package folder.
+// npm package folder; the C and Rust SDKs are one file each, copied into
+// the plugin's folder.
 package sdk
 
 import (
@@ -24,7 +25,16 @@ import (
 //
 //go:embed go/*.go go/internal go/plugintest abi/*.go
 //go:embed assemblyscript/package.json assemblyscript/README.md assemblyscript/index.ts assemblyscript/assembly assemblyscript/scripts
+//go:embed c/sockwasm.h rust/sockwasm.rs
 var files embed.FS
+
+// CHeader returns sdk/c/sockwasm.h, the C SDK: one header a C plugin
+// keeps beside its source.
+func CHeader() []byte { b, _ := files.ReadFile("c/sockwasm.h"); return b }
+
+// RustModule returns sdk/rust/sockwasm.rs, the Rust SDK: one module a
+// Rust plugin keeps beside its source (mod sockwasm;).
+func RustModule() []byte { b, _ := files.ReadFile("rust/sockwasm.rs"); return b }
 
 // GoModule is the module path of the Go SDK.
 const GoModule = "github.com/sockwasm/sockwasm"

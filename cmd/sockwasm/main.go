@@ -30,7 +30,8 @@ commands:
   check    validate a configuration and load its plugins, without serving
   plugins  list the plugins of a configuration: hash, exports, imports, grants
   status   ask the server running a configuration how it is (its [metrics] listener)
-  new      scaffold a plugin: sockwasm new NAME [--lang go|as] [--dir DIR]
+  new      scaffold a plugin: sockwasm new NAME [--lang go|as|c|rust] [--dir DIR]
+  test     play scripted clients against a configuration: sockwasm test SCRIPT...
   version  print the version
 
 flags (serve, check, plugins, status):
@@ -63,6 +64,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "new":
 		return newPlugin(args, stdout, stderr)
+	case "test":
+		return testScripts(args, stdout, stderr)
 	case compileCommand:
 		return compileModule(args, stderr)
 	case "serve", "check", "plugins", "status":

@@ -32,7 +32,7 @@ const asVersion = "0.28.20"
 
 var pluginName = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
 
-const newUsage = `usage: sockwasm new NAME [--lang go|as] [--dir DIR]
+const newUsage = `usage: sockwasm new NAME [--lang go|as|c|rust] [--dir DIR]
 
 Scaffolds a plugin in DIR/NAME (DIR defaults to the current folder): its
 source, a test, a server.toml that serves it alone, and a server.toml
@@ -40,7 +40,11 @@ snippet routing /NAME to it in another server.
   --lang go   main.go, NAME_test.go (sdk/go/plugintest), Makefile
   --lang as   assembly/index.ts, test/plugin.test.mjs (node --test),
               package.json (npm test builds the module)
-Either way the module is built into build/NAME.wasm.
+  --lang c    plugin.c and sockwasm.h (the C SDK, no libc; clang)
+  --lang rust plugin.rs and sockwasm.rs (the Rust SDK, no crates; rustc)
+Every language builds into build/NAME.wasm, and every scaffold has
+plugin.test, scripted clients that sockwasm test plays against the real
+server.
 NAME is lower case letters, digits and dashes, starting with a letter; it
 is the plugin's name, its .wasm file name. The folder must not exist.
 
@@ -58,7 +62,7 @@ func newPlugin(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("sockwasm new", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, newUsage) }
-	lang := fs.String("lang", "go", "plugin language: go or as")
+	lang := fs.String("lang", "go", "plugin language: go, as, c or rust")
 	dir := fs.String("dir", ".", "parent folder of the plugin's folder")
 	sdk := fs.String("sdk", "", "root of the sockwasm repository (default: found from --dir)")
 	// Flags may come before or after NAME.
@@ -95,6 +99,13 @@ func newPlugin(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "  go test ./...\n  GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o build/%s.wasm .\n", names[0])
 	case "as":
 		fmt.Fprint(stdout, "  npm install\n  npm test\n")
+	case "c":
+		fmt.Fprintf(stdout, "  clang --target=wasm32 -nostdlib -Wl,--no-entry -O2 -o build/%s.wasm plugin.c\n", names[0])
+	case "rust":
+		fmt.Fprintf(stdout, "  rustc --edition 2021 --target wasm32-wasi --crate-type cdylib -O -C strip=symbols -o build/%s.wasm plugin.rs\n", names[0])
+	}
+	if *lang != "as" {
+		fmt.Fprint(stdout, "  sockwasm test plugin.test\n")
 	}
 	fmt.Fprintf(stdout, "  sockwasm serve --config server.toml   # serves /%s on 127.0.0.1:3000\n", names[0])
 	fmt.Fprintf(stdout, "or route it in your own server.toml: see server.toml.snippet\n")
@@ -107,8 +118,8 @@ func scaffold(name, lang, dir, sdkRoot string) (string, error) {
 	if !pluginName.MatchString(name) {
 		return "", fmt.Errorf("invalid plugin name %q: use lower case letters, digits and dashes, starting with a letter (at most 63)", name)
 	}
-	if lang != "go" && lang != "as" {
-		return "", fmt.Errorf("unknown language %q: want go or as", lang)
+	if lang != "go" && lang != "as" && lang != "c" && lang != "rust" {
+		return "", fmt.Errorf("unknown language %q: want go, as, c or rust", lang)
 	}
 	target, err := filepath.Abs(filepath.Join(dir, name))
 	if err != nil {
@@ -211,6 +222,17 @@ func scaffold(name, lang, dir, sdkRoot string) (string, error) {
 		if err := os.WriteFile(dst, out.Bytes(), 0o644); err != nil {
 			return "", err
 		}
+	}
+	// The one-file SDKs go beside the source; every build goes into build/.
+	sdkFiles := map[string][]byte{"c": sdk.CHeader(), "rust": sdk.RustModule()}
+	sdkNames := map[string]string{"c": "sockwasm.h", "rust": "sockwasm.rs"}
+	if b, ok := sdkFiles[lang]; ok {
+		if err := os.WriteFile(filepath.Join(target, sdkNames[lang]), b, 0o644); err != nil {
+			return "", err
+		}
+	}
+	if err := os.MkdirAll(filepath.Join(target, "build"), 0o755); err != nil {
+		return "", err
 	}
 	return target, nil
 }

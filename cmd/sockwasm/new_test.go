@@ -120,7 +120,7 @@ func TestNewRefuses(t *testing.T) {
 	}{
 		{[]string{"new", "Bad_Name", "--dir", dir}, 1, `invalid plugin name "Bad_Name"`},
 		{[]string{"new", "../x", "--dir", dir}, 1, "invalid plugin name"},
-		{[]string{"new", "ok", "--lang", "rust", "--dir", dir}, 1, `unknown language "rust"`},
+		{[]string{"new", "ok", "--lang", "cobol", "--dir", dir}, 1, `unknown language "cobol"`},
 		{[]string{"new", "--dir", dir}, 2, "usage: sockwasm new"},
 		{[]string{"new", "a", "b"}, 2, "usage: sockwasm new"},
 		{[]string{"new", "ok", "--lang", "as", "--sdk", t.TempDir(), "--dir", dir}, 1, "no sdk/assemblyscript in"},
@@ -184,5 +184,50 @@ func TestNewAS(t *testing.T) {
 	}
 	if fi, err := os.Stat(filepath.Join(target, "build", "hello-as.wasm")); err != nil || fi.Size() == 0 {
 		t.Fatalf("no module built: %v", err)
+	}
+}
+
+// A C scaffold builds with clang, and `sockwasm test` plays its script
+// against the real server: every step passes; a script whose
+// expectations are wrong fails, saying what came instead.
+func TestNewCAndScriptTest(t *testing.T) {
+	clang, err := exec.LookPath("clang")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("clang is needed (apt-get install clang lld)")
+		}
+		t.Skip("clang not installed")
+	}
+	dir := t.TempDir()
+	if code, _, stderr := runCmd(t, "new", "cplug", "--lang", "c", "--dir", dir); code != 0 {
+		t.Fatalf("new: code %d, stderr %s", code, stderr)
+	}
+	target := filepath.Join(dir, "cplug")
+	cmd := exec.Command(clang, "--target=wasm32", "-nostdlib", "-Wl,--no-entry", "-O2", "-Wall", "-Wextra", "-Werror",
+		"-o", "build/cplug.wasm", "plugin.c")
+	cmd.Dir = target
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("clang: %v\n%s", err, out)
+	}
+	t.Chdir(target)
+	code, stdout, stderr := runCmd(t, "test", "plugin.test")
+	if code != 0 || !strings.HasSuffix(stdout, "PASS\n") || strings.Count(stdout, "ok   ") != 8 {
+		t.Fatalf("sockwasm test: code %d\n%s\n%s", code, stdout, stderr)
+	}
+	bad := "connect a /cplug\ncall a greet [{\"name\":\"Bo\"}] => [\"bye, Bo\"]\ncall a echo [1] => [1]\n"
+	if err := os.WriteFile("bad.test", []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, _ = runCmd(t, "test", "bad.test")
+	if code != 1 || !strings.Contains(stdout, "FAIL bad.test:2:") || !strings.Contains(stdout, `got  ["hello, Bo"]`) ||
+		strings.Contains(stdout, "bad.test:3") {
+		t.Fatalf("a failing script: code %d\n%s", code, stdout)
+	}
+	code, stdout, _ = runCmd(t, "test", "--timeout", "300ms", "-")
+	if code != 1 || !strings.Contains(stdout, "FAIL -:") {
+		t.Fatalf("a missing script: code %d\n%s", code, stdout)
+	}
+	if code, _, stderr := runCmd(t, "test"); code != 2 || !strings.Contains(stderr, "usage: sockwasm test") {
+		t.Fatalf("no script: code %d\n%s", code, stderr)
 	}
 }

@@ -31,6 +31,7 @@ import (
 
 	"github.com/sockwasm/sockwasm/host/config"
 	"github.com/sockwasm/sockwasm/host/server"
+	"github.com/sockwasm/sockwasm/host/sioclient"
 )
 
 // Host is a sockwasm server serving one plugin to the test.
@@ -145,4 +146,25 @@ func (h *Host) Connect(t testing.TB, nsp, auth string) *Client {
 	}
 	t.Cleanup(func() { c.Close() })
 	return c
+}
+
+// Client is a Socket.IO client joined to one namespace (sioclient.Client).
+type Client = sioclient.Client
+
+// Message is an event or an ack from the server (sioclient.Message).
+type Message = sioclient.Message
+
+// ConnectError is the server's refusal of a connection
+// (sioclient.ConnectError).
+type ConnectError = sioclient.ConnectError
+
+// ErrDisconnected is returned by a Client whose namespace or connection
+// was closed.
+var ErrDisconnected = sioclient.ErrDisconnected
+
+// Dial opens a connection to the host and joins namespace nsp (default
+// "/") with auth (raw JSON, "" for none). A refusal returns a
+// *ConnectError.
+func (h *Host) Dial(ctx context.Context, nsp, auth string) (*Client, error) {
+	return sioclient.Dial(ctx, h.URL, h.Server.Config().Path, nsp, auth)
 }

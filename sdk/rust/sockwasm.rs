@@ -639,6 +639,37 @@ pub mod json {
         out
     }
 
+    /// The value of key in a JSON object, as its JSON bytes.
+    pub fn get<'a>(obj: &'a [u8], key: &str) -> Option<&'a [u8]> {
+        let mut i = ws(obj, 0);
+        if i >= obj.len() || obj[i] != b'{' {
+            return None;
+        }
+        i = ws(obj, i + 1);
+        while i < obj.len() && obj[i] == b'"' {
+            let kend = skip(obj, i);
+            let k = as_string(&obj[i..kend]);
+            i = ws(obj, kend);
+            if i >= obj.len() || obj[i] != b':' {
+                return None;
+            }
+            i = ws(obj, i + 1);
+            let end = skip(obj, i);
+            let mut e = end;
+            while e > i && matches!(obj[e - 1], b' ' | b'\t' | b'\n' | b'\r') {
+                e -= 1;
+            }
+            if k.as_deref() == Some(key) {
+                return Some(&obj[i..e]);
+            }
+            i = ws(obj, end);
+            if i < obj.len() && obj[i] == b',' {
+                i = ws(obj, i + 1);
+            }
+        }
+        None
+    }
+
     /// Decodes a JSON string value; None for anything else.
     pub fn as_string(v: &[u8]) -> Option<String> {
         if v.len() < 2 || v[0] != b'"' || v[v.len() - 1] != b'"' {

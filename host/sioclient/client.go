@@ -1,4 +1,4 @@
-package wasmtest
+package sioclient
 
 import (
 	"bytes"
@@ -16,7 +16,7 @@ import (
 
 // ErrDisconnected is returned by a Client whose namespace or connection
 // was closed.
-var ErrDisconnected = errors.New("wasmtest: disconnected")
+var ErrDisconnected = errors.New("sioclient: disconnected")
 
 // ConnectError is the server's refusal of a connection (CONNECT_ERROR).
 type ConnectError struct {
@@ -66,17 +66,18 @@ type Client struct {
 	done    chan struct{}
 }
 
-// Dial opens a connection and joins namespace nsp (default "/") with auth
-// (raw JSON, "" for none). A refusal returns a *ConnectError.
-func (h *Host) Dial(ctx context.Context, nsp, auth string) (*Client, error) {
+// Dial opens a WebSocket connection to the Socket.IO server at base
+// (http://host:port) and endpoint path (e.g. "/socket.io/"), and joins
+// namespace nsp (default "/") with auth (raw JSON, "" for none). A
+// refusal returns a *ConnectError.
+func Dial(ctx context.Context, base, path, nsp, auth string) (*Client, error) {
 	if nsp == "" {
 		nsp = "/"
 	}
 	if auth != "" && !json.Valid([]byte(auth)) {
 		return nil, fmt.Errorf("auth %q is not JSON", auth)
 	}
-	path := h.Server.Config().Path
-	u := "ws" + strings.TrimPrefix(h.URL, "http") + path + "?EIO=4&transport=websocket"
+	u := "ws" + strings.TrimPrefix(base, "http") + path + "?EIO=4&transport=websocket"
 	conn, _, err := websocket.Dial(ctx, u, nil)
 	if err != nil {
 		return nil, err

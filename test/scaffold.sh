@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# A plugin author's first minutes, for each language, outside the
+# repository: in an empty temporary folder, with only the built sockwasm
+# binary (and the language's toolchain) on PATH and an empty cache,
+#   sockwasm new NAME --lang L, build it, run its tests,
+#   sockwasm test plugin.test (scripted clients against the real server),
+#   sockwasm serve, and get an answer from the real socket.io-client.
+# The Go SDK must resolve with the module proxy off: the binary carries it.
+#
+#   bash test/scaffold.sh [go as c rust]    (default: all four)
+#   SOCKWASM_BIN=path/to/sockwasm           (default bin/sockwasm)
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+bin="$(realpath "${SOCKWASM_BIN:-$repo/bin/sockwasm}")"
+client_mod="$repo/test/interop/node_modules/socket.io-client"
+[ -x "$bin" ] || { echo "scaffold: no sockwasm binary at $bin (make build)"; exit 1; }
+[ -d "$client_mod" ] || { echo "scaffold: no socket.io-client in test/interop (npm ci there)"; exit 1; }
+langs=("$@")
+[ ${#langs[@]} -gt 0 ] || langs=(go as c rust)
+
+work="$(mktemp -d)"
+server=""
+cleanup() {
+  [ -n "$server" ] && kill "$server" 2>/dev/null || true
+  chmod -R u+w "$work" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# PATH: the binary alone in a folder of its own, then the toolchains'
+# folders (go, node and npm, clang, rustc), none of which holds sockwasm.
+mkdir -p "$work/bin" "$work/home" "$work/cache"
+ln -s "$bin" "$work/bin/sockwasm"
+path="$work/bin"
+add() { local d; d="$(dirname "$(command -v "$1")")"; case ":$path:" in *":$d:"*) ;; *) path="$path:$d" ;; esac; }
+add go; add node; add npm
+# Rust: a rustc with the wasm32-wasi standard library (Debian's; rustup's may lack it).
+rustc=""
+for r in "${SOCKWASM_RUSTC:-}" "$(command -v rustc || true)" /usr/bin/rustc; do
+  [ -n "$r" ] && [ -x "$r" ] || continue
+  if [ -d "$("$r" --print sysroot)/lib/rustlib/wasm32-wasi" ]; then rustc="$r"; break; fi
+done
+# The build caches stay the user's (read before HOME moves); the module
+# cache and sockwasm's cache (SDKs, compiled plugins) start empty.
+export GOCACHE="${GOCACHE:-$(go env GOCACHE)}" npm_config_cache="${npm_config_cache:-$(npm config get cache)}"
+export HOME="$work/home" XDG_CACHE_HOME="$work/cache" GOMODCACHE="$work/gomod" GOPROXY=off GOFLAGS=-mod=mod GOWORK=off
+cd "$work"
+
+free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+
+# answer serves the plugin of the current folder and asks it, with
+# socket.io-client over polling then WebSocket, to greet Ada.
+answer() {
+  local name="$1" port
+  port="$(free_port)"
+  PATH="$path" sockwasm serve --config server.toml --listen "127.0.0.1:$port" >serve.log 2>&1 &
+  server=$!
+  NODE_PATH="$(dirname "$client_mod")" PORT="$port" NSP="/$name" node -e '
+    const { io } = require("socket.io-client");
+    const deadline = Date.now() + 20000;
+    (function attempt() {
+      const s = io("http://127.0.0.1:" + process.env.PORT + process.env.NSP, { reconnection: false, timeout: 3000 });
+      s.on("connect_error", (e) => { s.close(); if (Date.now() > deadline) { console.error("connect:", e.message); process.exit(1); } setTimeout(attempt, 100); });
+      s.on("connect", async () => {
+        const got = await s.timeout(5000).emitWithAck("greet", { name: "Ada" });
+        if (got !== "hello, Ada") { console.error("greet answered", JSON.stringify(got)); process.exit(1); }
+        console.log("  socket.io-client: greet -> " + JSON.stringify(got) + " over " + s.io.engine.transport.name);
+        s.close(); process.exit(0);
+      });
+    })();' || { cat serve.log; exit 1; }
+  kill "$server"; wait "$server" 2>/dev/null || true; server=""
+}
+
+for lang in "${langs[@]}"; do
+  name="hello-$lang"
+  start=$SECONDS
+  echo "== $lang"
+  (
+    set -e
+    PATH="$path" sockwasm new "$name" --lang "$lang" >/dev/null
+    cd "$name"
+    case "$lang" in
+      go)
+        PATH="$path" go test ./...
+        PATH="$path" GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o "build/$name.wasm" . ;;
+      as)
+        PATH="$path" npm install --no-audit --no-fund --silent
+        PATH="$path" npm test --silent >npm-test.log 2>&1 || { cat npm-test.log; exit 1; } ;;
+      c)
+        PATH="$path:/usr/bin" clang --target=wasm32 -nostdlib -Wl,--no-entry -O2 -o "build/$name.wasm" plugin.c ;;
+      rust)
+        [ -n "$rustc" ] || { echo "no rustc with wasm32-wasi (apt-get install rustc libstd-rust-dev-wasm32)"; exit 1; }
+        "$rustc" --edition 2021 --target wasm32-wasi --crate-type cdylib -O -C strip=symbols -o "build/$name.wasm" plugin.rs ;;
+      *) echo "unknown language $lang"; exit 1 ;;
+    esac
+    PATH="$path" sockwasm test plugin.test | tail -1
+    answer "$name"
+  )
+  echo "   $lang: new → built → tested → served → answered in $((SECONDS - start)) s"
+done
