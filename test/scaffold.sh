@@ -4,7 +4,9 @@
 # binary (and the language's toolchain) on PATH and an empty cache,
 #   sockwasm new NAME --lang L, build it, run its tests,
 #   sockwasm test plugin.test (scripted clients against the real server),
-#   sockwasm serve, and get an answer from the real socket.io-client.
+#   sockwasm serve, and get an answer from the real socket.io-client;
+#   then sockwasm dev, an edit of the greeting, and the new answer — all
+#   of it in under two minutes per language.
 # The Go SDK must resolve with the module proxy off: the binary carries it.
 #
 #   bash test/scaffold.sh [go as c rust]    (default: all four)
@@ -48,26 +50,56 @@ cd "$work"
 
 free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 
-# answer serves the plugin of the current folder and asks it, with
-# socket.io-client over polling then WebSocket, to greet Ada.
+# ask connects socket.io-client (polling, then the upgrade) to the server
+# on PORT and asks it to greet Ada until it answers WANT (20 s at most).
+ask() {
+  local port="$1" nsp="$2" want="$3"
+  NODE_PATH="$(dirname "$client_mod")" PORT="$port" NSP="$nsp" WANT="$want" node -e '
+    const { io } = require("socket.io-client");
+    const deadline = Date.now() + 20000;
+    let last = "";
+    (function attempt() {
+      const retry = (why) => { last = why; if (Date.now() > deadline) { console.error(last); process.exit(1); } setTimeout(attempt, 100); };
+      const s = io("http://127.0.0.1:" + process.env.PORT + process.env.NSP, { reconnection: false, timeout: 3000 });
+      s.on("connect_error", (e) => { s.close(); retry("connect: " + e.message); });
+      s.on("connect", async () => {
+        let got;
+        try { got = await s.timeout(5000).emitWithAck("greet", { name: "Ada" }); } catch (e) { got = e.message; }
+        const transport = s.io.engine.transport.name;
+        s.close();
+        if (got !== process.env.WANT) return retry("greet answered " + JSON.stringify(got) + ", want " + JSON.stringify(process.env.WANT));
+        console.log("  socket.io-client: greet -> " + JSON.stringify(got) + " over " + transport);
+        process.exit(0);
+      });
+    })();'
+}
+
+# answer serves the plugin of the current folder and asks it to greet Ada.
 answer() {
   local name="$1" port
   port="$(free_port)"
   PATH="$path" sockwasm serve --config server.toml --listen "127.0.0.1:$port" >serve.log 2>&1 &
   server=$!
-  NODE_PATH="$(dirname "$client_mod")" PORT="$port" NSP="/$name" node -e '
-    const { io } = require("socket.io-client");
-    const deadline = Date.now() + 20000;
-    (function attempt() {
-      const s = io("http://127.0.0.1:" + process.env.PORT + process.env.NSP, { reconnection: false, timeout: 3000 });
-      s.on("connect_error", (e) => { s.close(); if (Date.now() > deadline) { console.error("connect:", e.message); process.exit(1); } setTimeout(attempt, 100); });
-      s.on("connect", async () => {
-        const got = await s.timeout(5000).emitWithAck("greet", { name: "Ada" });
-        if (got !== "hello, Ada") { console.error("greet answered", JSON.stringify(got)); process.exit(1); }
-        console.log("  socket.io-client: greet -> " + JSON.stringify(got) + " over " + s.io.engine.transport.name);
-        s.close(); process.exit(0);
-      });
-    })();' || { cat serve.log; exit 1; }
+  ask "$port" "/$name" "hello, Ada" || { cat serve.log; exit 1; }
+  kill "$server"; wait "$server" 2>/dev/null || true; server=""
+}
+
+# live runs sockwasm dev, changes the greeting in the source, and waits for
+# the rebuilt plugin to answer with it.
+live() {
+  local name="$1" lang="$2" port
+  port="$(free_port)"
+  PATH="$path" SOCKWASM_RUSTC="$rustc" sockwasm dev --listen "127.0.0.1:$port" >dev.log 2>&1 &
+  server=$!
+  ask "$port" "/$name" "hello, Ada" || { cat dev.log; exit 1; }
+  case "$lang" in
+    go) sed -i 's/"hello, "+name/"hi, "+name/' main.go ;;
+    as) sed -i 's/"hello, " + name/"hi, " + name/' assembly/index.ts ;;
+    c) sed -i 's/put(&n, "\[\\"hello, ", 9);/put(\&n, "[\\"hi, ", 6);/' plugin.c ;;
+    rust) sed -i 's/"hello, {}"/"hi, {}"/' plugin.rs ;;
+  esac
+  grep -q 'hi, ' main.go assembly/index.ts plugin.c plugin.rs 2>/dev/null || { echo "the greeting was not edited"; exit 1; }
+  ask "$port" "/$name" "hi, Ada" || { cat dev.log; exit 1; }
   kill "$server"; wait "$server" 2>/dev/null || true; server=""
 }
 
@@ -95,6 +127,10 @@ for lang in "${langs[@]}"; do
     esac
     PATH="$path" sockwasm test plugin.test | tail -1
     answer "$name"
+    live "$name" "$lang"
   )
-  echo "   $lang: new → built → tested → served → answered in $((SECONDS - start)) s"
+  took=$((SECONDS - start))
+  echo "   $lang: new → built → tested → served → answered → edited live under sockwasm dev → answered anew in $took s"
+  # From nothing to an edited plugin answering: under two minutes.
+  [ "$took" -lt 120 ] || { echo "scaffold: $lang took $took s, over 2 minutes"; exit 1; }
 done

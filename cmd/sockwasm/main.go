@@ -32,16 +32,21 @@ commands:
   status   ask the server running a configuration how it is (its [metrics] listener)
   new      scaffold a plugin: sockwasm new NAME [--lang go|as|c|rust] [--dir DIR]
   test     play scripted clients against a configuration: sockwasm test SCRIPT...
+  dev      serve, and rebuild and reload the plugins' sources when they change
   version  print the version
 
-flags (serve, check, plugins, status):
+flags (serve, dev, check, plugins, status):
   --config FILE   configuration file (default server.toml)
-  --listen ADDR   serve on ADDR instead of the configuration's listen (serve only)
+  --listen ADDR   serve on ADDR instead of the configuration's listen (serve, dev)
   --against FILE  also print what a reload from the configuration FILE (a
                   running server's) to this one would change (check only)
 
 While serving, SIGHUP reloads the plugins folder and the configuration
 (and so do their changes, unless the configuration sets watch = false);
+sockwasm dev also builds the sources of the plugins (the folder sockwasm
+new made, or each [plugin.NAME] source) when they change, with go, npx
+(AssemblyScript), clang or rustc: a build error is printed and the
+running version keeps serving;
 SIGINT or SIGTERM drains and stops.
 `
 
@@ -68,7 +73,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return testScripts(args, stdout, stderr)
 	case compileCommand:
 		return compileModule(args, stderr)
-	case "serve", "check", "plugins", "status":
+	case "serve", "check", "plugins", "status", "dev":
 	default:
 		fmt.Fprintf(stderr, "sockwasm: unknown command %q\n\n%s", cmd, usage)
 		return 2
@@ -111,6 +116,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return plugins(ctx, cfg, log, stdout, stderr)
 	case "status":
 		return status(ctx, cfg, stdout, stderr)
+	}
+	if cmd == "dev" {
+		return dev(ctx, cfg, log, out, stderr)
 	}
 	return serve(ctx, cfg, log, out, stderr)
 }

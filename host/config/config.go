@@ -363,6 +363,11 @@ type Plugin struct {
 	// Config is the [plugin.NAME.config] table, handed to the plugin as
 	// JSON by its init export.
 	Config map[string]any `toml:"config"`
+	// Source is the plugin's source folder, which `sockwasm dev` builds
+	// into plugins_dir/NAME.wasm when it changes (Go, AssemblyScript, C
+	// or Rust). Relative paths are relative to the configuration file's
+	// folder. The server itself never reads it.
+	Source string `toml:"source"`
 }
 
 // PluginSettings are the settings one plugin runs with: its [plugin.NAME]
@@ -628,6 +633,12 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Admin.UIDir != "" {
 		c.Admin.UIDir = resolve(dir, c.Admin.UIDir)
+	}
+	for n, p := range c.Plugins {
+		if p.Source != "" {
+			p.Source = resolve(dir, p.Source)
+			c.Plugins[n] = p
+		}
 	}
 	switch c.CacheDir {
 	case "off":
