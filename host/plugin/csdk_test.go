@@ -5,73 +5,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
-
-	"github.com/tetratelabs/wazero/api"
-
-	"github.com/sockwasm/sockwasm/sdk/abi"
 )
-
-// cImport matches a host function declaration of sdk/c/sockwasm.h.
-var cImport = regexp.MustCompile(`SW_IMPORT\("(\w+)"\)\s+(\w+)\s+\w+\(([^)]*)\);`)
-
-// The C header declares every host function, with the host's signature:
-// 64-bit integers are i64, everything else (pointers included) i32.
-func TestCHeaderMatchesHost(t *testing.T) {
-	b, err := os.ReadFile("../../sdk/c/sockwasm.h")
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Declarations span lines: join them.
-	src := regexp.MustCompile(`\s+`).ReplaceAllString(string(b), " ")
-	seen := map[string]bool{}
-	for _, m := range cImport.FindAllStringSubmatch(src, -1) {
-		name, ret, params := m[1], m[2], strings.TrimSpace(m[3])
-		f, ok := abi.FuncByName(name)
-		if !ok {
-			t.Errorf("sockwasm.h declares %s, which the host does not have", name)
-			continue
-		}
-		seen[name] = true
-		var got []api.ValueType
-		if params != "void" {
-			for _, p := range strings.Split(params, ",") {
-				p = strings.TrimSpace(p)
-				if !strings.Contains(p, "*") && (strings.HasPrefix(p, "int64_t") || strings.HasPrefix(p, "uint64_t")) {
-					got = append(got, api.ValueTypeI64)
-				} else {
-					got = append(got, api.ValueTypeI32)
-				}
-			}
-		}
-		want := hostFuncs[f]
-		if !sameTypes(got, want.params) {
-			t.Errorf("sockwasm.h: %s has %d params %v, the host %v", name, len(got), got, want.params)
-		}
-		if (ret == "void") != (len(want.results) == 0) {
-			t.Errorf("sockwasm.h: %s returns %s, the host %v", name, ret, want.results)
-		}
-	}
-	for f := abi.Func(0); f < abi.NumFuncs; f++ {
-		if !seen[f.String()] {
-			t.Errorf("sockwasm.h does not declare %s", f)
-		}
-	}
-}
-
-func sameTypes(a, b []api.ValueType) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
 
 // missingTool skips the test, or fails it under CI=true (CI installs the
 // toolchains).
@@ -175,59 +111,5 @@ func echoExampleScenario(t *testing.T, wasm string) {
 	p.event(a, ev("join", `[42]`, 11))
 	if got := one(t, a.take()); got.args != `[{"error":"want [room]"}]` {
 		t.Fatalf("bad join: %+v", got)
-	}
-}
-
-// rustImport matches a host function of sdk/rust/sockwasm.rs's extern block.
-var rustImport = regexp.MustCompile(`pub fn (\w+)\(([^)]*)\)( -> \w+)?;`)
-
-// The Rust SDK's extern block declares every host function with the
-// host's signature.
-func TestRustSDKMatchesHost(t *testing.T) {
-	b, err := os.ReadFile("../../sdk/rust/sockwasm.rs")
-	if err != nil {
-		t.Fatal(err)
-	}
-	src := string(b)
-	start := strings.Index(src, `#[link(wasm_import_module = "sockwasm_v1")]`)
-	end := strings.Index(src[start:], "\n    }\n")
-	if start < 0 || end < 0 {
-		t.Fatal("no extern block for sockwasm_v1")
-	}
-	block := regexp.MustCompile(`\s+`).ReplaceAllString(src[start:start+end], " ")
-	seen := map[string]bool{}
-	for _, m := range rustImport.FindAllStringSubmatch(block, -1) {
-		name, params, ret := m[1], strings.TrimSpace(m[2]), m[3]
-		f, ok := abi.FuncByName(name)
-		if !ok {
-			t.Errorf("sockwasm.rs declares %s, which the host does not have", name)
-			continue
-		}
-		seen[name] = true
-		var got []api.ValueType
-		for _, p := range strings.Split(params, ",") {
-			if p = strings.TrimSpace(p); p == "" {
-				continue
-			}
-			_, typ, _ := strings.Cut(p, ":")
-			typ = strings.TrimSpace(typ)
-			if typ == "i64" || typ == "u64" {
-				got = append(got, api.ValueTypeI64)
-			} else {
-				got = append(got, api.ValueTypeI32)
-			}
-		}
-		want := hostFuncs[f]
-		if !sameTypes(got, want.params) {
-			t.Errorf("sockwasm.rs: %s has params %v, the host %v", name, got, want.params)
-		}
-		if (ret == "") != (len(want.results) == 0) {
-			t.Errorf("sockwasm.rs: %s returns %q, the host %v", name, ret, want.results)
-		}
-	}
-	for f := abi.Func(0); f < abi.NumFuncs; f++ {
-		if !seen[f.String()] {
-			t.Errorf("sockwasm.rs does not declare %s", f)
-		}
 	}
 }
