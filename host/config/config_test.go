@@ -140,7 +140,8 @@ func TestLoadMissingFile(t *testing.T) {
 
 // The configurations shipped in the repository must stay valid.
 func TestShippedConfigs(t *testing.T) {
-	for _, f := range []string{"../../server.toml", "../../examples/chat/server.toml", "../../examples/conformance/server.toml"} {
+	for _, f := range []string{"../../server.toml", "../../examples/chat/server.toml", "../../examples/conformance/server.toml",
+		"../../examples/auth-http/server.toml", "../../examples/webhook/server.toml"} {
 		if _, err := os.Stat(f); err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
