@@ -152,7 +152,7 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	}
 	allow, _ := req.Context().Value(allowKey{}).([]abi.HTTPPrefix)
 	if _, u, err := abi.ParseHTTPURL(req.URL.String()); err != nil || !abi.HTTPAllowed(allow, u) {
-		return &errRedirectRefused{to: req.URL.Redacted()}
+		return &errRedirectRefused{to: req.URL.Scheme + "://" + req.URL.Host + req.URL.EscapedPath()}
 	}
 	return nil
 }
@@ -224,7 +224,8 @@ func (h *httpRequests) roundTrip(o *outbound) *httpResult {
 	resp, err := h.client.Do(o.req.WithContext(context.WithValue(ctx, allowKey{}, o.allow)))
 	if err == nil {
 		defer resp.Body.Close()
-		if resp.ContentLength > int64(o.max) {
+		// A HEAD response announces the length of a body it does not send.
+		if resp.ContentLength > int64(o.max) && o.req.Method != http.MethodHead {
 			return r.fail(abi.HTTPTooLarge, fmt.Sprintf("response body of %d bytes, over max_http_response_bytes = %d", resp.ContentLength, o.max))
 		}
 		r.body, err = io.ReadAll(io.LimitReader(resp.Body, int64(o.max)+1))
@@ -313,7 +314,8 @@ func (c *call) httpRequest(m api.Module, stack []uint64) int32 {
 	}
 	u := d.URL
 	if !abi.HTTPAllowed(c.v.httpAllow, d.Target) {
-		c.why = "url " + logsafe.String(u.Redacted(), 256) + " is outside http_allow of [plugin." + c.p.name + "]"
+		// Logged without its query, which may hold a secret.
+		c.why = "url " + logsafe.String(u.Scheme+"://"+u.Host+u.EscapedPath(), 256) + " is outside http_allow of [plugin." + c.p.name + "]"
 		if len(c.v.httpAllow) == 0 {
 			c.why += ", which is empty"
 		}

@@ -311,6 +311,11 @@ func TestHTTPTimeoutAndTooLarge(t *testing.T) {
 	if r := waitReply(t, s); r.Failure != "timeout" || r.Status != 0 || !strings.Contains(r.Detail, "http_timeout = 300ms") {
 		t.Fatalf("slow: %+v", r)
 	}
+	// A HEAD response announces a large body without sending it.
+	startHTTP(t, p, s, `{"method":"HEAD","url":"`+srv.URL+`/ok/big"}`, "head")
+	if r := waitReply(t, s); r.Failure != "" || r.Status != 200 || r.Ctx != "head" {
+		t.Fatalf("HEAD: %+v", r)
+	}
 	for _, path := range []string{"/ok/stream", "/ok/big"} {
 		startHTTP(t, p, s, `{"url":"`+srv.URL+path+`"}`, "big")
 		if r := waitReply(t, s); r.Failure != "too_large" || r.Body != "" || !strings.Contains(r.Detail, "max_http_response_bytes = 4096") {
