@@ -14,9 +14,12 @@ WASM_ENV  := GOOS=wasip1 GOARCH=wasm
 WASM      := $(GO) build -buildmode=c-shared -trimpath
 PLUGINS   := plugins/chat.wasm plugins/conformance.wasm plugins/engine-echo.wasm plugins/chat-as.wasm
 # The example plugins. A server loads every .wasm of its plugins_dir, so
-# auth-jwt (needs a secret), presence and ratelimit (need the kv grant) get
-# folders of their own; ratelimit's holds a copy of the chat plugin too.
-EXAMPLE_PLUGINS := plugins/ratelimit/ratelimit.wasm plugins/ratelimit/chat.wasm plugins/auth-jwt/auth-jwt.wasm plugins/presence/presence.wasm
+# auth-jwt (needs a secret), presence and ratelimit (need the kv grant),
+# auth-http and webhook (need a url and the http grant) get folders of their
+# own; those of ratelimit, auth-http and webhook hold a copy of the chat
+# plugin too.
+EXAMPLE_PLUGINS := plugins/ratelimit/ratelimit.wasm plugins/ratelimit/chat.wasm plugins/auth-jwt/auth-jwt.wasm plugins/presence/presence.wasm \
+	plugins/auth-http/auth-http.wasm plugins/auth-http/chat.wasm plugins/webhook/webhook.wasm plugins/webhook/chat.wasm
 # The AssemblyScript chat: its npm packages (the pinned compiler, the SDK).
 AS_CHAT   := examples/chat-as
 AS_DEPS   := $(AS_CHAT)/node_modules/.package-lock.json
@@ -39,6 +42,10 @@ plugins: $(AS_DEPS)
 	cp plugins/chat.wasm plugins/ratelimit/chat.wasm
 	$(WASM_ENV) $(WASM) -o plugins/auth-jwt/auth-jwt.wasm ./examples/auth-jwt/plugin
 	$(WASM_ENV) $(WASM) -o plugins/presence/presence.wasm ./examples/presence/plugin
+	$(WASM_ENV) $(WASM) -o plugins/auth-http/auth-http.wasm ./examples/auth-http/plugin
+	cp plugins/chat.wasm plugins/auth-http/chat.wasm
+	$(WASM_ENV) $(WASM) -o plugins/webhook/webhook.wasm ./examples/webhook/plugin
+	cp plugins/chat.wasm plugins/webhook/chat.wasm
 	cd $(AS_CHAT) && npm run --silent build
 
 $(AS_DEPS): $(AS_CHAT)/package-lock.json sdk/assemblyscript/package.json

@@ -83,16 +83,21 @@ const (
 	GrantKV = "kv"
 	// GrantTimers are one-shot and repeating timers.
 	GrantTimers = "timers"
+	// GrantHTTP is outbound HTTP to the URL prefixes of the plugin's
+	// http_allow.
+	GrantHTTP = "http"
 )
 
 // KnownGrants lists every capability a plugin can be granted.
-func KnownGrants() []string { return []string{GrantKV, GrantTimers} }
+func KnownGrants() []string { return []string{GrantHTTP, GrantKV, GrantTimers} }
 
 // MaxRoomNameLen and friends bound what a configuration may ask for.
 const (
 	maxMemoryPages = 65536
 	maxPoolSize    = 4096
 	maxWriteQueue  = 1 << 20
+	// maxHTTPConcurrent is the host's own bound (plugin.MaxHTTPConcurrent).
+	maxHTTPConcurrent = 1024
 )
 
 // Duration is a time.Duration written as a Go duration string ("25s",
@@ -339,6 +344,11 @@ type PluginLimits struct {
 	MaxTableElements   int      `toml:"max_table_elements"`     // 100000
 	CompileTimeout     Duration `toml:"compile_timeout"`        // 30s
 	MaxCompileMemory   int64    `toml:"max_compile_memory"`     // 4 GiB of address space
+
+	MaxHTTPConcurrent    int      `toml:"max_http_concurrent"`     // 16 outbound requests in flight
+	HTTPTimeout          Duration `toml:"http_timeout"`            // 10s per outbound request
+	MaxHTTPResponseBytes int      `toml:"max_http_response_bytes"` // 1 MiB of response body
+	MaxHTTPRequestBytes  int      `toml:"max_http_request_bytes"`  // 1 MiB of request body
 }
 
 // over returns l with the non-zero values of o.
@@ -368,6 +378,10 @@ type Plugin struct {
 	// or Rust). Relative paths are relative to the configuration file's
 	// folder. The server itself never reads it.
 	Source string `toml:"source"`
+	// HTTPAllow are the URL prefixes the plugin may request with the
+	// "http" grant: absolute http:// or https:// URLs, matched by scheme,
+	// host, port and path prefix (sdk/ABI.md, section 4.6).
+	HTTPAllow []string `toml:"http_allow"`
 }
 
 // PluginSettings are the settings one plugin runs with: its [plugin.NAME]
@@ -378,6 +392,8 @@ type PluginSettings struct {
 	// Limits are [plugins] overridden by [plugin.NAME]; zero fields take
 	// the plugin host's defaults.
 	Limits PluginLimits
+	// HTTPAllow is the plugin's http_allow, as written.
+	HTTPAllow []string
 }
 
 // PluginSettings returns the settings of plugin name. A plugin without a
@@ -391,6 +407,9 @@ func (c *Config) PluginSettings(name string) PluginSettings {
 	}
 	if p.Config != nil {
 		s.Config, _ = json.Marshal(p.Config) // validated by Parse
+	}
+	if len(p.HTTPAllow) > 0 {
+		s.HTTPAllow = append([]string(nil), p.HTTPAllow...)
 	}
 	return s
 }
@@ -811,6 +830,18 @@ func (c *Config) validate(ps *positions) Errors {
 			}
 			seenGrant[g] = true
 		}
+		for _, e := range p.HTTPAllow {
+			if _, err := abi.ParseHTTPAllow(e); err != nil {
+				inPlugin("http_allow", "%v", err)
+			}
+		}
+		switch {
+		case len(p.HTTPAllow) > 0 && !seenGrant[GrantHTTP]:
+			inPlugin("http_allow", "is set but the plugin is not granted %q: add it to grants", GrantHTTP)
+		case len(p.HTTPAllow) == 0 && seenGrant[GrantHTTP]:
+			inPlugin("grants", "%q is granted but http_allow is empty, so every request would be refused: "+
+				"list the URL prefixes the plugin may request, e.g. http_allow = [\"https://auth.example.com/\"]", GrantHTTP)
+		}
 		checkLimits(p.PluginLimits, inPlugin)
 		if p.Config != nil {
 			if _, err := json.Marshal(p.Config); err != nil {
@@ -940,6 +971,9 @@ func checkLimits(l PluginLimits, bad func(key, format string, args ...any)) {
 	}
 	if l.MaxConcurrency > maxPoolSize {
 		bad("max_concurrency", "must be at most %d, got %d", maxPoolSize, l.MaxConcurrency)
+	}
+	if l.MaxHTTPConcurrent > maxHTTPConcurrent {
+		bad("max_http_concurrent", "must be at most %d, got %d", maxHTTPConcurrent, l.MaxHTTPConcurrent)
 	}
 }
 

@@ -140,7 +140,8 @@ func TestLoadMissingFile(t *testing.T) {
 
 // The configurations shipped in the repository must stay valid.
 func TestShippedConfigs(t *testing.T) {
-	for _, f := range []string{"../../server.toml", "../../examples/chat/server.toml", "../../examples/conformance/server.toml"} {
+	for _, f := range []string{"../../server.toml", "../../examples/chat/server.toml", "../../examples/conformance/server.toml",
+		"../../examples/auth-http/server.toml", "../../examples/webhook/server.toml"} {
 		if _, err := os.Stat(f); err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
@@ -249,12 +250,57 @@ log_lines_per_second = 7
 	}
 }
 
+// [plugin.NAME] http_allow with the "http" grant, and the outbound HTTP
+// limits in [plugins] and [plugin.NAME].
+func TestPluginHTTP(t *testing.T) {
+	c, err := Parse("server.toml", []byte(`
+[plugins]
+http_timeout = "3s"
+max_http_concurrent = 4
+[plugin.hook]
+grants = ["http"]
+http_allow = ["https://hooks.example.com/in/", "http://127.0.0.1:8080"]
+max_http_response_bytes = 1000
+max_http_request_bytes = 2000
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.PluginSettings("hook")
+	l := s.Limits
+	if strings.Join(s.HTTPAllow, " ") != "https://hooks.example.com/in/ http://127.0.0.1:8080" || strings.Join(s.Grants, ",") != "http" ||
+		time.Duration(l.HTTPTimeout) != 3*time.Second || l.MaxHTTPConcurrent != 4 || l.MaxHTTPResponseBytes != 1000 || l.MaxHTTPRequestBytes != 2000 {
+		t.Fatalf("settings of hook: %+v", s)
+	}
+	if o := c.PluginSettings("other"); o.HTTPAllow != nil || time.Duration(o.Limits.HTTPTimeout) != 3*time.Second {
+		t.Fatalf("settings of other: %+v", o)
+	}
+	next, err := Parse("server.toml", []byte("[plugin.hook]\ngrants = [\"http\"]\nhttp_allow = [\"https://hooks.example.com/\"]\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ch := Compare(c, next); strings.Join(ch.SettingsChanged, ",") != "hook" || len(ch.Restart) != 0 {
+		t.Fatalf("Compare = %+v", ch)
+	}
+}
+
 func TestPluginTableErrors(t *testing.T) {
 	tests := []struct {
 		name, toml string
 		want       []string
 	}{
 		{"unknown grant", "[plugin.p]\n\ngrants = [\"fs\"]\n", []string{`server.toml:3: plugin.p.grants: unknown capability "fs"`}},
+		{"http_allow without grant", "[plugin.p]\ngrants = [\"kv\"]\nhttp_allow = [\"https://auth.example.com/\"]\n",
+			[]string{`server.toml:3: plugin.p.http_allow: is set but the plugin is not granted "http": add it to grants`}},
+		{"http grant without http_allow", "[plugin.p]\ngrants = [\"http\"]\n",
+			[]string{`server.toml:2: plugin.p.grants: "http" is granted but http_allow is empty, so every request would be refused`}},
+		{"bad http_allow", "[plugin.p]\ngrants = [\"http\"]\nhttp_allow = [\"https://ok.example/\", \"auth.example.com\", \"https://u@x.example/\", \"ftp://x.example/\"]\n",
+			[]string{`server.toml:3: plugin.p.http_allow: "auth.example.com": scheme "" is not http or https: want an absolute http:// or https:// URL prefix`,
+				`plugin.p.http_allow: "https://u@x.example/": want an absolute`, `plugin.p.http_allow: "ftp://x.example/"`}},
+		{"http_allow in [plugins]", "[plugins]\nhttp_allow = [\"https://a.example/\"]\n", []string{"server.toml:2: plugins.http_allow: unknown key"}},
+		{"http limits", "[plugins]\nmax_http_concurrent = 5000\nhttp_timeout = \"-1s\"\n[plugin.p]\nmax_http_response_bytes = -1\n",
+			[]string{"server.toml:2: plugins.max_http_concurrent: must be at most 1024, got 5000", "server.toml:3: plugins.http_timeout: must not be negative",
+				"server.toml:5: plugin.p.max_http_response_bytes: must not be negative"}},
 		{"duplicate grant", "[plugin.p]\ngrants = [\"kv\", \"kv\"]\n", []string{"server.toml:2: plugin.p.grants: capability \"kv\" is granted twice"}},
 		{"bad emit grant", "[plugin.p]\ngrants = [\"emit:/ok\", \"emit:/t-*\", \"emit:nope\"]\n", []string{`server.toml:2: plugin.p.grants: grant "emit:nope": want "emit:" and a namespace`}},
 		{"negative limit", "[plugins]\nmax_sends_per_call = -1\ncompile_timeout = \"-1s\"\n", []string{"server.toml:2: plugins.max_sends_per_call: must not be negative", "server.toml:3: plugins.compile_timeout: must not be negative, got -1s"}},

@@ -31,6 +31,7 @@ var asGuests = map[string][]string{
 	"sdk-as-minimal":     {"sdk/assemblyscript", "test/guest.ts", "--runtime", "minimal"},
 	"sdk-as-incremental": {"sdk/assemblyscript", "test/guest.ts", "--runtime", "incremental"},
 	"sdk-as-state":       {"sdk/assemblyscript", "test/state.ts"},
+	"sdk-as-http":        {"sdk/assemblyscript", "test/http.ts"},
 }
 
 // asGuestPath builds the AssemblyScript guests (once; npm ci in

@@ -29,6 +29,9 @@ type target interface {
 	Ack(id uint64, args []byte, atts [][]byte) error
 	Disconnect(closeSession bool)
 	Broadcast(opts socketio.BroadcastOptions, name string, args []byte, atts [][]byte) error
+	// Schedule runs f serialized with the socket's calls: after the
+	// current one, or now when none runs.
+	Schedule(f func())
 	// RoomSize and ClientCount count on every node of a cluster, waiting
 	// at most until ctx's deadline.
 	RoomSize(ctx context.Context, room string) (int, error)
@@ -179,6 +182,8 @@ func (t socketTarget) EmitWithAck(name string, args []byte, atts [][]byte, timeo
 func (t socketTarget) Ack(id uint64, args []byte, atts [][]byte) error {
 	return t.s.Ack(id, args, atts)
 }
+
+func (t socketTarget) Schedule(f func()) { t.s.Schedule(f) }
 
 // Disconnect runs after the current call (sdk/ABI.md: what the call sends
 // after it, an ack included, still reaches the client first).

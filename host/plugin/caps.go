@@ -18,6 +18,9 @@ const (
 	CapKV = abi.CapKV
 	// CapTimers are the timers: timer_set, timer_cancel.
 	CapTimers = abi.CapTimers
+	// CapHTTP is outbound HTTP: http_request, to the URL prefixes of
+	// Settings.HTTPAllow.
+	CapHTTP = abi.CapHTTP
 )
 
 // checkGrants refuses a module that imports a host function of a group not

@@ -99,3 +99,7 @@ func (s *fakeSock) DisconnectSockets(opts socketio.BroadcastOptions, closeSessio
 	s.ns.kicked = append(s.ns.kicked, opts)
 	s.ns.mu.Unlock()
 }
+
+// Schedule runs f at once, on the caller's goroutine: the tests drive one
+// call at a time.
+func (s *fakeSock) Schedule(f func()) { f() }

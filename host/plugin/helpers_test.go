@@ -34,6 +34,8 @@ var guests = map[string]string{
 	"sockapi":  "./testdata/sockapi",
 	"nsbcast":  "./testdata/nsbcast",
 	"hostile":  "./testdata/hostile",
+	"http":     "./testdata/http",
+	"http-v2":  "-ldflags=-X=main.version=v2 ./testdata/http",
 }
 
 // testCache shares compiled guests between the tests of this binary and,

@@ -77,6 +77,7 @@ var hostFuncs = [abi.NumFuncs]hostSig{
 	abi.NsBroadcast:       {rep(13), rep(1), hostNsBroadcast},
 	abi.ServerEmit:        {rep(9), rep(1), hostServerEmit},
 	abi.AckServerEvent:    {[]api.ValueType{i64, i32, i32}, rep(1), hostServerAck},
+	abi.HTTPRequest:       {rep(6), rep(1), hostHTTPRequest},
 }
 
 // hostModule builds module sockwasm_v1: every host function behind guard.
@@ -98,11 +99,11 @@ func hostModule(rt wazero.Runtime) wazero.HostModuleBuilder {
 func guard(f abi.Func, fn api.GoModuleFunc, hasResult bool) api.GoModuleFunc {
 	return func(ctx context.Context, m api.Module, stack []uint64) {
 		c := currentCall(ctx)
-		k := abi.NoCall
+		k, sock := abi.NoCall, false
 		if c != nil {
-			k = c.kind
+			k, sock = c.kind, c.sock != nil
 		}
-		code := int32(abi.Permit(k, f))
+		code := int32(abi.PermitCall(k, f, sock))
 		if code == 0 && c != nil && c.sock != nil && c.kind != KindMiddleware && f.NeedsLiveSocket() && !c.sock.Connected() {
 			code = ErrDisconnected
 		}

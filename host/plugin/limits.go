@@ -64,6 +64,19 @@ type Limits struct {
 	// LogLinesPerSecond bounds the plugin's log lines; excess lines are
 	// dropped and summarized in one line per second. Default 100.
 	LogLinesPerSecond int
+	// MaxHTTPConcurrent bounds the plugin's outbound HTTP requests in
+	// flight: started and their HTTP_RESPONSE call not yet begun
+	// (http_request returns ERR_LIMIT beyond). Default 16, at most 1024.
+	MaxHTTPConcurrent int
+	// HTTPTimeout bounds one outbound request, from its start to the last
+	// byte of its response (redirects included). Default 10s.
+	HTTPTimeout time.Duration
+	// MaxHTTPResponseBytes bounds the body of one response; a larger one
+	// fails with "too_large". Default 1 MiB.
+	MaxHTTPResponseBytes int
+	// MaxHTTPRequestBytes bounds the body of one request (http_request
+	// returns ERR_LIMIT beyond). Default 1 MiB.
+	MaxHTTPRequestBytes int
 	// Module bounds compilation and the shape of the module.
 	Module ModuleLimits
 }
@@ -85,6 +98,14 @@ const (
 	DefaultMaxPendingAckBytes = 16 << 20
 	DefaultMaxLogBytesPerCall = 64 << 10
 	DefaultLogLinesPerSecond  = 100
+)
+
+// Defaults of the outbound HTTP limits.
+const (
+	DefaultMaxHTTPConcurrent    = 16
+	DefaultHTTPTimeout          = 10 * time.Second
+	DefaultMaxHTTPResponseBytes = 1 << 20
+	DefaultMaxHTTPRequestBytes  = 1 << 20
 )
 
 // DefaultMaxConcurrency is the default of Limits.MaxConcurrency:
@@ -119,6 +140,12 @@ func (l Limits) over(o Limits) Limits {
 	set(&l.MaxPendingAckBytes, o.MaxPendingAckBytes)
 	set(&l.MaxLogBytesPerCall, o.MaxLogBytesPerCall)
 	set(&l.LogLinesPerSecond, o.LogLinesPerSecond)
+	set(&l.MaxHTTPConcurrent, o.MaxHTTPConcurrent)
+	if o.HTTPTimeout > 0 {
+		l.HTTPTimeout = o.HTTPTimeout
+	}
+	set(&l.MaxHTTPResponseBytes, o.MaxHTTPResponseBytes)
+	set(&l.MaxHTTPRequestBytes, o.MaxHTTPRequestBytes)
 	m, om := &l.Module, o.Module
 	set(&m.MaxBytes, om.MaxBytes)
 	set(&m.MaxFunctions, om.MaxFunctions)
@@ -163,6 +190,12 @@ func (l Limits) withDefaults() Limits {
 	def(&l.MaxPendingAckBytes, DefaultMaxPendingAckBytes)
 	def(&l.MaxLogBytesPerCall, DefaultMaxLogBytesPerCall)
 	def(&l.LogLinesPerSecond, DefaultLogLinesPerSecond)
+	def(&l.MaxHTTPConcurrent, DefaultMaxHTTPConcurrent)
+	if l.HTTPTimeout <= 0 {
+		l.HTTPTimeout = DefaultHTTPTimeout
+	}
+	def(&l.MaxHTTPResponseBytes, DefaultMaxHTTPResponseBytes)
+	def(&l.MaxHTTPRequestBytes, DefaultMaxHTTPRequestBytes)
 	l.Module = l.Module.withDefaults()
 	return l
 }

@@ -22,10 +22,16 @@ type Settings struct {
 	Config []byte
 	// Limits override Options.Limits for this plugin; zero fields inherit.
 	Limits Limits
+	// HTTPAllow are the URL prefixes http_request may reach (with the
+	// "http" grant), each an absolute http:// or https:// URL
+	// (abi.ParseHTTPAllow); a module whose list holds an invalid entry is
+	// refused at load. Empty: every request is refused.
+	HTTPAllow []string
 }
 
 func cloneSettings(s Settings) Settings {
 	s.Grants = slices.Clone(s.Grants)
+	s.HTTPAllow = slices.Clone(s.HTTPAllow)
 	s.Config = slices.Clone(s.Config)
 	return s
 }
@@ -34,7 +40,8 @@ func settingsEqual(a, b Settings) bool {
 	ga, gb := slices.Clone(a.Grants), slices.Clone(b.Grants)
 	slices.Sort(ga)
 	slices.Sort(gb)
-	return slices.Equal(ga, gb) && string(a.Config) == string(b.Config) && a.Limits == b.Limits
+	return slices.Equal(ga, gb) && string(a.Config) == string(b.Config) && a.Limits == b.Limits &&
+		slices.Equal(a.HTTPAllow, b.HTTPAllow)
 }
 
 // ReloadResult says what Manager.Reload did.

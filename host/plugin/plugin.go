@@ -181,6 +181,7 @@ func LoadFile(ctx context.Context, path string, opts Options, cache wazero.Compi
 	v, st, err := p.load(ctx, path, s)
 	if err != nil {
 		p.timers.Stop()
+		p.http.stop()
 		p.logs.stop()
 		p.warns.stop()
 		return nil, err
@@ -270,6 +271,9 @@ type Stats struct {
 	// Timers is the number of pending timers; -1 when shared timers
 	// cannot be reached.
 	Timers int
+	// HTTPInFlight is the number of outbound HTTP requests started whose
+	// HTTP_RESPONSE call has not begun.
+	HTTPInFlight int
 	// CallsByKind counts the calls by call kind (index: abi.Kind).
 	CallsByKind [abi.NumKinds]uint64
 	// FaultsByKind counts the faults by kind (index: Fault*, named by
@@ -305,6 +309,8 @@ type Plugin struct {
 	timers TimerStore
 	// server runs the SERVER_EVENT and SERVER_ACK calls.
 	server serverQueue
+	// http are the outbound HTTP requests in flight.
+	http httpRequests
 	// logs bounds the guest's own log lines, warns the host's warnings
 	// about the plugin (faults, refused host calls).
 	logs, warns logLimiter
@@ -333,6 +339,7 @@ func newPlugin(name string, opts Options, cache wazero.CompilationCache, lim Lim
 	p.timers = state.Timers(name, p.timerCall)
 	p.kv.SetLimits(stateLimits(lim, nil))
 	p.timers.SetLimits(stateLimits(lim, nil))
+	p.http.init(p)
 	p.logs.init(&p.log, lim.LogLinesPerSecond, "plugin log lines")
 	p.warns.init(&p.log, lim.LogLinesPerSecond, "warnings about the plugin")
 	return p
@@ -364,6 +371,8 @@ type version struct {
 	imports  []string
 	// serving is when the version became current (Staged.Commit).
 	serving time.Time
+	// httpAllow are the URL prefixes http_request may reach.
+	httpAllow []abi.HTTPPrefix
 
 	pool pool
 
@@ -435,6 +444,11 @@ func (p *Plugin) build(ctx context.Context, path string, bin []byte, s Settings)
 	}
 	v.log = p.log.With().Str("version", v.hash).Logger()
 	invalid := func(err error) error { return fmt.Errorf("%w: %s: %v", ErrInvalidModule, path, err) }
+	allow, err := parseHTTPAllow(s.HTTPAllow)
+	if err != nil {
+		return nil, nil, fmt.Errorf("plugin: %s: http_allow: %w", path, err)
+	}
+	v.httpAllow = allow
 	code, err := checkModule(bin, lim.Module)
 	if err != nil {
 		return nil, nil, invalid(err)
@@ -592,7 +606,7 @@ func (p *Plugin) Stats() Stats {
 		Calls: p.calls.Load(), Faults: p.faults.Load(), Refusals: p.refusals.Load(),
 		Instances: p.instances.Load(), Busy: time.Duration(p.busy.Load()),
 		LogDropped: p.logs.dropped.Load() + p.warns.dropped.Load(), PendingAckBytes: p.pendingAckBytes.Load(),
-		KVEntries: p.kv.Len(ctx), Timers: p.timers.Len(ctx),
+		KVEntries: p.kv.Len(ctx), Timers: p.timers.Len(ctx), HTTPInFlight: p.http.len(),
 	}
 	for i := range st.CallsByKind {
 		st.CallsByKind[i] = p.callsBy[i].Load()
@@ -611,6 +625,7 @@ func (p *Plugin) Close(ctx context.Context) error {
 		return nil
 	}
 	p.timers.Stop()
+	p.http.stop()
 	p.server.stop()
 	p.logs.stop()
 	p.warns.stop()

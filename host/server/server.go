@@ -203,7 +203,7 @@ func WithCompiler(c plugin.Compiler) Option { return func(o *options) { o.compil
 // settings converts a plugin's configured settings to the plugin host's.
 func settings(cfg *config.Config, name string) plugin.Settings {
 	ps := cfg.PluginSettings(name)
-	return plugin.Settings{Grants: ps.Grants, Config: ps.Config, Limits: pluginLimits(ps.Limits)}
+	return plugin.Settings{Grants: ps.Grants, Config: ps.Config, Limits: pluginLimits(ps.Limits), HTTPAllow: ps.HTTPAllow}
 }
 
 // pluginLimits converts configured plugin limits to the plugin host's;
@@ -227,6 +227,11 @@ func pluginLimits(l config.PluginLimits) plugin.Limits {
 		MaxPendingAckBytes: l.MaxPendingAckBytes,
 		MaxLogBytesPerCall: l.MaxLogBytesPerCall,
 		LogLinesPerSecond:  l.LogLinesPerSecond,
+		// Outbound HTTP.
+		MaxHTTPConcurrent:    l.MaxHTTPConcurrent,
+		HTTPTimeout:          time.Duration(l.HTTPTimeout),
+		MaxHTTPResponseBytes: l.MaxHTTPResponseBytes,
+		MaxHTTPRequestBytes:  l.MaxHTTPRequestBytes,
 		Module: plugin.ModuleLimits{
 			MaxBytes:         l.MaxModuleBytes,
 			MaxFunctions:     l.MaxFunctions,

@@ -32,8 +32,9 @@ var hotV1, hotV2 string
 var gateWasm string
 
 // chatWasm is the chat example (examples/chat/plugin), ratelimitWasm the
-// ratelimit example.
-var chatWasm, ratelimitWasm string
+// ratelimit example, authHTTPWasm and webhookWasm the auth-http and
+// webhook examples.
+var chatWasm, ratelimitWasm, authHTTPWasm, webhookWasm string
 
 // sseWasm is testdata/sse: server-side events.
 var sseWasm string
@@ -89,7 +90,7 @@ func TestMain(m *testing.M) {
 		for _, ex := range []struct {
 			out  *string
 			name string
-		}{{&chatWasm, "chat"}, {&ratelimitWasm, "ratelimit"}} {
+		}{{&chatWasm, "chat"}, {&ratelimitWasm, "ratelimit"}, {&authHTTPWasm, "auth-http"}, {&webhookWasm, "webhook"}} {
 			*ex.out = filepath.Join(dir, ex.name+".wasm")
 			cmd := exec.Command(goTool(), "build", "-buildmode=c-shared", "-o", *ex.out, "./examples/"+ex.name+"/plugin")
 			cmd.Dir = "../.."
@@ -165,7 +166,8 @@ func warmCache(dir string) error {
 	if err := os.Mkdir(guests, 0o755); err != nil {
 		return err
 	}
-	for _, f := range []*string{&hotV1, &hotV2, &gateWasm, &nsbWasm, &hostileWasm, &slowInitWasm, &chatWasm, &ratelimitWasm, &sseWasm, &sharedWasm} {
+	for _, f := range []*string{&hotV1, &hotV2, &gateWasm, &nsbWasm, &hostileWasm, &slowInitWasm, &chatWasm, &ratelimitWasm, &sseWasm, &sharedWasm,
+		&authHTTPWasm, &webhookWasm} {
 		moved := filepath.Join(guests, filepath.Base(*f))
 		if err := os.Rename(*f, moved); err != nil {
 			return err
@@ -177,7 +179,9 @@ func warmCache(dir string) error {
 		toml := "plugins_dir = \"" + plugins + "\"\ncache_dir = \"" + cacheDir + "\"\n[log]\nlevel = \"warn\"\n"
 		if plugins == guests {
 			toml += "[plugin.nsbcast]\ngrants = [\"timers\"]\n[plugin.hostile]\ngrants = [\"kv\", \"timers\"]\n" +
-				"[plugin.shared]\ngrants = [\"kv\", \"timers\"]\n[plugin.ratelimit]\ngrants = [\"kv\"]\n"
+				"[plugin.shared]\ngrants = [\"kv\", \"timers\"]\n[plugin.ratelimit]\ngrants = [\"kv\"]\n" +
+				"[plugin.auth-http]\ngrants = [\"http\"]\nhttp_allow = [\"http://127.0.0.1/\"]\n[plugin.auth-http.config]\nurl = \"http://127.0.0.1/\"\n" +
+				"[plugin.webhook]\ngrants = [\"http\"]\nhttp_allow = [\"http://127.0.0.1/\"]\n[plugin.webhook.config]\nurl = \"http://127.0.0.1/\"\n"
 		}
 		if err := os.WriteFile(file, []byte(toml), 0o644); err != nil {
 			return err

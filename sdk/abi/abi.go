@@ -24,14 +24,15 @@ const (
 	Timer           Kind = 11
 	ServerEvent     Kind = 12
 	ServerAck       Kind = 13
+	HTTPResponse    Kind = 14
 )
 
 // NumKinds is one more than the highest call kind.
-const NumKinds = 14
+const NumKinds = 15
 
 var kindNames = [NumKinds]string{"none", "middleware", "connect", "event", "ack-response", "disconnect",
 	"engine-open", "engine-message", "engine-close", "event-middleware", "init", "timer",
-	"server-event", "server-ack"}
+	"server-event", "server-ack", "http-response"}
 
 // String returns the kind's name as logs show it ("event", "ack-response").
 func (k Kind) String() string {
@@ -41,9 +42,10 @@ func (k Kind) String() string {
 	return "unknown"
 }
 
-// Socket reports whether calls of kind k are about a socket of a
+// Socket reports whether calls of kind k are always about a socket of a
 // namespace (MIDDLEWARE, CONNECT, EVENT, ACK_RESPONSE, DISCONNECT,
-// EVENT_MIDDLEWARE).
+// EVENT_MIDDLEWARE). An HTTP_RESPONSE call is about a socket when its
+// request was started in a call about one (PermitCall).
 func (k Kind) Socket() bool {
 	switch k {
 	case Middleware, Connect, Event, AckResponse, Disconnect, EventMiddleware:

@@ -65,6 +65,7 @@ const (
 	NsBroadcast
 	ServerEmit
 	AckServerEvent
+	HTTPRequest
 
 	// NumFuncs is the number of host functions.
 	NumFuncs
@@ -81,7 +82,7 @@ var funcNames = [NumFuncs]string{
 	DisconnectSockets: "disconnect_sockets", RejectEvent: "reject_event", Config: "config",
 	KVGet: "kv_get", KVSet: "kv_set", KVDelete: "kv_delete", KVIncr: "kv_incr", KVCAS: "kv_cas",
 	TimerSet: "timer_set", TimerCancel: "timer_cancel", NsBroadcast: "ns_broadcast",
-	ServerEmit: "server_emit", AckServerEvent: "server_ack",
+	ServerEmit: "server_emit", AckServerEvent: "server_ack", HTTPRequest: "http_request",
 }
 
 // String returns the function's import name ("emit_with_ack").
@@ -113,10 +114,13 @@ const (
 	CapKV = "kv"
 	// CapTimers are the timers: timer_set, timer_cancel.
 	CapTimers = "timers"
+	// CapHTTP is outbound HTTP: http_request, to the URL prefixes of the
+	// plugin's http_allow (CheckHTTPAllow, HTTPAllowed).
+	CapHTTP = "http"
 )
 
 // Capabilities lists the capability groups, sorted.
-func Capabilities() []string { return []string{CapKV, CapTimers} }
+func Capabilities() []string { return []string{CapHTTP, CapKV, CapTimers} }
 
 // Capability returns the group f belongs to, "" when it needs no grant.
 func (f Func) Capability() string {
@@ -125,6 +129,8 @@ func (f Func) Capability() string {
 		return CapKV
 	case TimerSet, TimerCancel:
 		return CapTimers
+	case HTTPRequest:
+		return CapHTTP
 	}
 	return ""
 }
@@ -142,7 +148,7 @@ func CheckGrant(g string) error {
 	if slices.Contains(Capabilities(), g) {
 		return nil
 	}
-	return fmt.Errorf("unknown capability %q (known: %q, %q, and %q followed by a namespace)", g, CapKV, CapTimers, GrantEmitPrefix)
+	return fmt.Errorf("unknown capability %q (known: %q, %q, %q, and %q followed by a namespace)", g, CapHTTP, CapKV, CapTimers, GrantEmitPrefix)
 }
 
 // GrantEmitPrefix starts a grant that lets a plugin send into a namespace

@@ -14,10 +14,10 @@ func kinds(ks ...Kind) kindSet {
 func (s kindSet) has(k Kind) bool { return k < NumKinds && s&(1<<k) != 0 }
 
 var (
-	anyCall     = kinds(Middleware, Connect, Event, AckResponse, Disconnect, EngineOpen, EngineMessage, EngineClose, EventMiddleware, Init, Timer, ServerEvent, ServerAck)
-	socketCalls = kinds(Middleware, Connect, Event, AckResponse, Disconnect, EventMiddleware)
+	anyCall     = kinds(Middleware, Connect, Event, AckResponse, Disconnect, EngineOpen, EngineMessage, EngineClose, EventMiddleware, Init, Timer, ServerEvent, ServerAck, HTTPResponse)
+	socketCalls = kinds(Middleware, Connect, Event, AckResponse, Disconnect, EventMiddleware, HTTPResponse)
 	// speaking are the socket calls that may send to their socket.
-	speaking = kinds(Connect, Event, AckResponse)
+	speaking = kinds(Connect, Event, AckResponse, HTTPResponse)
 )
 
 // rule says where a host function may run: allow is the set of kinds in
@@ -43,6 +43,10 @@ var permissions = [NumFuncs]rule{
 	NsBroadcast:    {allow: anyCall &^ kinds(Middleware, EventMiddleware)},
 	ServerEmit:     {allow: anyCall &^ kinds(Middleware, EventMiddleware)},
 	AckServerEvent: {allow: kinds(ServerEvent)},
+	// Not in the middleware kinds, whose only effect besides refusing is
+	// socket data, nor in INIT, which must not act before its version is
+	// accepted.
+	HTTPRequest: {allow: anyCall &^ kinds(Middleware, EventMiddleware, Init)},
 	// socket_id and transport answer "" where there is no socket.
 	SocketID:  {allow: anyCall},
 	Transport: {allow: anyCall},
@@ -91,6 +95,19 @@ func Permit(k Kind, f Func) Code {
 		return ErrDisconnected
 	}
 	return ErrNotAllowed
+}
+
+// PermitCall is Permit for a call that is about a socket (socket true) or
+// not. Every kind but HTTP_RESPONSE is always one or the other. An
+// HTTP_RESPONSE call is about the socket of the call that started its
+// request, with the permissions of an ACK_RESPONSE; when that call was
+// about no socket (TIMER, SERVER_EVENT, an engine kind, another such
+// HTTP_RESPONSE…), the response call has the permissions of a TIMER call.
+func PermitCall(k Kind, f Func, socket bool) Code {
+	if k == HTTPResponse && !socket {
+		k = Timer
+	}
+	return Permit(k, f)
 }
 
 // NeedsLiveSocket reports whether f acts for the calling socket in a way

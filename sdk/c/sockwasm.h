@@ -52,7 +52,8 @@ enum {
     SW_KIND_INIT = 10,
     SW_KIND_TIMER = 11,
     SW_KIND_SERVER_EVENT = 12,
-    SW_KIND_SERVER_ACK = 13
+    SW_KIND_SERVER_ACK = 13,
+    SW_KIND_HTTP_RESPONSE = 14
 };
 
 /* Result codes of host functions (section 4). */
@@ -186,6 +187,13 @@ SW_IMPORT("server_emit") int32_t sw_server_emit(const void *nsp, uint32_t nsp_le
                                                 const void *ctx, uint32_t ctx_len);
 SW_IMPORT("server_ack") int32_t sw_server_ack(uint64_t id, const void *args, uint32_t args_len);
 
+/* Section 4.6: outbound HTTP (grant "http", [plugin.NAME] http_allow). req is
+ * the JSON object {"method":…,"url":…,"headers":{…}}; the response comes in
+ * an SW_KIND_HTTP_RESPONSE call: ack_id the request id, status the HTTP
+ * status (0: failure), event the failure, args the body, auth the headers. */
+SW_IMPORT("http_request") int32_t sw_http_request(const void *req, uint32_t req_len, const void *body, uint32_t body_len,
+                                                  const void *ctx, uint32_t ctx_len);
+
 #undef SW_IMPORT
 
 /* ---- Helpers: inline, no state. ---- */
@@ -201,8 +209,9 @@ typedef struct {
     uint8_t version, kind;
     uint16_t flags;
     uint32_t attachments;
-    uint64_t ack_id;  /* the client's ack id, the timer id (TIMER), 1 (SERVER_EVENT with an ack) */
-    uint32_t status;  /* SW_ACK_* (ACK_RESPONSE, SERVER_ACK) */
+    uint64_t ack_id;  /* the client's ack id, the timer id (TIMER), 1 (SERVER_EVENT with an ack),
+                         the request id (HTTP_RESPONSE) */
+    uint32_t status;  /* SW_ACK_* (ACK_RESPONSE, SERVER_ACK); the HTTP status (HTTP_RESPONSE) */
     sw_bytes nsp, socket_id, event, args, auth, context, reason;
     uint32_t room_count;
     sw_bytes rooms;   /* the room fields, read with sw_frame_room */

@@ -46,7 +46,11 @@
 // CancelTimer start and stop timers whose calls arrive in OnTimer, and
 // Config returns the plugin's config table from server.toml, which OnInit
 // can check once per version. KV and timers need the "kv" and "timers"
-// grants in server.toml; all of them survive reloads.
+// grants in server.toml; all of them survive reloads. StartHTTP makes an
+// outbound HTTP request to a URL under the plugin's http_allow (grant
+// "http") and returns at once; its response comes later in OnHTTPResponse
+// with the context bytes given to StartHTTP, about the socket of the
+// handler that started it.
 //
 // Outside GOOS=wasip1 the package compiles too, and its host calls go to
 // the in-memory host of package plugintest (sdk/go/plugintest) during a

@@ -220,6 +220,9 @@ func dispatch(kind, n int32) int32 {
 	if rc, ok := dispatchServer(kind, in); ok { // SERVER_EVENT, SERVER_ACK: server.go
 		return rc
 	}
+	if rc, ok := dispatchHTTP(kind, in); ok { // HTTP_RESPONSE: http.go
+		return rc
+	}
 	switch kind {
 	case kindEngineOpen, kindEngineMessage, kindEngineClose:
 		curConn = Conn{id: intern(&lastID, in.socketID)}

@@ -44,6 +44,7 @@ pub enum Kind {
     Timer = 11,
     ServerEvent = 12,
     ServerAck = 13,
+    HttpResponse = 14,
     /// A kind this SDK does not know (a newer host): return 0.
     Unknown = 0,
 }
@@ -64,6 +65,7 @@ impl Kind {
             11 => Kind::Timer,
             12 => Kind::ServerEvent,
             13 => Kind::ServerAck,
+            14 => Kind::HttpResponse,
             _ => Kind::Unknown,
         }
     }
@@ -181,6 +183,8 @@ pub mod host {
         pub fn server_emit(nsp: *const u8, nsp_len: u32, name: *const u8, name_len: u32, args: *const u8,
                            args_len: u32, timeout_ms: u32, ctx: *const u8, ctx_len: u32) -> i32;
         pub fn server_ack(id: u64, args: *const u8, args_len: u32) -> i32;
+        pub fn http_request(req: *const u8, req_len: u32, body: *const u8, body_len: u32, ctx: *const u8,
+                            ctx_len: u32) -> i32;
     }
 }
 
@@ -526,6 +530,34 @@ pub fn config() -> Result<Vec<u8>, Error> {
 /// The socket's handshake as a JSON object.
 pub fn handshake() -> Result<Vec<u8>, Error> {
     get(host::handshake)
+}
+
+/// Starts an outbound HTTP request (grant "http", the URL in the plugin's
+/// http_allow; ABI.md section 4.6): method, url, headers as (name, value)
+/// pairs, a body (empty for none) and a context blob. Returns the request
+/// id at once; the response arrives in a Kind::HttpResponse call whose
+/// ack_id() is that id, status() the HTTP status (0 on failure), event()
+/// the failure, args() the body, auth() the headers (a JSON object) and
+/// context() the blob.
+pub fn http_request(method: &str, url: &str, headers: &[(&str, &str)], body: &[u8], ctx: &[u8]) -> Result<u32, Error> {
+    let mut req = b"{\"method\":".to_vec();
+    json::push_string(&mut req, method);
+    req.extend_from_slice(b",\"url\":");
+    json::push_string(&mut req, url);
+    req.extend_from_slice(b",\"headers\":{");
+    for (i, (k, v)) in headers.iter().enumerate() {
+        if i > 0 {
+            req.push(b',');
+        }
+        json::push_string(&mut req, k);
+        req.push(b':');
+        json::push_string(&mut req, v);
+    }
+    req.extend_from_slice(b"}}");
+    let r = unsafe {
+        host::http_request(req.as_ptr(), req.len() as u32, ptr(body), body.len() as u32, ptr(ctx), ctx.len() as u32)
+    };
+    result(r).map(|id| id as u32)
 }
 
 /// JSON helpers: enough to read a handler's arguments and write answers.

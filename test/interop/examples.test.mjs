@@ -1,11 +1,14 @@
-// The example plugins of examples/auth-jwt, examples/ratelimit and
-// examples/presence, each served by its own server.toml, over the official
-// client.
+// The example plugins of examples/auth-jwt, examples/ratelimit,
+// examples/presence, examples/auth-http and examples/webhook, each served
+// by its own server.toml, over the official client. auth-http and webhook
+// run against real local HTTP servers started here, their server.toml
+// copied with the URLs pointing at them.
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { createHmac, randomUUID } from "node:crypto";
 import fs from "node:fs";
+import http from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { after, afterEach, beforeEach, describe, test } from "node:test";
@@ -17,12 +20,94 @@ import {
 // (which serves the chat example).
 delete process.env.SOCKWASM_URL;
 
+/** Serves handler on a free loopback port; resolves with its base URL and the server. */
+async function localHTTP(handler) {
+  const srv = http.createServer(handler);
+  await new Promise((resolve) => srv.listen(0, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${srv.address().port}`, srv };
+}
+
+/** Reads the whole body of a request. */
+const readBody = (req) => new Promise((resolve) => {
+  const chunks = [];
+  req.on("data", (c) => chunks.push(c));
+  req.on("end", () => resolve(Buffer.concat(chunks).toString()));
+});
+
+/**
+ * Copies examples/NAME/server.toml into a temporary folder, with its
+ * plugins_dir made absolute and each [from, to] of edits replaced; returns
+ * the copy's path.
+ */
+function exampleConfig(name, edits) {
+  let text = fs.readFileSync(path.join(REPO_ROOT, "examples", name, "server.toml"), "utf8");
+  text = text.replace(/^plugins_dir = .*$/m, `plugins_dir = ${JSON.stringify(path.join(REPO_ROOT, "plugins", name))}`);
+  for (const [from, to] of edits) {
+    assert.ok(text.includes(from), `examples/${name}/server.toml has no ${from}`);
+    text = text.replaceAll(from, to);
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `sockwasm-${name}-`));
+  tempDirs.push(dir);
+  const file = path.join(dir, "server.toml");
+  fs.writeFileSync(file, text);
+  return file;
+}
+const tempDirs = [];
+
+// The auth service of examples/auth-http: POST /auth/verify accepts the
+// token "let-me-in" (user ann), holds "slow" until release(), answers 500
+// to "boom" and 401 to anything else.
+let releaseSlow;
+const slowReleased = new Promise((resolve) => { releaseSlow = resolve; });
+const authService = await localHTTP(async (req, res) => {
+  const body = await readBody(req);
+  const token = (req.headers.authorization ?? "").replace(/^Bearer /, "");
+  if (req.method !== "POST" || req.url !== "/auth/verify" || body !== JSON.stringify({ token })) {
+    res.writeHead(400).end();
+  } else if (token === "let-me-in") {
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ sub: "ann", name: "Ann" }));
+  } else if (token === "slow") {
+    await slowReleased;
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ sub: "slow" }));
+  } else {
+    res.writeHead(token === "boom" ? 500 : 401).end();
+  }
+});
+
+// The webhook of examples/webhook: records each post with whether its
+// signature is right; answers 500 to the text "fail".
+const HOOK_SECRET = "test-secret";
+const hookPosts = [];
+const webhook = await localHTTP(async (req, res) => {
+  const body = await readBody(req);
+  const signed = req.headers["x-webhook-signature"] === `sha256=${createHmac("sha256", HOOK_SECRET).update(body).digest("hex")}`;
+  const post = { path: req.url, signed, ...JSON.parse(body) };
+  hookPosts.push(post);
+  res.writeHead(post.text === "fail" ? 500 : 204).end();
+});
+
 const servers = {
   authJwt: await startServer({ name: "example-auth-jwt", config: "examples/auth-jwt/server.toml" }),
   ratelimit: await startServer({ name: "example-ratelimit", config: "examples/ratelimit/server.toml" }),
   presence: await startServer({ name: "example-presence", config: "examples/presence/server.toml" }),
+  authHttp: await startServer({
+    name: "example-auth-http",
+    config: exampleConfig("auth-http", [["http://127.0.0.1:8080", authService.url]]),
+  }),
+  webhook: await startServer({
+    name: "example-webhook",
+    config: exampleConfig("webhook", [["http://127.0.0.1:8080", webhook.url], ['# secret = "a long random string"', `secret = "${HOOK_SECRET}"`]]),
+  }),
 };
-after(() => Promise.all(Object.values(servers).map((s) => s.stop())));
+after(async () => {
+  releaseSlow();
+  await Promise.all(Object.values(servers).map((s) => s.stop()));
+  authService.srv.closeAllConnections();
+  webhook.srv.closeAllConnections();
+  authService.srv.close();
+  webhook.srv.close();
+  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
 
 const suite = (name, server, fn) => describe(name, { skip: server.skip, timeout: 30000 }, () => {
   const ctx = {};
@@ -281,6 +366,78 @@ suite("presence", servers.presence, (ctx) => {
     assert.deepEqual(await call(s, "presence:join", { room: "r", name: "x".repeat(65) }), bad);
     assert.deepEqual(await call(s, "presence:list", "r"), bad);
     assert.deepEqual(await call(s, "presence:leave", {}), bad);
+  });
+});
+
+// --------------------------------------------------------------- auth-http
+
+suite("auth-http", servers.authHttp, (ctx) => {
+  test("a token the auth service accepts: authenticated, the user kept, the chat usable", async () => {
+    const s = ctx.c.socket("/", { auth: { token: "let-me-in" }, transports: ["websocket"] });
+    const authenticated = once(s, "authenticated");
+    const [user] = await authenticated;
+    assert.deepEqual(user, { sub: "ann", name: "Ann" });
+    assert.deepEqual(await call(s, "whoami"), { id: s.id, user });
+    assert.equal(await call(s, "echo", "hi"), "hi");
+  });
+
+  test("a token it refuses: unauthorized, then disconnected", async () => {
+    const s = ctx.c.socket("/", { auth: { token: "forged" }, transports: ["polling"] });
+    const unauthorized = once(s, "unauthorized");
+    const disconnected = once(s, "disconnect");
+    assert.deepEqual((await unauthorized)[0], { reason: "rejected" });
+    assert.equal((await disconnected)[0], "io server disconnect");
+  });
+
+  test("the auth service failing: unauthorized, unavailable", async () => {
+    const s = ctx.c.socket("/", { auth: { token: "boom" }, transports: ["websocket"] });
+    assert.deepEqual((await once(s, "unauthorized"))[0], { reason: "auth service unavailable" });
+  });
+
+  test("no token: refused at once", async () => {
+    const s = ctx.c.socket("/", { transports: ["websocket"] });
+    const [err] = await once(s, "connect_error");
+    assert.equal(err.message, "unauthorized");
+    assert.deepEqual(err.data, { reason: "missing token" });
+  });
+
+  test("events before the answer are refused; after it, they pass", async () => {
+    const s = ctx.c.socket("/", { auth: { token: "slow" }, transports: ["websocket"] });
+    const authenticated = once(s, "authenticated", 10000);
+    await once(s, "connect");
+    assert.deepEqual(await call(s, "echo", "early"), { error: "not authenticated" });
+    releaseSlow();
+    assert.deepEqual((await authenticated)[0], { sub: "slow" });
+    assert.equal(await call(s, "echo", "late"), "late");
+  });
+});
+
+// ----------------------------------------------------------------- webhook
+
+suite("webhook", servers.webhook, (ctx) => {
+  test("a message reaches the room and the webhook, signed; the ack says it was delivered", async () => {
+    const room = `hook-${randomUUID().slice(0, 8)}`;
+    const [ann, bob] = await Promise.all([ctx.c.connected("/", { transports: ["websocket"] }), ctx.c.connected("/", {})]);
+    for (const s of [ann, bob]) assert.equal((await call(s, "join", { room })).ok, true);
+    const said = once(bob, "said");
+    assert.deepEqual(await call(ann, "say", { room, text: "hello" }), { ok: true, delivered: true });
+    assert.deepEqual((await said)[0], { room, from: ann.id, text: "hello" });
+    const post = hookPosts.find((p) => p.room === room);
+    assert.ok(post, "no post for the room");
+    assert.equal(post.path, "/hooks/chat");
+    assert.equal(post.signed, true);
+    assert.equal(post.from, ann.id);
+    assert.equal(post.text, "hello");
+    assert.ok(Math.abs(post.at - Date.now()) < 60000, `at = ${post.at}`);
+  });
+
+  test("the webhook failing: the message still reaches the room; the ack says why", async () => {
+    const room = `hook-${randomUUID().slice(0, 8)}`;
+    const [ann, bob] = await Promise.all([ctx.c.connected("/", {}), ctx.c.connected("/", {})]);
+    for (const s of [ann, bob]) await call(s, "join", { room });
+    const said = once(bob, "said");
+    assert.deepEqual(await call(ann, "say", { room, text: "fail" }), { ok: true, delivered: false, error: "status 500" });
+    assert.equal((await said)[0].text, "fail");
   });
 });
 

@@ -186,3 +186,9 @@ export declare function server_emit(
 // @ts-ignore: decorator
 @external("sockwasm_v1", "server_ack")
 export declare function server_ack(id: u64, args: usize, argsLen: i32): i32;
+
+// Outbound HTTP (sdk/ABI.md section 4.6); needs the grant "http".
+
+// @ts-ignore: decorator
+@external("sockwasm_v1", "http_request")
+export declare function http_request(req: usize, reqLen: i32, body: usize, bodyLen: i32, ctx: usize, ctxLen: i32): i32;

@@ -103,6 +103,8 @@ export function errorText(code: i32): string {
 // @ts-ignore: decorator
 @inline const KIND_SERVER_ACK = 13;
 // @ts-ignore: decorator
+@inline const KIND_HTTP_RESPONSE = 14;
+// @ts-ignore: decorator
 @inline const FLAG_BROADCAST_ACK: u16 = 4;
 // @ts-ignore: decorator
 @inline const BROADCAST_VOLATILE = 2;
@@ -510,7 +512,8 @@ export class Socket {
   get auth(): Value {
     let a = this._auth;
     if (a != null) return a;
-    let b = fieldLen(F_AUTH) > 0 ? field(F_AUTH) : getter(GET_AUTH);
+    // An HTTP_RESPONSE frame's auth field holds the response headers.
+    let b = fieldLen(F_AUTH) > 0 && fKind != KIND_HTTP_RESPONSE ? field(F_AUTH) : getter(GET_AUTH);
     this._auth = b;
     return b;
   }
@@ -985,6 +988,7 @@ let initFn: ((config: Value) => string | null) | null = null;
 let timerFn: ((id: i32, ctx: Uint8Array) => void) | null = null;
 let serverEventFn: ((e: ServerEvent) => void) | null = null;
 let serverAckFn: ((nsp: string, status: AckStatus, answers: Value, ctx: Uint8Array) => void) | null = null;
+let httpResponseFn: ((r: HTTPResponse) => void) | null = null;
 const events = new Array<EventHandler>();
 
 /**
@@ -1070,6 +1074,14 @@ export function onServerAck(fn: (nsp: string, status: AckStatus, answers: Value,
   serverAckFn = fn;
 }
 
+/**
+ * Registers the handler of the responses to httpRequest: the response, or
+ * why there is none (r.failure), with the ctx given to httpRequest. When
+ * the request was started in a call about a socket, r.socket is that
+ * socket (the handler may emit to it, ack, disconnect it…); else null.
+ */
+export function onHTTPResponse(fn: (r: HTTPResponse) => void): void { httpResponseFn = fn; }
+
 /** The plugin's config table from server.toml as JSON ({} when none). */
 export function config(): Value { return getter(GET_CONFIG); }
 
@@ -1085,6 +1097,75 @@ export function setTimer(delayMs: i32, repeat: bool = false, ctx: Uint8Array | n
 
 /** Cancels a pending timer. 0, or Err.NOT_FOUND when it is not pending. */
 export function cancelTimer(id: i32): i32 { return min(host.timer_cancel(id), 0); }
+
+/** Why an outbound HTTP request has no response (HTTPResponse.failure). */
+export namespace HTTPFailure {
+  /** A redirect led outside http_allow; it was not followed. */
+  export const NOT_ALLOWED = "not_allowed";
+  /** No complete response within the plugin's http_timeout. */
+  export const TIMEOUT = "timeout";
+  /** The body was over max_http_response_bytes. */
+  export const TOO_LARGE = "too_large";
+  /** The connection failed, the name did not resolve, TLS failed, too many redirects… */
+  export const FAILED = "failed";
+}
+
+/**
+ * Starts an outbound HTTP request (grant "http"; the URL must be under one
+ * of the plugin's http_allow prefixes) and returns its id (> 0) at once, or
+ * an Err code: Err.NOT_ALLOWED outside http_allow (or in onConnect,
+ * onEventMiddleware, onInit), Err.INVALID for a bad method, URL or header,
+ * Err.LIMIT with max_http_concurrent requests in flight or a body or ctx
+ * too large. The response comes later in an onHTTPResponse call with a
+ * copy of ctx. headers is a JSON object of strings, e.g.
+ * '{"content-type":"application/json"}'; body is sent as UTF-8.
+ */
+export function httpRequest(method: string, url: string, headers: string | null = null, body: string | null = null,
+  ctx: Uint8Array | null = null): i32 {
+  return httpRequestBytes(method, url, headers, body != null ? Uint8Array.wrap(String.UTF8.encode(body)) : null, ctx);
+}
+
+/** httpRequest with a binary body. */
+export function httpRequestBytes(method: string, url: string, headers: string | null = null, body: Uint8Array | null = null,
+  ctx: Uint8Array | null = null): i32 {
+  let d = raw('{"method":' + quote(method) + ',"url":' + quote(url) + ',"headers":' + (headers != null ? headers : "{}") + "}");
+  let b = raw(body), c = raw(ctx);
+  return host.http_request(d.ptr, d.length, b.ptr, b.length, c.ptr, c.length);
+}
+
+/** The outcome of an httpRequest: a response (failure empty), or why there is none. */
+export class HTTPResponse {
+  constructor(
+    /** The id httpRequest returned. */
+    readonly id: i32,
+    /** The HTTP status code; 0 on failure. */
+    readonly status: i32,
+    /** Empty when a response came, else an HTTPFailure value. */
+    readonly failure: string,
+    /** What failed, for a person; empty when a response came. */
+    readonly detail: string,
+    /** The response headers as a JSON object: lower-case names, repeated values joined with ", ". */
+    readonly headers: Value,
+    /** The body (raw bytes; parse JSON with json()). */
+    readonly body: Uint8Array,
+    /** The ctx given to httpRequest. */
+    readonly context: Uint8Array,
+    /** The socket of the call that started the request, or null. */
+    readonly socket: Socket | null,
+  ) {}
+
+  /** Whether a response came with a 2xx status. */
+  get ok(): bool { return this.failure.length == 0 && this.status >= 200 && this.status < 300; }
+
+  /** The value of header name (lower case), or null. */
+  header(name: string): string | null { return this.headers.get(name).asString(); }
+
+  /** The body as UTF-8 text. */
+  text(): string { return String.UTF8.decodeUnsafe(this.body.dataStart, <usize>this.body.length); }
+
+  /** The body as raw JSON. */
+  json(): Value { return new Value(this.body.buffer, this.body.byteOffset, this.body.byteLength); }
+}
 
 /**
  * The plugin's key-value store in the host (grant "kv"), shared by every
@@ -1230,6 +1311,16 @@ function dispatch(kind: i32, n: i32): i32 {
       if (fn) fn(fieldString(F_NAMESPACE), <AckStatus>fStatus, field(F_ARGS), fieldBytes(F_CONTEXT));
       return 0;
     }
+    case KIND_HTTP_RESPONSE: {
+      let fn = httpResponseFn;
+      if (fn) {
+        let sock: Socket | null = fieldLen(F_SOCKET_ID) > 0 ? new Socket() : null;
+        let headers = fieldLen(F_AUTH) > 0 ? field(F_AUTH) : Value.of("{}");
+        fn(new HTTPResponse(<i32>fAckID, <i32>fStatus, fieldString(F_NAME), fieldString(F_REASON), headers,
+          fieldBytes(F_ARGS), fieldBytes(F_CONTEXT), sock));
+      }
+      return 0;
+    }
   }
   let s = new Socket();
   switch (kind) {
@@ -1327,7 +1418,7 @@ export function sockwasm_abi_v1(): void {}
 
 /** The ABI entry point: runs one call of kind with an input frame of n bytes. */
 export function sockwasm_handle(kind: i32, n: i32): i32 {
-  if (kind < KIND_MIDDLEWARE || kind > KIND_SERVER_ACK) return 0;
+  if (kind < KIND_MIDDLEWARE || kind > KIND_HTTP_RESPONSE) return 0;
   heapEnter();
   let rc = dispatch(kind, n);
   heapLeave();

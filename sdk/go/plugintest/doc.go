@@ -22,19 +22,22 @@
 //	}
 //
 // Every delivery (Socket.Connect, Emit, EmitWithAck, EventMiddleware,
-// Reply, ReplyTimeout, AckResponse, Disconnect, Harness.Init, FireTimer)
-// returns a *Call record: the emits (to the socket or broadcast, with their
-// rooms, exceptions, flags and the harness sockets they reached), the acks
-// answered, rooms joined and left, disconnects, the middleware's verdict,
-// socket data set, room operations, key-value operations, timers set and
-// canceled, log lines and failed host calls. Acks answered later (from an
-// ACK_RESPONSE call) are also found with Socket.Ack, and every socket keeps
-// what it received.
+// Reply, ReplyTimeout, AckResponse, Disconnect, Harness.Init, FireTimer,
+// RespondHTTP, FailHTTP, RoundTrip) returns a *Call record: the emits (to
+// the socket or broadcast, with their rooms, exceptions, flags and the
+// harness sockets they reached), the acks answered, rooms joined and left,
+// disconnects, the middleware's verdict, socket data set, room operations,
+// key-value operations, timers set and canceled, outbound HTTP requests
+// started, log lines and failed host calls. Acks answered later (from an
+// ACK_RESPONSE or HTTP_RESPONSE call) are also found with Socket.Ack, and
+// every socket keeps what it received.
 //
 // The harness follows sdk/ABI.md: host functions not available in a kind
 // of call return ErrNotAllowed (recorded in Call.Errors), an ack id is
 // answered once, args must be JSON arrays, and so on. It does not make
-// calls on its own: a timer fires when the test calls FireTimer, and the
+// calls on its own: a timer fires when the test calls FireTimer, an
+// outbound HTTP request is answered when the test calls RespondHTTP,
+// FailHTTP or RoundTrip (an http.Handler as a fake transport), and the
 // DISCONNECT call after a plugin disconnects a socket is made by
 // Socket.Disconnect. Grants are not checked, and bare Engine.IO calls are
 // not delivered.

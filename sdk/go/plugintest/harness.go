@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sockwasm/sockwasm/sdk/abi"
 	sockwasm "github.com/sockwasm/sockwasm/sdk/go"
 	"github.com/sockwasm/sockwasm/sdk/go/internal/hostcall"
 )
@@ -35,6 +36,16 @@ type Harness struct {
 	calls   []*Call
 	cur     *callState
 	now     func() time.Time
+	http    httpState
+}
+
+// httpState is the harness's outbound HTTP: the requests started and not
+// answered yet, the allowlist and the concurrency bound.
+type httpState struct {
+	pending []HTTPRequest
+	next    sockwasm.HTTPRequestID
+	allow   []abi.HTTPPrefix // nil: every URL allowed
+	max     int
 }
 
 type kvEntry struct {
@@ -56,7 +67,8 @@ func New(t testing.TB) *Harness {
 	if !installed.TryLock() {
 		t.Fatal("plugintest: another Harness is active: use one Harness per test (subtests included), and no t.Parallel")
 	}
-	h := &Harness{t: t, config: []byte("{}"), kv: map[string]kvEntry{}, timers: map[sockwasm.TimerID]Timer{}, now: time.Now}
+	h := &Harness{t: t, config: []byte("{}"), kv: map[string]kvEntry{}, timers: map[sockwasm.TimerID]Timer{}, now: time.Now,
+		http: httpState{max: 16}}
 	hostcall.Current = (*host)(h)
 	t.Cleanup(func() {
 		hostcall.Current = nil
@@ -499,7 +511,8 @@ func isArray(s string) bool {
 }
 
 var kindCodes = map[Kind]int32{KindMiddleware: 1, KindConnect: 2, KindEvent: 3, KindAckResponse: 4,
-	KindDisconnect: 5, KindEventMiddleware: 9, KindInit: 10, KindTimer: 11, KindServerEvent: 12, KindServerAck: 13}
+	KindDisconnect: 5, KindEventMiddleware: 9, KindInit: 10, KindTimer: 11, KindServerEvent: 12, KindServerAck: 13,
+	KindHTTPResponse: 14}
 
 // frame is an ABI v1 input frame (sdk/ABI.md, section 3).
 type frame struct {

@@ -42,7 +42,7 @@ func (h *host) allowed(fn string) int32 {
 		return h.fail(fn, errNotAllowed)
 	}
 	k := abi.Kind(kindCodes[c.f.kind])
-	rc := int32(abi.Permit(k, f))
+	rc := int32(abi.PermitCall(k, f, c.sock != nil))
 	if rc == 0 && c.sock != nil && k != abi.Middleware && f.NeedsLiveSocket() && !c.sock.connected {
 		rc = errDisconnected
 	}

@@ -21,6 +21,7 @@ const (
 	KindTimer           Kind = "timer"
 	KindServerEvent     Kind = "server_event"
 	KindServerAck       Kind = "server_ack"
+	KindHTTPResponse    Kind = "http_response"
 )
 
 // Call records one call into the plugin and everything its handlers did
@@ -72,6 +73,9 @@ type Call struct {
 	// ServerEvent.Ack (one JSON value), and Answered whether it did.
 	ServerAnswer string
 	Answered     bool
+	// HTTPRequests are the outbound HTTP requests started (StartHTTP);
+	// answer them with Harness.RespondHTTP, FailHTTP or RoundTrip.
+	HTTPRequests []HTTPRequest
 }
 
 // Ack returns the answer to the call's own ack id made during the call,
@@ -205,4 +209,32 @@ type HostError struct {
 	Func string
 	// Err is the error code it returned.
 	Err sockwasm.Error
+}
+
+// HTTPRequest is an outbound HTTP request the plugin started.
+type HTTPRequest struct {
+	// ID is the id StartHTTP returned.
+	ID sockwasm.HTTPRequestID
+	// Method and URL are the request's (the method GET when none was
+	// given).
+	Method, URL string
+	// Header holds its headers, names as the plugin gave them.
+	Header map[string][]string
+	// Body is its body.
+	Body []byte
+	// Context is the ctx given to StartHTTP.
+	Context []byte
+	// Socket is the id of the socket of the call that started it ("" when
+	// none): its HTTP_RESPONSE call is about that socket.
+	Socket string
+}
+
+// HTTPResult is what Harness.RespondHTTP delivers: a response (Status and
+// Header, Body), or a failure (Failure and Detail, Status 0).
+type HTTPResult struct {
+	Status  int
+	Header  map[string]string // names in lower case
+	Body    []byte
+	Failure sockwasm.HTTPFailure
+	Detail  string
 }

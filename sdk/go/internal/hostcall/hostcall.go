@@ -56,6 +56,7 @@ type Host interface {
 	KVCAS(key, old, val []byte, flags uint32, ttlMs int64) int32
 	TimerSet(delayMs, repeat uint32, ctx []byte) int32
 	TimerCancel(id uint32) int32
+	HTTPRequest(desc, body, ctx []byte) int32
 }
 
 // Current is the installed stand-in host; nil means none, and every host
