@@ -4,8 +4,9 @@
 //
 //	sockwasm-bench load  the load generator (any Socket.IO v4 server)
 //	sockwasm-bench bare  the transport-only server (coder/websocket, WebSocket only)
+//	sockwasm-bench run   the runner: fresh servers, rounds, pinning, tables
 //
-// See `sockwasm-bench CMD -help`.
+// See README.md next to this file, and `sockwasm-bench CMD -help`.
 package main
 
 import (
@@ -16,7 +17,7 @@ import (
 
 const usage = `usage: sockwasm-bench COMMAND [flags]
 
-Side-by-side benchmark of Socket.IO v4 servers.
+Side-by-side benchmark of Socket.IO v4 servers (make bench runs it).
 
 Commands:
   load   generate load against any Socket.IO v4 server and verify every
@@ -24,6 +25,10 @@ Commands:
          prints one JSON line
   bare   the transport-only reference server (coder/websocket + minimal
          Engine.IO/Socket.IO framing, WebSocket only)
+  run    start each server fresh per measurement (sockwasm with the Go,
+         AssemblyScript and C chat plugins, Node.js socket.io, bare), run
+         every scenario in alternating rounds, pinned and unpinned, sample
+         server CPU and RSS from /proc, print tables with ratios
 
 "sockwasm-bench COMMAND -help" describes each command's flags.
 `
@@ -42,6 +47,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return loadMain(args[1:], stdout, stderr)
 	case "bare":
 		return bareMain(args[1:], stdout, stderr)
+	case "run":
+		return runMain(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
