@@ -11,7 +11,8 @@
  *   disconnect     "left" {room, id, reason} to each room the socket was in
  *
  * Unlike the Go chat, a room name with a JSON escape is refused as a bad
- * request (the room is joined as the raw bytes between the quotes), and
+ * request (the room is joined as the raw bytes between the quotes), an
+ * event whose frame exceeds 64 KiB (args, not attachments) is ignored, and
  * the informational events (rooms, whoami, stats, ping-me, bye) are absent.
  *
  * Build (the runner does it when clang is present):
