@@ -4,7 +4,10 @@
 #   make test         everything: vet, unit tests with -race, fuzzing, interop, browser,
 #                     and a new plugin in each language built and served from scratch
 #   make conformance  the official Engine.IO / Socket.IO protocol suites
-#   make bench        Go benchmarks with -benchmem
+#   make bench        side by side on this machine: sockwasm (Go, AssemblyScript
+#                     and C chat plugins) against Node.js socket.io and a bare
+#                     coder/websocket server; tables of medians and ratios
+#   make bench-go     Go benchmarks with -benchmem
 #   make bench-cluster  cross-node broadcast through Redis: two sockwasm nodes
 #                     against two Node.js socket.io nodes, same clients, same run
 
@@ -27,7 +30,7 @@ CLIENT_JS := examples/chat/web/vendor/socket.io.min.js
 # Each fuzz target runs this long; CI runs every target for at least 30 s.
 FUZZTIME  ?= $(if $(filter true,$(CI)),30s,5s)
 
-.PHONY: all build plugins web run test vet unit fuzz interop scaffold deps conformance bench bench-cluster clean
+.PHONY: all build plugins web run test vet unit fuzz interop scaffold deps conformance bench bench-go bench-cluster clean
 
 all: build plugins
 
@@ -105,7 +108,26 @@ scaffold: build
 conformance: build plugins
 	bash test/conformance.sh
 
-bench:
+# The side-by-side benchmark (cmd/sockwasm-bench/README.md): each scenario
+# (connect, echo, broadcast, polling-echo, binary) against sockwasm with the
+# Go, AssemblyScript and C chat plugins, Node.js socket.io 4.8.4 (test/bench,
+# installed with npm ci) and a transport-only server, each started fresh per
+# measurement, rounds alternating, pinned and unpinned; prints the tables.
+# Needs node and npm (clang for the C plugin). Under 20 minutes on 2 cores.
+# BENCH_ARGS="-quick" for a smoke pass; "-scenarios echo -rounds 3 -json FILE"
+# etc. (bin/sockwasm-bench run -help). Not part of `make test`.
+BENCH_BIN  := bin/sockwasm-bench
+BENCH_DEPS := test/bench/node_modules/.package-lock.json
+
+bench: build plugins $(BENCH_DEPS)
+	$(GO) build -trimpath -o $(BENCH_BIN) ./cmd/sockwasm-bench
+	$(BENCH_BIN) run $(BENCH_ARGS)
+
+$(BENCH_DEPS): test/bench/package-lock.json
+	cd test/bench && npm ci --no-audit --no-fund
+
+# The Go micro-benchmarks (docs/PERFORMANCE.md).
+bench-go:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
 
 # Two sockwasm nodes (chat plugin) against two Node.js socket.io 4.8.4 nodes
