@@ -1,0 +1,234 @@
+package server
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/rs/zerolog"
+
+	"github.com/sockwasm/sockwasm/host/config"
+)
+
+// echoBenchClients is how many WebSocket clients the echo benchmark
+// runs, each with one acked event in flight at a time.
+const echoBenchClients = 8
+
+// scrapeEvery is how often the benchmark's scraper reads /metrics, ten
+// times more often than a Prometheus' usual 1 s at the fastest.
+const scrapeEvery = 100 * time.Millisecond
+
+// BenchmarkEchoMetrics measures acked echo events end to end — real
+// WebSocket clients on loopback, the Engine.IO and Socket.IO servers, the
+// router, testdata/hot's "echo" handler (a Go guest), the ack back —
+// with the [metrics] listener off, and on with a scraper reading
+// /metrics every 100 ms. The counters behind /metrics are always kept,
+// so "off" is a server whose listener no one scrapes; the counters' own
+// cost shows in an A/B against a build without them (docs/PERFORMANCE.md).
+// ns/op is per event, echoBenchClients clients sending at once.
+func BenchmarkEchoMetrics(b *testing.B) {
+	for _, on := range []bool{false, true} {
+		name := "metrics=off"
+		if on {
+			name = "metrics=on"
+		}
+		b.Run(name, func(b *testing.B) { benchEcho(b, on) })
+	}
+}
+
+func benchEcho(b *testing.B, metrics bool) {
+	addr, ops := startBenchServer(b, metrics)
+	clients := make([]*benchClient, echoBenchClients)
+	for i := range clients {
+		clients[i] = dialBench(b, addr)
+	}
+	// Warm up: every client's first events (the pool's instances, the
+	// connections' buffers) are not timed.
+	for _, c := range clients {
+		for range 20 {
+			if err := c.echo(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	stop := make(chan struct{})
+	var scrapes atomic.Int64
+	var scraper sync.WaitGroup
+	if metrics {
+		scraper.Go(func() {
+			t := time.NewTicker(scrapeEvery)
+			defer t.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-t.C:
+				}
+				resp, err := http.Get(ops + "/metrics")
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					b.Errorf("/metrics: %s", resp.Status)
+					return
+				}
+				scrapes.Add(1)
+			}
+		})
+	}
+	var left atomic.Int64
+	left.Store(int64(b.N))
+	var wg sync.WaitGroup
+	b.ResetTimer()
+	for _, c := range clients {
+		wg.Go(func() {
+			for left.Add(-1) >= 0 {
+				if err := c.echo(); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	b.StopTimer()
+	close(stop)
+	scraper.Wait()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	if metrics && b.Elapsed() > 2*scrapeEvery && scrapes.Load() == 0 {
+		b.Error("no scrape while the clients ran")
+	}
+}
+
+// startBenchServer serves testdata/hot on "/" on a loopback port, with
+// the [metrics] handler on a second port when metrics is set; it returns
+// the server's address and the metrics base URL ("" when off).
+func startBenchServer(b *testing.B, metrics bool) (addr, ops string) {
+	b.Helper()
+	dir := b.TempDir()
+	plugins := filepath.Join(dir, "plugins")
+	if err := os.Mkdir(plugins, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	wasm, err := os.ReadFile(hotV1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(plugins, "hot.wasm"), wasm, 0o644); err != nil {
+		b.Fatal(err)
+	}
+	toml := "plugins_dir = \"plugins\"\ncache_dir = \"" + cacheDir + "\"\nwatch = false\n" + hotTOML
+	file := filepath.Join(dir, "server.toml")
+	if err := os.WriteFile(file, []byte(toml), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	cfg, err := config.Load(file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv, err := New(context.Background(), cfg, zerolog.Nop())
+	if err != nil {
+		b.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	served := make(chan struct{})
+	go func() {
+		defer close(served)
+		_ = srv.Serve(ln)
+	}()
+	var opsSrv *http.Server
+	if metrics {
+		mln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			b.Fatal(err)
+		}
+		opsSrv = &http.Server{Handler: srv.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = opsSrv.Serve(mln) }()
+		ops = "http://" + mln.Addr().String()
+	}
+	b.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if opsSrv != nil {
+			_ = opsSrv.Close()
+		}
+		if err := srv.Shutdown(ctx); err != nil {
+			b.Errorf("shutdown: %v", err)
+		}
+		<-served
+	})
+	return ln.Addr().String(), ops
+}
+
+// benchClient is a Socket.IO client on "/" over WebSocket that sends one
+// acked "echo" at a time and reads until its ack.
+type benchClient struct {
+	c    *websocket.Conn
+	next uint64
+	msg  []byte
+}
+
+func dialBench(b *testing.B, addr string) *benchClient {
+	b.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "ws://"+addr+"/socket.io/?EIO=4&transport=websocket", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = c.CloseNow() })
+	bc := &benchClient{c: c}
+	if _, m, err := c.Read(ctx); err != nil || !strings.HasPrefix(string(m), `0{"sid":`) {
+		b.Fatalf("open packet %q: %v", m, err)
+	}
+	if err := c.Write(ctx, websocket.MessageText, []byte("40")); err != nil {
+		b.Fatal(err)
+	}
+	if _, m, err := c.Read(ctx); err != nil || !strings.HasPrefix(string(m), `40{"sid":`) {
+		b.Fatalf("connect %q: %v", m, err)
+	}
+	return bc
+}
+
+// echo sends `42ID["echo",{"text":"hello world","n":ID}]` and reads
+// until `43ID…`, answering pings on the way.
+func (bc *benchClient) echo() error {
+	ctx := context.Background()
+	bc.next++
+	id := strconv.AppendUint(nil, bc.next, 10)
+	bc.msg = append(append(append(append(append(bc.msg[:0], "42"...), id...), `["echo",{"text":"hello world","n":`...), id...), "}]"...)
+	if err := bc.c.Write(ctx, websocket.MessageText, bc.msg); err != nil {
+		return err
+	}
+	want := append([]byte("43"), id...)
+	for {
+		_, m, err := bc.c.Read(ctx)
+		if err != nil {
+			return err
+		}
+		switch {
+		case string(m) == "2":
+			if err := bc.c.Write(ctx, websocket.MessageText, []byte("3")); err != nil {
+				return err
+			}
+		case len(m) > len(want) && string(m[:len(want)]) == string(want) && m[len(want)] == '[':
+			return nil
+		}
+	}
+}
