@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -47,7 +48,7 @@ func BenchmarkEchoMetrics(b *testing.B) {
 }
 
 func benchEcho(b *testing.B, metrics bool) {
-	addr, ops := startBenchServer(b, metrics)
+	_, addr, ops := startBenchServer(b, metrics)
 	clients := make([]*benchClient, echoBenchClients)
 	for i := range clients {
 		clients[i] = dialBench(b, addr)
@@ -115,8 +116,8 @@ func benchEcho(b *testing.B, metrics bool) {
 
 // startBenchServer serves testdata/hot on "/" on a loopback port, with
 // the [metrics] handler on a second port when metrics is set; it returns
-// the server's address and the metrics base URL ("" when off).
-func startBenchServer(b *testing.B, metrics bool) (addr, ops string) {
+// the server, its address and the metrics base URL ("" when off).
+func startBenchServer(b *testing.B, metrics bool) (srv *Server, addr, ops string) {
 	b.Helper()
 	dir := b.TempDir()
 	plugins := filepath.Join(dir, "plugins")
@@ -139,7 +140,7 @@ func startBenchServer(b *testing.B, metrics bool) (addr, ops string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	srv, err := New(context.Background(), cfg, zerolog.Nop())
+	srv, err = New(context.Background(), cfg, zerolog.Nop())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -173,7 +174,32 @@ func startBenchServer(b *testing.B, metrics bool) (addr, ops string) {
 		}
 		<-served
 	})
-	return ln.Addr().String(), ops
+	return srv, ln.Addr().String(), ops
+}
+
+// BenchmarkMetricsScrape measures one GET /metrics of the server of
+// BenchmarkEchoMetrics with its clients connected and counters moving:
+// the CPU a scrape costs (the Go and process collectors included).
+func BenchmarkMetricsScrape(b *testing.B) {
+	srv, addr, _ := startBenchServer(b, false)
+	for range echoBenchClients {
+		c := dialBench(b, addr)
+		for range 10 {
+			if err := c.echo(); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	h := srv.MetricsHandler()
+	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("/metrics: %d", rec.Code)
+		}
+	}
 }
 
 // benchClient is a Socket.IO client on "/" over WebSocket that sends one
