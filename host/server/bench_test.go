@@ -36,7 +36,9 @@ const scrapeEvery = 100 * time.Millisecond
 // /metrics every 100 ms. The counters behind /metrics are always kept,
 // so "off" is a server whose listener no one scrapes; the counters' own
 // cost shows in an A/B against a build without them (docs/PERFORMANCE.md).
-// ns/op is per event, echoBenchClients clients sending at once.
+// ns/op is per event, echoBenchClients clients sending at once;
+// cpu-ns/event the CPU time the process (clients, server, scraper) spent
+// per event.
 func BenchmarkEchoMetrics(b *testing.B) {
 	for _, on := range []bool{false, true} {
 		name := "metrics=off"
@@ -94,6 +96,7 @@ func benchEcho(b *testing.B, metrics bool) {
 	left.Store(int64(b.N))
 	var wg sync.WaitGroup
 	b.ResetTimer()
+	cpu := processCPU()
 	for _, c := range clients {
 		wg.Go(func() {
 			for left.Add(-1) >= 0 {
@@ -105,10 +108,19 @@ func benchEcho(b *testing.B, metrics bool) {
 		})
 	}
 	wg.Wait()
+	if cpu >= 0 {
+		cpu = processCPU() - cpu
+	}
 	b.StopTimer()
 	close(stop)
 	scraper.Wait()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	if cpu >= 0 {
+		// CPU time per event, clients, server and scraper together: on a
+		// shared machine it moves less than the wall time with what other
+		// processes do.
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/event")
+	}
 	if metrics && b.Elapsed() > 2*scrapeEvery && scrapes.Load() == 0 {
 		b.Error("no scrape while the clients ran")
 	}
