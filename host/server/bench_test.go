@@ -50,54 +50,104 @@ func BenchmarkEchoMetrics(b *testing.B) {
 }
 
 func benchEcho(b *testing.B, metrics bool) {
+	r := newEchoRig(b, metrics)
+	var stop func() int64
+	if metrics {
+		stop = r.scrape(b)
+	}
+	b.ResetTimer()
+	cpu := processCPU()
+	r.run(b, b.N)
+	if cpu >= 0 {
+		cpu = processCPU() - cpu
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	if cpu >= 0 {
+		// CPU time per event, clients, server and scraper together: on a
+		// shared machine it moves less than the wall time with what other
+		// processes do.
+		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/event")
+	}
+	if metrics && stop() == 0 && b.Elapsed() > 2*scrapeEvery {
+		b.Error("no scrape while the clients ran")
+	}
+}
+
+// BenchmarkEchoMetricsInterleaved is BenchmarkEchoMetrics with both
+// servers running in one process and their turns alternating: rounds of
+// echoChunk events on the server without a listener, then on the one
+// whose /metrics is scraped every 100 ms (the scraper runs only during
+// its turns), the order swapped every round, so that what other
+// processes do to the machine falls on both alike. It reports each
+// side's wall and CPU time per event over all rounds and their ratios
+// (on/off); run it with -benchtime 1x.
+func BenchmarkEchoMetricsInterleaved(b *testing.B) {
+	const rounds, echoChunk = 10, 40_000
+	off, on := newEchoRig(b, false), newEchoRig(b, true)
+	for b.Loop() {
+		var wall, cpu [2]time.Duration // off, on
+		for i := range rounds {
+			for k := range 2 {
+				side := (i + k) % 2
+				r := off
+				var stop func() int64
+				if side == 1 {
+					r, stop = on, on.scrape(b)
+				}
+				t0, c0 := time.Now(), processCPU()
+				r.run(b, echoChunk)
+				wall[side] += time.Since(t0)
+				cpu[side] += processCPU() - c0
+				if stop != nil && stop() == 0 {
+					b.Error("no scrape during a turn")
+				}
+			}
+		}
+		n := float64(rounds * echoChunk)
+		b.ReportMetric(float64(wall[0].Nanoseconds())/n, "off-ns/event")
+		b.ReportMetric(float64(wall[1].Nanoseconds())/n, "on-ns/event")
+		b.ReportMetric(float64(wall[1])/float64(wall[0]), "on/off-wall")
+		if processCPU() >= 0 {
+			b.ReportMetric(float64(cpu[0].Nanoseconds())/n, "off-cpu-ns/event")
+			b.ReportMetric(float64(cpu[1].Nanoseconds())/n, "on-cpu-ns/event")
+			b.ReportMetric(float64(cpu[1])/float64(cpu[0]), "on/off-cpu")
+		}
+	}
+}
+
+// echoRig is a server of startBenchServer with echoBenchClients
+// clients connected and warmed up.
+type echoRig struct {
+	ops     string // the metrics base URL, "" when off
+	clients []*benchClient
+}
+
+func newEchoRig(b *testing.B, metrics bool) *echoRig {
+	b.Helper()
 	_, addr, ops := startBenchServer(b, metrics)
-	clients := make([]*benchClient, echoBenchClients)
-	for i := range clients {
-		clients[i] = dialBench(b, addr)
+	r := &echoRig{ops: ops, clients: make([]*benchClient, echoBenchClients)}
+	for i := range r.clients {
+		r.clients[i] = dialBench(b, addr)
 	}
 	// Warm up: every client's first events (the pool's instances, the
 	// connections' buffers) are not timed.
-	for _, c := range clients {
+	for _, c := range r.clients {
 		for range 20 {
 			if err := c.echo(); err != nil {
 				b.Fatal(err)
 			}
 		}
 	}
-	stop := make(chan struct{})
-	var scrapes atomic.Int64
-	var scraper sync.WaitGroup
-	if metrics {
-		scraper.Go(func() {
-			t := time.NewTicker(scrapeEvery)
-			defer t.Stop()
-			for {
-				select {
-				case <-stop:
-					return
-				case <-t.C:
-				}
-				resp, err := http.Get(ops + "/metrics")
-				if err != nil {
-					b.Error(err)
-					return
-				}
-				_, _ = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-				if resp.StatusCode != http.StatusOK {
-					b.Errorf("/metrics: %s", resp.Status)
-					return
-				}
-				scrapes.Add(1)
-			}
-		})
-	}
+	return r
+}
+
+// run has the clients echo n events in all, each one at a time.
+func (r *echoRig) run(b *testing.B, n int) {
 	var left atomic.Int64
-	left.Store(int64(b.N))
+	left.Store(int64(n))
 	var wg sync.WaitGroup
-	b.ResetTimer()
-	cpu := processCPU()
-	for _, c := range clients {
+	for _, c := range r.clients {
 		wg.Go(func() {
 			for left.Add(-1) >= 0 {
 				if err := c.echo(); err != nil {
@@ -108,21 +158,41 @@ func benchEcho(b *testing.B, metrics bool) {
 		})
 	}
 	wg.Wait()
-	if cpu >= 0 {
-		cpu = processCPU() - cpu
-	}
-	b.StopTimer()
-	close(stop)
-	scraper.Wait()
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
-	if cpu >= 0 {
-		// CPU time per event, clients, server and scraper together: on a
-		// shared machine it moves less than the wall time with what other
-		// processes do.
-		b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/event")
-	}
-	if metrics && b.Elapsed() > 2*scrapeEvery && scrapes.Load() == 0 {
-		b.Error("no scrape while the clients ran")
+}
+
+// scrape reads the rig's /metrics every scrapeEvery until the returned
+// function is called, which returns the number of scrapes.
+func (r *echoRig) scrape(b *testing.B) (stop func() int64) {
+	done := make(chan struct{})
+	var scrapes atomic.Int64
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(scrapeEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+			resp, err := http.Get(r.ops + "/metrics")
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				b.Errorf("/metrics: %s", resp.Status)
+				return
+			}
+			scrapes.Add(1)
+		}
+	})
+	return func() int64 {
+		close(done)
+		wg.Wait()
+		return scrapes.Load()
 	}
 }
 
@@ -204,6 +274,7 @@ func BenchmarkMetricsScrape(b *testing.B) {
 	}
 	h := srv.MetricsHandler()
 	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	req.Header.Set("Accept-Encoding", "gzip")
 	b.ReportAllocs()
 	for b.Loop() {
 		rec := httptest.NewRecorder()
