@@ -36,6 +36,8 @@ const scrapeEvery = 100 * time.Millisecond
 // /metrics every 100 ms. The counters behind /metrics are always kept,
 // so "off" is a server whose listener no one scrapes; the counters' own
 // cost shows in an A/B against a build without them (docs/PERFORMANCE.md).
+// With -count N, go test runs "off" N times, then "on" N times: run the
+// test binary alternately for an A/B, or BenchmarkEchoMetricsInterleaved.
 // ns/op is per event, echoBenchClients clients sending at once;
 // cpu-ns/event the CPU time the process (clients, server, scraper) spent
 // per event.
@@ -260,8 +262,9 @@ func startBenchServer(b *testing.B, metrics bool) (srv *Server, addr, ops string
 }
 
 // BenchmarkMetricsScrape measures one GET /metrics of the server of
-// BenchmarkEchoMetrics with its clients connected and counters moving:
-// the CPU a scrape costs (the Go and process collectors included).
+// BenchmarkEchoMetrics with its clients connected and counters moving,
+// gzip-compressed as Prometheus asks for it: the CPU a scrape costs (the
+// Go and process collectors included).
 func BenchmarkMetricsScrape(b *testing.B) {
 	srv, addr, _ := startBenchServer(b, false)
 	for range echoBenchClients {
