@@ -141,3 +141,44 @@ func BenchmarkWebSocketSend(b *testing.B) {
 		})
 	}
 }
+
+// echoReceiver sends every message back on its session.
+type echoReceiver struct{ s *Session }
+
+func (r echoReceiver) OnMessage(data []byte, binary bool) {
+	_ = r.s.Send(Message{Data: data, Binary: binary})
+}
+func (echoReceiver) OnClose(CloseReason) {}
+
+// BenchmarkWebSocketEcho measures one message's round trip through a
+// WebSocket session: the client writes it, the server receives it and
+// sends it back, the client reads it (both directions of the message
+// path, its counters included).
+func BenchmarkWebSocketEcho(b *testing.B) {
+	srv := New(Options{PingInterval: time.Hour, PingTimeout: time.Hour},
+		openFunc(func(s *Session) Receiver { return echoReceiver{s} }))
+	ts := httptest.NewServer(srv)
+	defer func() {
+		_ = srv.Shutdown(context.Background())
+		ts.Close()
+	}()
+	ctx := context.Background()
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(ts.URL, "http")+DefaultPath+"?EIO=4&transport=websocket", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.CloseNow()
+	if _, _, err := c.Read(ctx); err != nil {
+		b.Fatal(err)
+	}
+	msg := []byte(`42["message",{"text":"hello world"}]`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := c.Write(ctx, websocket.MessageText, msg); err != nil {
+			b.Fatal(err)
+		}
+		if _, _, err := c.Read(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

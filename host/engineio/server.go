@@ -93,6 +93,10 @@ type Server struct {
 	// opened, upgrades and closed count sessions (Counters).
 	opened, upgrades atomic.Uint64
 	closed           sync.Map // CloseReason → *atomic.Uint64
+	// traffic counts message packets and their bytes (Counters), spread
+	// over shards that sessions take in turn (nextShard).
+	traffic   [trafficShards]trafficShard
+	nextShard atomic.Uint32
 
 	mu       sync.Mutex
 	sessions map[string]*Session
@@ -470,7 +474,8 @@ func (s *Server) open(r *http.Request, transport string, ws *websocket.Conn, raw
 	return sess, nil
 }
 
-// Counters are the server's counts of sessions since it started.
+// Counters are the server's counts of sessions and messages since it
+// started.
 type Counters struct {
 	// Opened counts the sessions opened, Upgrades those moved from
 	// polling to WebSocket.
@@ -478,6 +483,14 @@ type Counters struct {
 	// Closed counts the sessions closed, by reason (ReasonWriteQueueFull:
 	// a client that did not read its messages).
 	Closed map[CloseReason]uint64
+	// PacketsIn counts the message packets received from clients (those
+	// handed to a Receiver), BytesIn their data; PacketsOut counts the
+	// message packets handed to a transport to write (a WebSocket's writer
+	// or a poll response), BytesOut their data. Data is what a Message
+	// holds: text or binary, without the packet type, the payload
+	// separators or the base64 of binary data on polling. Pings, pongs,
+	// noops and the other control packets are not counted.
+	PacketsIn, BytesIn, PacketsOut, BytesOut uint64
 }
 
 // Counters returns the server's counts.
@@ -487,7 +500,58 @@ func (s *Server) Counters() Counters {
 		c.Closed[k.(CloseReason)] = v.(*atomic.Uint64).Load()
 		return true
 	})
+	for i := range s.traffic {
+		t := &s.traffic[i]
+		c.PacketsIn += t.packetsIn.Load()
+		c.BytesIn += t.bytesIn.Load()
+		c.PacketsOut += t.packetsOut.Load()
+		c.BytesOut += t.bytesOut.Load()
+	}
 	return c
+}
+
+// trafficShards is how many shards the message counters are spread over:
+// each session counts into one, so that sessions served by different
+// cores rarely write the same cache line.
+const trafficShards = 16
+
+// trafficShard is one shard of the message counters, a cache line (and
+// its neighbour, which CPUs may fetch together) of its own.
+type trafficShard struct {
+	packetsIn, bytesIn, packetsOut, bytesOut atomic.Uint64
+	_                                        [128 - 4*8]byte
+}
+
+// shard returns the counters a new session takes.
+func (s *Server) shard() *trafficShard {
+	return &s.traffic[s.nextShard.Add(1)%trafficShards]
+}
+
+// countIn counts one message packet received with n bytes of data.
+func (t *trafficShard) countIn(n int) {
+	t.packetsIn.Add(1)
+	t.bytesIn.Add(uint64(n))
+}
+
+// countOut counts packets message packets with n bytes of data handed to
+// a transport.
+func (t *trafficShard) countOut(packets, n int) {
+	if packets > 0 {
+		t.packetsOut.Add(uint64(packets))
+		t.bytesOut.Add(uint64(n))
+	}
+}
+
+// messages returns how many of ps are message packets and their data's
+// length.
+func messages(ps []eio.Packet) (packets, n int) {
+	for i := range ps {
+		if ps[i].Type == eio.PacketMessage {
+			packets++
+			n += len(ps[i].Data)
+		}
+	}
+	return packets, n
 }
 
 // countClose counts a session closed for reason (one of the Reason

@@ -824,3 +824,38 @@ func TestShutdownUnresponsiveClient(t *testing.T) {
 		t.Fatalf("second Shutdown: %v", err)
 	}
 }
+
+// Counters count the message packets received and handed to a transport,
+// and their data's bytes, on both transports; control packets (the open
+// packet, pongs) are not counted, and binary data counts decoded.
+func TestCountersMessages(t *testing.T) {
+	f := newFixture(t, Options{})
+	want := func(what string, pin, bin, pout, bout uint64) {
+		t.Helper()
+		c := f.srv.Counters()
+		if c.PacketsIn != pin || c.BytesIn != bin || c.PacketsOut != pout || c.BytesOut != bout {
+			t.Fatalf("%s: in %d packets %d bytes, out %d packets %d bytes; want %d %d, %d %d",
+				what, c.PacketsIn, c.BytesIn, c.PacketsOut, c.BytesOut, pin, bin, pout, bout)
+		}
+	}
+	sid := f.handshake()
+	want("after a handshake", 0, 0, 0, 0)
+	// "hello" (5 bytes), "€" (3), a pong, 4 bytes in base64.
+	if st, body := f.post(sid, "4hello\x1e4€\x1e3\x1ebAQIDBA=="); st != http.StatusOK || body != "ok" {
+		t.Fatalf("POST = %d %q", st, body)
+	}
+	want("after a POST", 3, 12, 0, 0)
+	if st, body := f.get(sid); st != http.StatusOK || body != "4hello\x1e4€\x1ebAQIDBA==" {
+		t.Fatalf("GET = %d %q", st, body)
+	}
+	want("after the echoes were polled", 3, 12, 3, 12)
+
+	c := f.dial("EIO=4&transport=websocket")
+	read(t, c)
+	write(t, c, websocket.MessageText, "4hello")
+	write(t, c, websocket.MessageText, "3")
+	write(t, c, websocket.MessageBinary, "\x01\x02\x03\x04")
+	read(t, c)
+	read(t, c)
+	want("after two WebSocket echoes", 5, 21, 5, 21)
+}

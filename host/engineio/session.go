@@ -26,6 +26,9 @@ type Session struct {
 	id  string
 	hs  *Handshake
 	log zerolog.Logger
+	// traffic is the shard of the server's message counters this
+	// session counts into.
+	traffic *trafficShard
 
 	// recvMu serializes everything that reaches the Receiver: OnMessage
 	// calls and the final OnClose. Lock order: recvMu before mu.
@@ -80,6 +83,7 @@ func newSession(srv *Server, sid, transport string, r *http.Request, ws *websock
 		id:        sid,
 		hs:        newHandshake(r),
 		log:       srv.log.With().Str("sid", sid).Logger(),
+		traffic:   srv.shard(),
 		transport: transport,
 		ws:        ws,
 	}
@@ -325,12 +329,14 @@ func (s *Session) flushLocked() {
 
 // drainLocked empties the queue into one polling payload, followed by a
 // close packet when withClose is set. The body counts as held until the
-// response is written: its writer subtracts the returned held then.
+// response is written: its writer subtracts the returned held then. Its
+// message packets count as sent (Counters.PacketsOut).
 func (s *Session) drainLocked(withClose bool) ([]byte, held) {
 	n := 0
 	for _, p := range s.queue {
 		n += eio.TextLen(p) + 1
 	}
+	s.traffic.countOut(messages(s.queue))
 	body := eio.AppendPayload(make([]byte, 0, n+1), s.queue...)
 	if withClose {
 		if len(body) > 0 {
@@ -445,6 +451,7 @@ func (s *Session) handlePacket(p eio.Packet) bool {
 		if !open {
 			return false
 		}
+		s.traffic.countIn(len(p.Data))
 		s.recv.OnMessage(p.Data, p.Binary)
 	case eio.PacketPong:
 		s.onPong()

@@ -377,8 +377,9 @@ func (s *Session) closeIfTransport(conn *websocket.Conn, reason CloseReason) {
 // started again by the next Send. No lock is held while writing. Each batch
 // it takes from the queue is written under WriteTimeout (one deadline on
 // the raw connection per batch, cheaper than a context per message), and
-// counts against the queue's limits until it is written. When the session
-// is closing gracefully it closes conn once the queue is written.
+// counts against the queue's limits until it is written; its message
+// packets count as sent (Counters.PacketsOut) when it is taken. When the
+// session is closing gracefully it closes conn once the queue is written.
 func (s *Session) writeLoop(conn *websocket.Conn) {
 	ctx := context.Background()
 	var batch []eio.Packet
@@ -422,6 +423,7 @@ func (s *Session) writeLoop(conn *websocket.Conn) {
 		s.queueBytes = 0
 		s.pingQueued = false
 		s.mu.Unlock()
+		s.traffic.countOut(messages(batch))
 		if raw != nil {
 			_ = raw.SetWriteDeadline(time.Now().Add(s.srv.opts.WriteTimeout))
 			deadline = true

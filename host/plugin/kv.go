@@ -241,6 +241,13 @@ func (s *kvStore) Len(context.Context) int {
 	return len(s.m)
 }
 
+// Size implements KVSizer.
+func (s *kvStore) Size(context.Context) (entries, bytes int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.m), s.bytes
+}
+
 // kvKey reads a key argument.
 func kvKey(c *call, m api.Module, ptr, n uint64) (string, int32) {
 	if uint32(n) > MaxKVKey {

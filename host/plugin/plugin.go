@@ -253,8 +253,14 @@ type Stats struct {
 	// code that marks a guest's mistake or a limit (ERR_LIMIT,
 	// ERR_NOT_ALLOWED, ERR_INVALID, ERR_MEMORY, ERR_FAILED).
 	Refusals uint64
-	// Instances is the number of instances created.
+	// Instances is the number of instances created, by every version
+	// (instances discarded after a fault are replaced: it grows with
+	// them).
 	Instances uint64
+	// LiveInstances are the current version's instances alive, idle or
+	// running a call; IdleInstances those of them idle, ready for a call.
+	// Both are 0 once the plugin is closed.
+	LiveInstances, IdleInstances int
 	// Busy is the time spent running guest calls (host functions they
 	// call included): the plugin's share of the CPU.
 	Busy time.Duration
@@ -268,6 +274,11 @@ type Stats struct {
 	// ones not yet reclaimed included); -1 when a shared store cannot
 	// be reached.
 	KVEntries int
+	// KVBytes are the bytes of the key-value store's keys plus values,
+	// as max_kv_bytes bounds them (expired entries not yet reclaimed
+	// included); -1 when a shared store cannot be reached or its backend
+	// cannot tell (not a KVSizer).
+	KVBytes int
 	// Timers is the number of pending timers; -1 when shared timers
 	// cannot be reached.
 	Timers int
@@ -606,7 +617,15 @@ func (p *Plugin) Stats() Stats {
 		Calls: p.calls.Load(), Faults: p.faults.Load(), Refusals: p.refusals.Load(),
 		Instances: p.instances.Load(), Busy: time.Duration(p.busy.Load()),
 		LogDropped: p.logs.dropped.Load() + p.warns.dropped.Load(), PendingAckBytes: p.pendingAckBytes.Load(),
-		KVEntries: p.kv.Len(ctx), Timers: p.timers.Len(ctx), HTTPInFlight: p.http.len(),
+		Timers: p.timers.Len(ctx), HTTPInFlight: p.http.len(),
+	}
+	if sz, ok := p.kv.(KVSizer); ok {
+		st.KVEntries, st.KVBytes = sz.Size(ctx)
+	} else {
+		st.KVEntries, st.KVBytes = p.kv.Len(ctx), -1
+	}
+	if v := p.cur.Load(); v != nil && v.pool.idle != nil {
+		st.LiveInstances, st.IdleInstances = int(v.pool.live.Load()), len(v.pool.idle)
 	}
 	for i := range st.CallsByKind {
 		st.CallsByKind[i] = p.callsBy[i].Load()

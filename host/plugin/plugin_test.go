@@ -294,6 +294,30 @@ func TestTrapModule(t *testing.T) {
 	}
 }
 
+// Stats tell the current version's instances alive and idle apart from
+// the instances ever created.
+func TestStatsInstances(t *testing.T) {
+	p := loadGuest(t, "chat", Options{Limits: Limits{PoolSize: 1}})
+	want := func(what string, created uint64, live, idle int) {
+		t.Helper()
+		if st := p.Stats(); st.Instances != created || st.LiveInstances != live || st.IdleInstances != idle {
+			t.Fatalf("%s: %d created, %d live, %d idle; want %d, %d, %d",
+				what, st.Instances, st.LiveInstances, st.IdleInstances, created, live, idle)
+		}
+	}
+	want("loaded", 1, 1, 1)
+	s := newNS("/").sock("A", "")
+	p.event(s, ev("echo", `[1]`, 1))
+	if got := one(t, s.take()); got.args != `[1]` {
+		t.Fatalf("echo = %+v", got)
+	}
+	want("after a call", 1, 1, 1)
+	if err := p.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	want("closed", 1, 0, 0)
+}
+
 func TestConcurrentSockets(t *testing.T) {
 	p := loadGuest(t, "chat", Options{Limits: Limits{PoolSize: 4}})
 	ns := newNS("/")

@@ -87,6 +87,15 @@ type KVStore interface {
 	Len(ctx context.Context) int
 }
 
+// KVSizer is implemented by a KVStore that can also tell how many bytes
+// it holds; Plugin.Stats reports them (Stats.KVBytes).
+type KVSizer interface {
+	// Size returns the number of entries, as Len counts them, and the
+	// bytes of their keys plus values, as MaxKVBytes bounds them; -1, -1
+	// when a shared backend cannot tell.
+	Size(ctx context.Context) (entries, bytes int)
+}
+
 // TimerStore is a plugin's timers, as sdk/ABI.md section 4.3 describes
 // them: ids 1…2³¹−1, unique among the plugin's pending timers. Results are
 // ABI codes as for KVStore: ErrLimit at MaxTimers, ErrNotFound for an id

@@ -266,6 +266,10 @@ func TestKV(t *testing.T) {
 	if v, _ := p.kv.(*kvStore).get("long"); len(v) != 1000 {
 		t.Errorf("long value: %d bytes (grown get buffer)", len(v))
 	}
+	// n=-2, long=1000 x, ttl=t: keys plus values.
+	if st := p.Stats(); st.KVEntries != 3 || st.KVBytes != 1+2+4+1000+3+1 {
+		t.Errorf("stats: %d entries, %d bytes; want 3, 1011", st.KVEntries, st.KVBytes)
+	}
 	time.Sleep(450 * time.Millisecond)
 	if got := stAck(t, p, s, "kv", `["get","ttl"]`); got != `["error: sockwasm: not found"]` {
 		t.Errorf("expired key: %s", got)

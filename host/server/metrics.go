@@ -21,8 +21,9 @@ import (
 // listener:
 //
 //   - GET /metrics: Prometheus metrics (the text format): the server's,
-//     read from its state when scraped (nothing is counted on the paths
-//     that serve clients), and Go's process and runtime metrics;
+//     read when scraped from its state and from the atomic counters the
+//     packages that serve clients keep (Counters, Stats), and Go's process
+//     and runtime metrics;
 //   - GET /healthz: 200 while the process serves HTTP at all;
 //   - GET /readyz: 200 when the server takes new clients — its plugins
 //     loaded, Redis reachable when clustered, not draining — else 503
@@ -89,6 +90,12 @@ var (
 		"Engine.IO sessions closed, by endpoint path and reason (\"write queue full\": a client that did not read its messages).", []string{"path", "reason"}, nil)
 	descUpgrades = prometheus.NewDesc("sockwasm_engine_upgrades_total",
 		"Sessions upgraded from polling to WebSocket, by endpoint path.", []string{"path"}, nil)
+	descEnginePackets = prometheus.NewDesc("sockwasm_engine_packets_total",
+		"Engine.IO message packets (those carrying data: text or binary), by endpoint path and direction: in, received from clients; out, handed to a transport to write. Pings, pongs and noops are not counted.",
+		[]string{"path", "direction"}, nil)
+	descEngineBytes = prometheus.NewDesc("sockwasm_engine_bytes_total",
+		"Data bytes of the Engine.IO message packets (without the packet type, the polling separators or base64), by endpoint path and direction (in, out).",
+		[]string{"path", "direction"}, nil)
 	descSockets = prometheus.NewDesc("sockwasm_sockets",
 		"Socket.IO sockets connected on this node, by namespace as configured (a dynamic namespace counts under its pattern; one a reload removed under (unrouted)) and transport.",
 		[]string{"namespace", "transport"}, nil)
@@ -113,19 +120,35 @@ var (
 	descPluginBusy = prometheus.NewDesc("sockwasm_plugin_busy_seconds_total",
 		"Time spent in the plugin's guest code.", []string{"plugin"}, nil)
 	descPluginInstances = prometheus.NewDesc("sockwasm_plugin_instances",
-		"Live instances of the plugin's current version.", []string{"plugin"}, nil)
+		"Live instances of the plugin's current version: idle or running a call.", []string{"plugin"}, nil)
+	descPluginIdle = prometheus.NewDesc("sockwasm_plugin_instances_idle",
+		"Idle instances of the plugin's current version, ready for a call (part of sockwasm_plugin_instances).", []string{"plugin"}, nil)
+	descPluginCreated = prometheus.NewDesc("sockwasm_plugin_instances_created_total",
+		"Instances created, every version of the plugin (each one discarded after a fault is replaced).", []string{"plugin"}, nil)
 	descPluginLogDropped = prometheus.NewDesc("sockwasm_plugin_log_lines_dropped_total",
 		"Log lines of (or about) the plugin dropped over log_lines_per_second.", []string{"plugin"}, nil)
 	descPluginAckBytes = prometheus.NewDesc("sockwasm_plugin_pending_ack_bytes",
 		"Bytes of the plugin's ack contexts waiting for an answer.", []string{"plugin"}, nil)
 	descPluginKV = prometheus.NewDesc("sockwasm_plugin_kv_entries",
 		"Entries of the plugin's key-value store (-1: its shared store did not answer).", []string{"plugin"}, nil)
+	descPluginKVBytes = prometheus.NewDesc("sockwasm_plugin_kv_bytes",
+		"Bytes of the plugin's key-value store, keys plus values as max_kv_bytes counts them (-1: its shared store did not answer).", []string{"plugin"}, nil)
 	descPluginTimers = prometheus.NewDesc("sockwasm_plugin_timers",
 		"Pending timers of the plugin (-1: its shared timers did not answer).", []string{"plugin"}, nil)
 	descReloads = prometheus.NewDesc("sockwasm_reloads_total",
 		"Reloads (the watcher, SIGHUP, a reload call), by result: applied, refused (nothing of it applied).", []string{"result"}, nil)
 	descPluginReloads = prometheus.NewDesc("sockwasm_plugin_reloads_total",
 		"What reloads did to each plugin: added, reloaded, unchanged, removed, refused.", []string{"plugin", "result"}, nil)
+	descBroadcasts = prometheus.NewDesc("sockwasm_broadcasts_total",
+		"Broadcasts started on this node (with acks or not), whatever they selected.", nil, nil)
+	descDeliveries = prometheus.NewDesc("sockwasm_deliveries_total",
+		"Packets broadcasts queued to this node's sessions, one per session: broadcasts started here or on other nodes.", nil, nil)
+	descDeliveriesDropped = prometheus.NewDesc("sockwasm_deliveries_dropped_total",
+		"Sessions a volatile broadcast skipped because they had a backlog or were switching transports.", nil, nil)
+	descAcksPending = prometheus.NewDesc("sockwasm_acks_pending",
+		"Server-to-client acks (emits with an ack, one per socket of a broadcast with acks) awaiting an answer.", nil, nil)
+	descAcksTimedOut = prometheus.NewDesc("sockwasm_acks_timed_out_total",
+		"Server-to-client acks whose timeout passed before their answer came.", nil, nil)
 	descCluster = prometheus.NewDesc("sockwasm_cluster_redis_up",
 		"1 when the cluster's Redis answers, 0 during an outage; absent with the memory adapter.", nil, nil)
 )
@@ -151,7 +174,17 @@ func (c *serverCollector) Collect(ch chan<- prometheus.Metric) {
 		for reason, n := range cs.Closed {
 			ch <- prometheus.MustNewConstMetric(descSessionsClosed, prometheus.CounterValue, float64(n), path, string(reason))
 		}
+		ch <- prometheus.MustNewConstMetric(descEnginePackets, prometheus.CounterValue, float64(cs.PacketsIn), path, "in")
+		ch <- prometheus.MustNewConstMetric(descEnginePackets, prometheus.CounterValue, float64(cs.PacketsOut), path, "out")
+		ch <- prometheus.MustNewConstMetric(descEngineBytes, prometheus.CounterValue, float64(cs.BytesIn), path, "in")
+		ch <- prometheus.MustNewConstMetric(descEngineBytes, prometheus.CounterValue, float64(cs.BytesOut), path, "out")
 	}
+	ss := s.sio.Stats()
+	ch <- prometheus.MustNewConstMetric(descBroadcasts, prometheus.CounterValue, float64(ss.Broadcasts))
+	ch <- prometheus.MustNewConstMetric(descDeliveries, prometheus.CounterValue, float64(ss.Deliveries))
+	ch <- prometheus.MustNewConstMetric(descDeliveriesDropped, prometheus.CounterValue, float64(ss.DeliveriesDropped))
+	ch <- prometheus.MustNewConstMetric(descAcksPending, prometheus.GaugeValue, float64(ss.AcksPending))
+	ch <- prometheus.MustNewConstMetric(descAcksTimedOut, prometheus.CounterValue, float64(ss.AcksTimedOut))
 	type key struct{ nsp, transport string }
 	sockets := map[key]int{}
 	kinds := map[string]int{}
@@ -206,10 +239,13 @@ func (c *serverCollector) Collect(ch chan<- prometheus.Metric) {
 			p.Latency().Collect(ch)
 			ch <- prometheus.MustNewConstMetric(descPluginRefusals, prometheus.CounterValue, float64(st.Refusals), name)
 			ch <- prometheus.MustNewConstMetric(descPluginBusy, prometheus.CounterValue, st.Busy.Seconds(), name)
-			ch <- prometheus.MustNewConstMetric(descPluginInstances, prometheus.GaugeValue, float64(st.Instances), name)
+			ch <- prometheus.MustNewConstMetric(descPluginInstances, prometheus.GaugeValue, float64(st.LiveInstances), name)
+			ch <- prometheus.MustNewConstMetric(descPluginIdle, prometheus.GaugeValue, float64(st.IdleInstances), name)
+			ch <- prometheus.MustNewConstMetric(descPluginCreated, prometheus.CounterValue, float64(st.Instances), name)
 			ch <- prometheus.MustNewConstMetric(descPluginLogDropped, prometheus.CounterValue, float64(st.LogDropped), name)
 			ch <- prometheus.MustNewConstMetric(descPluginAckBytes, prometheus.GaugeValue, float64(st.PendingAckBytes), name)
 			ch <- prometheus.MustNewConstMetric(descPluginKV, prometheus.GaugeValue, float64(st.KVEntries), name)
+			ch <- prometheus.MustNewConstMetric(descPluginKVBytes, prometheus.GaugeValue, float64(st.KVBytes), name)
 			ch <- prometheus.MustNewConstMetric(descPluginTimers, prometheus.GaugeValue, float64(st.Timers), name)
 		}
 	}
@@ -317,7 +353,7 @@ func (s *Server) Status() Status {
 			}
 			info, stats := p.Info(), p.Stats()
 			st.Plugins = append(st.Plugins, PluginStatus{Name: name, Version: info.Hash, File: info.Path, Serving: info.Serving,
-				Calls: stats.Calls, Faults: stats.Faults, Instances: stats.Instances})
+				Calls: stats.Calls, Faults: stats.Faults, Instances: uint64(stats.LiveInstances)})
 		}
 	}
 	return st

@@ -248,3 +248,146 @@ func TestDashboardMetricsExist(t *testing.T) {
 		}
 	}
 }
+
+// scrapeAll returns the values of series (name and labels), in order.
+func scrapeAll(t *testing.T, url string, series ...string) []float64 {
+	t.Helper()
+	out := make([]float64, len(series))
+	for i, s := range series {
+		out[i] = scrape(t, url, s)
+	}
+	return out
+}
+
+// Engine.IO message packets and their data bytes, in and out, move by
+// what clients sent and got on both transports: the frames' lengths less
+// the packet type; the open packets, CONNECTs' answers aside, nothing
+// else is counted.
+func TestMetricsEngineTraffic(t *testing.T) {
+	e := startHot(t, false, hotTOML)
+	ops := httptest.NewServer(e.srv.MetricsHandler())
+	defer ops.Close()
+	series := []string{
+		`sockwasm_engine_packets_total{direction="in",path="/socket.io/"}`,
+		`sockwasm_engine_bytes_total{direction="in",path="/socket.io/"}`,
+		`sockwasm_engine_packets_total{direction="out",path="/socket.io/"}`,
+		`sockwasm_engine_bytes_total{direction="out",path="/socket.io/"}`,
+	}
+	if got := scrapeAll(t, ops.URL, series...); got[0] != 0 || got[1] != 0 || got[2] != 0 || got[3] != 0 {
+		t.Fatalf("before any client: %v", got)
+	}
+	ws := dialNsp(t, e.addr, "/")
+	poll := dialPolling(t, e.addr)
+	// The CONNECTs and their answers, "40" and `40{"sid":"…"}` (socket
+	// ids of 20 characters).
+	if got := scrapeAll(t, ops.URL, series...); got[0] != 2 || got[1] != 2 || got[2] != 2 || got[3] != 2*float64(len(`0{"sid":"`)+20+len(`"}`)) {
+		t.Fatalf("after two CONNECTs: %v", got)
+	}
+	before := scrapeAll(t, ops.URL, series...)
+	const n = 10
+	var in, out float64
+	for i := 1; i <= n; i++ {
+		id := strconv.Itoa(i)
+		frame := `42` + id + `["echo","` + strings.Repeat("x", i) + `"]`
+		var c sioClient = ws
+		if i%2 == 0 {
+			c = poll
+		}
+		c.send(t, frame)
+		reply := c.next(t)
+		if !strings.HasPrefix(reply, `43`+id+`["v1",`) {
+			t.Fatalf("reply %q", reply)
+		}
+		in += float64(len(frame) - 1)
+		out += float64(len(reply) - 1)
+	}
+	got := scrapeAll(t, ops.URL, series...)
+	for i, want := range []float64{n, in, n, out} {
+		if got[i]-before[i] != want {
+			t.Errorf("%s: +%v after %d echoes, want +%v", series[i], got[i]-before[i], n, want)
+		}
+	}
+}
+
+// A broadcast to a room of three counts one broadcast and three
+// deliveries; an emit with ack that the client never answers is pending
+// until its timeout, then counted as timed out.
+func TestMetricsBroadcastsAndAcks(t *testing.T) {
+	e := startHot(t, false, "[[namespace]]\nname = \"/\"\nhandler = \"chat\"\n", chatWasm)
+	ops := httptest.NewServer(e.srv.MetricsHandler())
+	defer ops.Close()
+	const (
+		broadcasts = `sockwasm_broadcasts_total`
+		deliveries = `sockwasm_deliveries_total`
+		dropped    = `sockwasm_deliveries_dropped_total`
+		pending    = `sockwasm_acks_pending`
+		timedOut   = `sockwasm_acks_timed_out_total`
+	)
+	want := func(what string, wants map[string]float64) {
+		t.Helper()
+		for s, w := range wants {
+			if got := scrape(t, ops.URL, s); got != w {
+				t.Errorf("%s: %s = %v, want %v", what, s, got, w)
+			}
+		}
+	}
+	want("at first", map[string]float64{broadcasts: 0, deliveries: 0, dropped: 0, pending: 0, timedOut: 0})
+	a, b, c, d := dialNsp(t, e.addr, "/"), dialNsp(t, e.addr, "/"), dialNsp(t, e.addr, "/"), dialNsp(t, e.addr, "/")
+	for _, m := range []*sioConn{a, b, c} {
+		joinChat(t, m, 1, "r")
+	}
+	d.send(t, `421["say",{"room":"r","text":"hi"}]`)
+	d.expectPrefix(t, `431[{"ok":true}]`)
+	for _, m := range []*sioConn{a, b, c} {
+		m.expectPrefix(t, `42["said",{"room":"r"`)
+	}
+	want("after one broadcast to a room of 3", map[string]float64{broadcasts: 1, deliveries: 3, dropped: 0, pending: 0, timedOut: 0})
+
+	// The chat plugin's ping-me asks the client back with a 2 s timeout;
+	// the client does not answer.
+	d.send(t, `422["ping-me","hello"]`)
+	d.expectPrefix(t, `420["server-ping","hello"]`)
+	want("with the ack pending", map[string]float64{pending: 1, timedOut: 0})
+	d.expectPrefix(t, `432[{"ok":false,"error":"timeout"}]`)
+	want("after its timeout", map[string]float64{broadcasts: 1, deliveries: 3, pending: 0, timedOut: 1})
+}
+
+// The plugin's instances, live and idle, and the bytes of its key-value
+// store.
+func TestMetricsPluginInstancesAndKV(t *testing.T) {
+	e := startHot(t, false, hotTOML+"[plugin.hot]\nmax_concurrency = 1\npool_size = 1\n"+
+		"[[namespace]]\nname = \"/s\"\nhandler = \"shared\"\n[plugin.shared]\ngrants = [\"kv\", \"timers\"]\n", sharedWasm)
+	ops := httptest.NewServer(e.srv.MetricsHandler())
+	defer ops.Close()
+	c := dialNsp(t, e.addr, "/")
+	c.send(t, `421["echo",1]`)
+	c.expectPrefix(t, `431["v1",[1]]`)
+	// One instance alive (pool_size), idle between calls, the only one
+	// ever made.
+	for s, want := range map[string]float64{
+		`sockwasm_plugin_instances{plugin="hot"}`:               1,
+		`sockwasm_plugin_instances_idle{plugin="hot"}`:          1,
+		`sockwasm_plugin_instances_created_total{plugin="hot"}`: 1,
+		`sockwasm_plugin_kv_bytes{plugin="hot"}`:                0,
+		`sockwasm_plugin_kv_bytes{plugin="shared"}`:             0,
+	} {
+		if got := scrape(t, ops.URL, s); got != want {
+			t.Errorf("%s = %v, want %v", s, got, want)
+		}
+	}
+	if live, idle := scrape(t, ops.URL, `sockwasm_plugin_instances{plugin="shared"}`),
+		scrape(t, ops.URL, `sockwasm_plugin_instances_idle{plugin="shared"}`); live < 1 || idle < 0 || idle > live {
+		t.Errorf("shared: %v live instances, %v idle", live, idle)
+	}
+	s := dialNsp(t, e.addr, "/s")
+	s.send(t, `42/s,1["kv:set","key","value",0]`)
+	s.expectPrefix(t, `43/s,1[0]`)
+	s.send(t, `42/s,2["kv:set","k2","v",0]`)
+	s.expectPrefix(t, `43/s,2[0]`)
+	if got := scrape(t, ops.URL, `sockwasm_plugin_kv_bytes{plugin="shared"}`); got != 3+5+2+1 {
+		t.Errorf("kv bytes after two sets: %v, want 11", got)
+	}
+	if got := scrape(t, ops.URL, `sockwasm_plugin_kv_entries{plugin="shared"}`); got != 2 {
+		t.Errorf("kv entries after two sets: %v, want 2", got)
+	}
+}

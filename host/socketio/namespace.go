@@ -125,6 +125,7 @@ func (n *Namespace) Broadcast(opts BroadcastOptions, name string, args []byte, a
 	if err != nil {
 		return err
 	}
+	n.srv.broadcasts.Add(1)
 	n.adapter.Broadcast(p, opts)
 	return nil
 }
@@ -158,14 +159,22 @@ func (n *Namespace) deliver(p *Packet, ids []string, volatile bool) {
 	} else {
 		msgs = p.Messages()
 	}
+	queued, dropped := 0, 0
 	for _, s := range socks {
-		if !s.connected.Load() || volatile && !s.c.es.Writable() {
+		if !s.connected.Load() {
+			continue
+		}
+		if volatile && !s.c.es.Writable() {
+			dropped++
 			continue
 		}
 		if err := s.c.es.Send(msgs...); err != nil {
 			s.c.log.Debug().Err(err).Str("nsp", n.name).Msg("broadcast not queued")
+			continue
 		}
+		queued++
 	}
+	n.srv.countDeliveries(queued, dropped)
 }
 
 // CountByTransport returns the number of the namespace's sockets on each

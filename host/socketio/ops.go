@@ -180,6 +180,7 @@ func (n *Namespace) broadcastWithAck(from *Socket, opts BroadcastOptions, name s
 	}
 	b := &AckBroadcast{n: n, from: from, name: name, args: args, atts: atts, timeout: timeout, volatile: opts.Volatile, cb: cb}
 	b.pending = 1 // held until the adapter is done
+	n.srv.broadcasts.Add(1)
 	n.adapter.BroadcastWithAck(opts, b)
 	return b.resolve(), nil
 }
@@ -304,8 +305,10 @@ func (b *AckBroadcast) expire() {
 // ids are skipped; with Volatile, so are sessions that are not writable),
 // each with its own ack id, and waits for their answers.
 func (b *AckBroadcast) Deliver(ids []string) {
+	queued, dropped := 0, 0
 	for _, s := range b.n.localSockets(ids) {
 		if b.volatile && !s.c.es.Writable() {
+			dropped++
 			continue
 		}
 		id := s.id
@@ -316,8 +319,11 @@ func (b *AckBroadcast) Deliver(ids []string) {
 		if err != nil {
 			s.c.log.Debug().Err(err).Str("nsp", b.n.name).Msg("broadcast with ack not queued")
 			b.resolve()
+			continue
 		}
+		queued++
 	}
+	b.n.srv.countDeliveries(queued, dropped)
 }
 
 // answer records one socket's outcome.
@@ -395,9 +401,10 @@ func (n *Namespace) EmitWithAckTo(ids []string, name string, args []byte, atts [
 	if len(atts) > n.srv.opts.MaxAttachments {
 		return 0, ErrTooManyAttachments
 	}
-	count := 0
+	count, dropped := 0, 0
 	for _, s := range n.localSockets(ids) {
 		if volatile && !s.c.es.Writable() {
+			dropped++
 			continue
 		}
 		id := s.id
@@ -410,6 +417,7 @@ func (n *Namespace) EmitWithAckTo(ids []string, name string, args []byte, atts [
 			count++
 		}
 	}
+	n.srv.countDeliveries(count, dropped)
 	return count, nil
 }
 

@@ -305,6 +305,9 @@ func TestVolatileBroadcast(t *testing.T) {
 	}
 	n.Broadcast(BroadcastOptions{Volatile: true}, "dropped", nil, nil)
 	n.Broadcast(BroadcastOptions{}, "kept", nil, nil)
+	if st := srv.Stats(); st.Broadcasts != 2 || st.Deliveries != 1 || st.DeliveriesDropped != 1 {
+		t.Fatalf("stats %+v: want 2 broadcasts, 1 delivery, 1 dropped", st)
+	}
 	body := pollGet(t, base, sid)
 	if strings.Contains(body, "dropped") || !strings.Contains(body, `42["kept"]`) {
 		t.Fatalf("body %q", body)
@@ -313,6 +316,9 @@ func TestVolatileBroadcast(t *testing.T) {
 	n.Broadcast(BroadcastOptions{Volatile: true}, "sent", nil, nil)
 	if body := pollGet(t, base, sid); body != `42["sent"]` {
 		t.Fatalf("body %q", body)
+	}
+	if st := srv.Stats(); st.Broadcasts != 3 || st.Deliveries != 2 || st.DeliveriesDropped != 1 {
+		t.Fatalf("stats %+v: want 3 broadcasts, 2 deliveries, 1 dropped", st)
 	}
 }
 
@@ -451,4 +457,104 @@ func TestAckBroadcastCountBeforeExpect(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("broadcast never completed")
 	}
+}
+
+// Stats count the broadcasts started, the packets they queued to
+// sessions, and the server→client acks pending and timed out, by exactly
+// what was done.
+func TestStatsBroadcastsAndAcks(t *testing.T) {
+	h := newHandler()
+	sockets := make(chan *Socket, 4)
+	h.onConnect = func(s *Socket) { sockets <- s }
+	e := newEnv(t, Options{}, map[string]NamespaceHandler{"/": h})
+	n := e.srv.Of("/")
+	ws, ids := connectN(t, e, 4)
+	socks := map[string]*Socket{}
+	for range ids {
+		s := <-sockets
+		socks[s.ID()] = s
+	}
+	want := func(what string, w Stats) {
+		t.Helper()
+		if got := e.srv.Stats(); got != w {
+			t.Fatalf("%s: %+v, want %+v", what, got, w)
+		}
+	}
+	want("at first", Stats{})
+	for _, id := range ids[:3] {
+		if err := socks[id].Join("r"); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// One broadcast to a room of three.
+	if err := n.Broadcast(BroadcastOptions{Rooms: []string{"r"}}, "news", []byte(`[1]`), nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range ws[:3] {
+		w.expect(`42["news",1]`)
+	}
+	want("after a broadcast to 3", Stats{Broadcasts: 1, Deliveries: 3})
+	// Invalid args start no broadcast.
+	if err := n.Broadcast(BroadcastOptions{}, "bad", []byte(`{}`), nil); !errors.Is(err, ErrInvalidArgs) {
+		t.Fatal(err)
+	}
+	want("after a refused broadcast", Stats{Broadcasts: 1, Deliveries: 3})
+
+	// An ack answered, one timed out, one pending until its socket left.
+	s := socks[ids[3]]
+	resp := make(chan AckResponse, 3)
+	if err := s.EmitWithAck("q", nil, nil, time.Minute, func(r AckResponse) { resp <- r }); err != nil {
+		t.Fatal(err)
+	}
+	ws[3].expect(`420["q"]`)
+	want("with an ack pending", Stats{Broadcasts: 1, Deliveries: 3, AcksPending: 1})
+	ws[3].send(`30[]`)
+	if r := <-resp; r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	want("after its answer", Stats{Broadcasts: 1, Deliveries: 3})
+	if err := s.EmitWithAck("q", nil, nil, 20*time.Millisecond, func(r AckResponse) { resp <- r }); err != nil {
+		t.Fatal(err)
+	}
+	ws[3].expect(`421["q"]`)
+	if r := <-resp; !errors.Is(r.Err, ErrAckTimeout) {
+		t.Fatal(r)
+	}
+	want("after a timeout", Stats{Broadcasts: 1, Deliveries: 3, AcksTimedOut: 1})
+	if err := s.EmitWithAck("q", nil, nil, 0, func(r AckResponse) { resp <- r }); err != nil {
+		t.Fatal(err)
+	}
+	ws[3].expect(`422["q"]`)
+	want("with an ack pending again", Stats{Broadcasts: 1, Deliveries: 3, AcksPending: 1, AcksTimedOut: 1})
+	ws[3].send("1")
+	if r := <-resp; !errors.Is(r.Err, ErrDisconnected) {
+		t.Fatal(r)
+	}
+	want("after its socket left", Stats{Broadcasts: 1, Deliveries: 3, AcksTimedOut: 1})
+
+	// Broadcasts with acks to the room: one ack per socket. Answered:
+	res := make(chan ackResult, 1)
+	cb := func(r []AckReply, err error) { res <- ackResult{r, err} }
+	if err := n.BroadcastWithAck(BroadcastOptions{Rooms: []string{"r"}}, "all", nil, nil, time.Minute, cb); err != nil {
+		t.Fatal(err)
+	}
+	want("with a broadcast's acks pending", Stats{Broadcasts: 2, Deliveries: 6, AcksPending: 3, AcksTimedOut: 1})
+	for _, w := range ws[:3] {
+		w.expect(`420["all"]`)
+		w.send(`30[]`)
+	}
+	if r := <-res; r.err != nil || len(r.replies) != 3 {
+		t.Fatalf("%+v", r)
+	}
+	want("after the broadcast's answers", Stats{Broadcasts: 2, Deliveries: 6, AcksTimedOut: 1})
+	// Unanswered: three acks time out. The callback comes with the last
+	// timeout; each was counted before its own callback ran.
+	if err := n.BroadcastWithAck(BroadcastOptions{Rooms: []string{"r"}}, "all", nil, nil, 20*time.Millisecond, cb); err != nil {
+		t.Fatal(err)
+	}
+	if r := <-res; !errors.Is(r.err, ErrAckTimeout) || len(r.replies) != 0 {
+		t.Fatalf("%+v", r)
+	}
+	want("after the broadcast timed out", Stats{Broadcasts: 3, Deliveries: 9, AcksTimedOut: 4})
 }

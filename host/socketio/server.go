@@ -83,6 +83,10 @@ type Server struct {
 	// work runs the clients' drainer goroutines (client.call).
 	work track.Group
 
+	// Counts behind Stats.
+	broadcasts, deliveries, dropped, acksTimedOut atomic.Uint64
+	acksPending                                   atomic.Int64
+
 	mu       sync.RWMutex
 	nsps     map[string]*Namespace
 	dynamic  int // namespaces in nsps made by the resolver
@@ -387,4 +391,49 @@ func (s *Server) Namespaces() []*Namespace {
 		out = append(out, n)
 	}
 	return out
+}
+
+// Stats are the server's counts of broadcasts and acks since it started,
+// and the acks awaiting an answer now.
+type Stats struct {
+	// Broadcasts counts the broadcasts started on this server
+	// (Namespace.Broadcast and the broadcasts with acks), whatever they
+	// selected; not those other servers of a cluster started.
+	Broadcasts uint64
+	// Deliveries counts the packets broadcasts queued to this server's
+	// sessions, one per session (an event with attachments counts once):
+	// broadcasts started here or by other servers of a cluster, with acks
+	// or without.
+	Deliveries uint64
+	// DeliveriesDropped counts the sessions a volatile broadcast skipped
+	// because they were not writable (engineio.Session.Writable).
+	DeliveriesDropped uint64
+	// AcksPending is the number of server→client acks (Socket.EmitWithAck,
+	// one per socket of a broadcast with acks) awaiting an answer now.
+	AcksPending int64
+	// AcksTimedOut counts the server→client acks whose timeout passed
+	// before their answer came.
+	AcksTimedOut uint64
+}
+
+// Stats returns the server's counts.
+func (s *Server) Stats() Stats {
+	return Stats{
+		Broadcasts:        s.broadcasts.Load(),
+		Deliveries:        s.deliveries.Load(),
+		DeliveriesDropped: s.dropped.Load(),
+		AcksPending:       s.acksPending.Load(),
+		AcksTimedOut:      s.acksTimedOut.Load(),
+	}
+}
+
+// countDeliveries counts what one delivery of a broadcast did: queued to
+// n sessions, skipped dropped not writable ones.
+func (s *Server) countDeliveries(n, dropped int) {
+	if n > 0 {
+		s.deliveries.Add(uint64(n))
+	}
+	if dropped > 0 {
+		s.dropped.Add(uint64(dropped))
+	}
 }

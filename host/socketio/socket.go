@@ -201,6 +201,8 @@ func (s *Socket) EmitWithAck(name string, args []byte, atts [][]byte, timeout ti
 		s.acks = make(map[uint64]*pendingAck)
 	}
 	s.acks[id] = pa
+	srv := s.nsp.srv
+	srv.acksPending.Add(1)
 	if timeout > 0 {
 		pa.timer = time.AfterFunc(timeout, func() { s.resolveAck(id, AckResponse{Err: ErrAckTimeout}) })
 	}
@@ -208,7 +210,10 @@ func (s *Socket) EmitWithAck(name string, args []byte, atts [][]byte, timeout ti
 	if err := s.send(text, atts); err != nil {
 		s.mu.Lock()
 		pending := s.acks[id] == pa
-		delete(s.acks, id)
+		if pending {
+			delete(s.acks, id)
+			srv.acksPending.Add(-1)
+		}
 		s.mu.Unlock()
 		if !pending {
 			// The timeout or the socket's leaving already took the ack
@@ -226,17 +231,25 @@ func (s *Socket) EmitWithAck(name string, args []byte, atts [][]byte, timeout ti
 	return nil
 }
 
-// resolveAck hands r to the callback of ack id, if still pending.
+// resolveAck hands r to the callback of ack id, if still pending (a
+// timeout counted in Stats).
 func (s *Socket) resolveAck(id uint64, r AckResponse) bool {
 	s.mu.Lock()
 	pa := s.acks[id]
-	delete(s.acks, id)
+	if pa != nil {
+		delete(s.acks, id)
+		s.nsp.srv.acksPending.Add(-1)
+	}
 	s.mu.Unlock()
 	if pa == nil {
 		return false
 	}
 	if pa.timer != nil {
 		pa.timer.Stop()
+	}
+	if r.Err == ErrAckTimeout {
+		// Counted before cb can run: whoever cb tells sees it counted.
+		s.nsp.srv.acksTimedOut.Add(1)
 	}
 	s.c.call(func() { pa.cb(r) })
 	return true
@@ -367,6 +380,7 @@ func (s *Socket) onclose(reason Reason, sendPacket bool) {
 	s.acksClosed = true
 	acks := s.acks
 	s.acks = nil
+	s.nsp.srv.acksPending.Add(-int64(len(acks)))
 	s.clientAcks = nil
 	s.mu.Unlock()
 	for _, pa := range acks {

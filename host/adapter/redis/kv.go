@@ -136,3 +136,13 @@ func (s *sharedKV) Len(ctx context.Context) int {
 	}
 	return int(replyInt(reply[1]))
 }
+
+// Size implements plugin.KVSizer: the entry count and the byte count the
+// scripts keep (…#kv-bytes), in one round trip.
+func (s *sharedKV) Size(ctx context.Context) (entries, bytes int) {
+	reply, code := s.run(ctx, kvSizeScript)
+	if code != 0 || len(reply) < 3 {
+		return -1, -1
+	}
+	return int(replyInt(reply[1])), int(replyInt(reply[2]))
+}

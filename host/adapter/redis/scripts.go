@@ -202,6 +202,9 @@ return {0, 1}
 // kvLenScript: → {0, entries}.
 var kvLenScript = goredis.NewScript(`return {0, redis.call('HLEN', KEYS[1])}`)
 
+// kvSizeScript: → {0, entries, bytes} (the byte count kept by the writes).
+var kvSizeScript = goredis.NewScript(`return {0, redis.call('HLEN', KEYS[1]), tonumber(redis.call('GET', KEYS[3]) or '0')}`)
+
 // maxTimerID is the largest timer id: ids are 1…2³¹−1 (a positive i32).
 const maxTimerID = 1<<31 - 1
 

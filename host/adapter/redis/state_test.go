@@ -118,6 +118,11 @@ func TestSharedKVMatchesMemory(t *testing.T) {
 	if m, s := mem.Len(bg), shared.Len(bg); m != s {
 		t.Errorf("Len: redis %d, memory %d", s, m)
 	}
+	me, mb := mem.(plugin.KVSizer).Size(bg)
+	se, sb := shared.(plugin.KVSizer).Size(bg)
+	if me != se || mb != sb || mb <= 0 {
+		t.Errorf("Size: redis %d entries %d bytes, memory %d %d", se, sb, me, mb)
+	}
 }
 
 // Arguments out of bounds are refused before any round trip, with the
@@ -406,6 +411,9 @@ func TestSharedKVUnavailable(t *testing.T) {
 	}
 	if n := kv.Len(bg); n != -1 {
 		t.Fatalf("Len with redis killed: %d", n)
+	}
+	if n, b := kv.(plugin.KVSizer).Size(bg); n != -1 || b != -1 {
+		t.Fatalf("Size with redis killed: %d, %d", n, b)
 	}
 	r.Restart(t)
 	deadline := time.Now().Add(5 * time.Second)
