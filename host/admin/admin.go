@@ -208,6 +208,10 @@ type serverStats struct {
 // "server_stats".
 func (a *Admin) tick() {
 	upgraded := a.upgrades()
+	// The engine's counts advance every tick, as the Node.js package's
+	// event buffer is emptied every two seconds: a UI that connects later
+	// gets the recent past, not everything at once.
+	events := a.aggregated()
 	if !a.listening() {
 		return
 	}
@@ -219,7 +223,7 @@ func (a *Admin) tick() {
 		Hostname:         a.hostname,
 		PID:              a.pid,
 		Uptime:           time.Since(a.started).Seconds(),
-		AggregatedEvents: a.aggregated(),
+		AggregatedEvents: events,
 		Namespaces:       []namespaceStats{},
 	}
 	if e := a.opts.Engine; e != nil {
@@ -276,6 +280,10 @@ func (a *Admin) aggregated() []aggregatedEvent {
 		}
 	}
 	add("rawConnection", "", c.Opened, last.Opened)
+	add("packetsIn", "", c.PacketsIn, last.PacketsIn)
+	add("packetsOut", "", c.PacketsOut, last.PacketsOut)
+	add("bytesIn", "", c.BytesIn, last.BytesIn)
+	add("bytesOut", "", c.BytesOut, last.BytesOut)
 	reasons := make([]string, 0, len(c.Closed))
 	for r := range c.Closed {
 		reasons = append(reasons, string(r))

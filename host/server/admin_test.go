@@ -208,8 +208,10 @@ func TestAdminNamespace(t *testing.T) {
 		t.Fatalf("socket_disconnected %s", d)
 	}
 
-	// Every two seconds: the stats.
-	var st struct {
+	// Every two seconds: the stats. The aggregated events of the reports
+	// add up to what happened: seven sessions opened, and messages both
+	// ways (CONNECTs, events, acks, the feed).
+	type stats struct {
 		ServerID         string
 		ClientsCount     int
 		AggregatedEvents []struct {
@@ -221,8 +223,22 @@ func TestAdminNamespace(t *testing.T) {
 			SocketsCount int
 		}
 	}
-	if err := json.Unmarshal(adminEvent(t, admin, "server_stats")[0], &st); err != nil {
-		t.Fatal(err)
+	var st stats
+	events := map[string]int{}
+	for deadline := time.Now().Add(10 * time.Second); events["rawConnection"] < 7; {
+		if time.Now().After(deadline) {
+			t.Fatalf("aggregated events %+v", events)
+		}
+		st = stats{}
+		if err := json.Unmarshal(adminEvent(t, admin, "server_stats")[0], &st); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range st.AggregatedEvents {
+			events[e.Type] += e.Count
+		}
+	}
+	if events["rawConnection"] != 7 || events["packetsIn"] < 10 || events["packetsOut"] < 10 || events["bytesIn"] < 100 || events["bytesOut"] < 100 {
+		t.Fatalf("aggregated events %+v", events)
 	}
 	// Seven Engine.IO sessions: the four refused logins' (a refused
 	// CONNECT leaves the session open), two admins', the client's.

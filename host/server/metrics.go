@@ -133,6 +133,8 @@ var (
 		"Entries of the plugin's key-value store (-1: its shared store did not answer).", []string{"plugin"}, nil)
 	descPluginKVBytes = prometheus.NewDesc("sockwasm_plugin_kv_bytes",
 		"Bytes of the plugin's key-value store, keys plus values as max_kv_bytes counts them (-1: its shared store did not answer).", []string{"plugin"}, nil)
+	descPluginHTTP = prometheus.NewDesc("sockwasm_plugin_http_requests_in_flight",
+		"Outbound HTTP requests of the plugin not yet answered (at most max_http_concurrent).", []string{"plugin"}, nil)
 	descPluginTimers = prometheus.NewDesc("sockwasm_plugin_timers",
 		"Pending timers of the plugin (-1: its shared timers did not answer).", []string{"plugin"}, nil)
 	descReloads = prometheus.NewDesc("sockwasm_reloads_total",
@@ -247,6 +249,7 @@ func (c *serverCollector) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(descPluginKV, prometheus.GaugeValue, float64(st.KVEntries), name)
 			ch <- prometheus.MustNewConstMetric(descPluginKVBytes, prometheus.GaugeValue, float64(st.KVBytes), name)
 			ch <- prometheus.MustNewConstMetric(descPluginTimers, prometheus.GaugeValue, float64(st.Timers), name)
+			ch <- prometheus.MustNewConstMetric(descPluginHTTP, prometheus.GaugeValue, float64(st.HTTPInFlight), name)
 		}
 	}
 	s.reloads.Range(func(k, v any) bool {
