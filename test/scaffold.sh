@@ -103,12 +103,14 @@ live() {
   kill "$server"; wait "$server" 2>/dev/null || true; server=""
 }
 
-for lang in "${langs[@]}"; do
-  name="hello-$lang"
-  start=$SECONDS
-  echo "== $lang"
+# one runs every step for language $1, in its own folder, printing to
+# stdout; a failing step fails it.
+one() {
+  local lang="$1" name="hello-$1" start=$SECONDS took
   (
     set -e
+    server=""
+    trap '[ -n "$server" ] && kill "$server" 2>/dev/null || true' EXIT
     PATH="$path" sockwasm new "$name" --lang "$lang" >/dev/null
     cd "$name"
     case "$lang" in
@@ -128,9 +130,24 @@ for lang in "${langs[@]}"; do
     PATH="$path" sockwasm test plugin.test | tail -1
     answer "$name"
     live "$name" "$lang"
-  )
+  ) || return 1
   took=$((SECONDS - start))
   echo "   $lang: new → built → tested → served → answered → edited live under sockwasm dev → answered anew in $took s"
   # From nothing to an edited plugin answering: under two minutes.
-  [ "$took" -lt 120 ] || { echo "scaffold: $lang took $took s, over 2 minutes"; exit 1; }
+  [ "$took" -lt 120 ] || { echo "scaffold: $lang took $took s, over 2 minutes"; return 1; }
+}
+
+# The languages run JOBS (default 2) at a time, each printed whole when done.
+JOBS="${JOBS:-2}"
+failed=0
+for lang in "${langs[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n || true; done
+  ( one "$lang" >"$work/$lang.log" 2>&1; echo $? >"$work/$lang.rc" ) &
 done
+wait
+for lang in "${langs[@]}"; do
+  echo "== $lang"
+  cat "$work/$lang.log"
+  [ "$(cat "$work/$lang.rc" 2>/dev/null)" = 0 ] || { failed=$((failed + 1)); echo "== $lang: FAILED"; }
+done
+[ "$failed" -eq 0 ]
