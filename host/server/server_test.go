@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -65,78 +66,59 @@ func TestMain(m *testing.M) {
 	}
 	code := func() int {
 		defer os.RemoveAll(dir)
-		for name, pkg := range map[string]string{
-			"conformance": "./examples/conformance/sio",
-			"engine-echo": "./examples/conformance/engine",
-		} {
-			cmd := exec.Command(goTool(), "build", "-buildmode=c-shared", "-o", filepath.Join(pluginsDir, name+".wasm"), pkg)
-			cmd.Dir = "../.."
-			cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-			if out, err := cmd.CombinedOutput(); err != nil {
-				os.Stderr.WriteString("building " + pkg + ": " + err.Error() + "\n" + string(out))
-				return 1
-			}
+		// Every test plugin is built at once, in parallel: each build is
+		// a `go build` of its own.
+		type build struct {
+			out      string
+			dir, pkg string
+			flags    []string
+			what     string
 		}
-		for v, out := range map[string]*string{"v1": &hotV1, "v2": &hotV2} {
-			*out = filepath.Join(dir, "hot-"+v+".wasm")
-			cmd := exec.Command(goTool(), "build", "-buildmode=c-shared", "-ldflags", "-X main.version="+v, "-o", *out, ".")
-			cmd.Dir = "testdata/hot"
-			cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-			if out, err := cmd.CombinedOutput(); err != nil {
-				os.Stderr.WriteString("building testdata/hot " + v + ": " + err.Error() + "\n" + string(out))
-				return 1
-			}
+		var builds []build
+		add := func(out *string, path, dir, pkg, what string, flags ...string) {
+			*out = path
+			builds = append(builds, build{out: path, dir: dir, pkg: pkg, flags: flags, what: what})
 		}
+		var conformance, engineEcho string
+		add(&conformance, filepath.Join(pluginsDir, "conformance.wasm"), "../..", "./examples/conformance/sio", "conformance")
+		add(&engineEcho, filepath.Join(pluginsDir, "engine-echo.wasm"), "../..", "./examples/conformance/engine", "engine-echo")
+		add(&hotV1, filepath.Join(dir, "hot-v1.wasm"), "testdata/hot", ".", "testdata/hot v1", "-ldflags", "-X main.version=v1")
+		add(&hotV2, filepath.Join(dir, "hot-v2.wasm"), "testdata/hot", ".", "testdata/hot v2", "-ldflags", "-X main.version=v2")
 		for _, ex := range []struct {
 			out  *string
 			name string
 		}{{&chatWasm, "chat"}, {&ratelimitWasm, "ratelimit"}, {&authHTTPWasm, "auth-http"}, {&webhookWasm, "webhook"}} {
-			*ex.out = filepath.Join(dir, ex.name+".wasm")
-			cmd := exec.Command(goTool(), "build", "-buildmode=c-shared", "-o", *ex.out, "./examples/"+ex.name+"/plugin")
-			cmd.Dir = "../.."
-			cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-			if out, err := cmd.CombinedOutput(); err != nil {
-				os.Stderr.WriteString("building the " + ex.name + " example: " + err.Error() + "\n" + string(out))
-				return 1
-			}
+			add(ex.out, filepath.Join(dir, ex.name+".wasm"), "../..", "./examples/"+ex.name+"/plugin", "the "+ex.name+" example")
 		}
 		for _, g := range []struct {
 			out  *string
 			name string
 		}{{&gateWasm, "gate"}, {&sseWasm, "sse"}, {&sharedWasm, "shared"}} {
-			*g.out = filepath.Join(dir, g.name+".wasm")
-			cmd := exec.Command(goTool(), "build", "-buildmode=c-shared", "-o", *g.out, ".")
-			cmd.Dir = "testdata/" + g.name
-			cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-			if out, err := cmd.CombinedOutput(); err != nil {
-				os.Stderr.WriteString("building testdata/" + g.name + ": " + err.Error() + "\n" + string(out))
-				return 1
-			}
+			add(g.out, filepath.Join(dir, g.name+".wasm"), "testdata/"+g.name, ".", "testdata/"+g.name)
 		}
-		nsbWasm = filepath.Join(dir, "nsbcast.wasm")
-		cmd := exec.Command(goTool(), "build", "-buildmode=c-shared", "-o", nsbWasm, ".")
-		cmd.Dir = "../plugin/testdata/nsbcast"
-		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			os.Stderr.WriteString("building nsbcast: " + err.Error() + "\n" + string(out))
-			return 1
+		add(&nsbWasm, filepath.Join(dir, "nsbcast.wasm"), "../plugin/testdata/nsbcast", ".", "nsbcast")
+		add(&hostileWasm, filepath.Join(dir, "hostile.wasm"), "../plugin/testdata/hostile", ".", "hostile")
+		add(&slowInitWasm, filepath.Join(dir, "slowinit.wasm"), "../plugin/testdata/slowinit", ".", "slowinit", "-ldflags", "-X main.spinMs=700")
+		add(&slowInit3sWasm, filepath.Join(dir, "slowinit3s.wasm"), "../plugin/testdata/slowinit", ".", "slowinit3s", "-ldflags", "-X main.spinMs=3000")
+		errs := make([]string, len(builds))
+		var wg sync.WaitGroup
+		for i, b := range builds {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				args := append(append([]string{"build", "-buildmode=c-shared"}, b.flags...), "-o", b.out, b.pkg)
+				cmd := exec.Command(goTool(), args...)
+				cmd.Dir = b.dir
+				cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+				if out, err := cmd.CombinedOutput(); err != nil {
+					errs[i] = "building " + b.what + ": " + err.Error() + "\n" + string(out)
+				}
+			}()
 		}
-		for _, g := range []struct {
-			out       *string
-			pkg, file string
-			flags     []string
-		}{
-			{&hostileWasm, "hostile", "hostile.wasm", nil},
-			{&slowInitWasm, "slowinit", "slowinit.wasm", []string{"-ldflags", "-X main.spinMs=700"}},
-			{&slowInit3sWasm, "slowinit", "slowinit3s.wasm", []string{"-ldflags", "-X main.spinMs=3000"}},
-		} {
-			*g.out = filepath.Join(dir, g.file)
-			args := append(append([]string{"build", "-buildmode=c-shared"}, g.flags...), "-o", *g.out, ".")
-			cmd := exec.Command(goTool(), args...)
-			cmd.Dir = "../plugin/testdata/" + g.pkg
-			cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-			if out, err := cmd.CombinedOutput(); err != nil {
-				os.Stderr.WriteString("building " + g.pkg + ": " + err.Error() + "\n" + string(out))
+		wg.Wait()
+		for _, e := range errs {
+			if e != "" {
+				os.Stderr.WriteString(e)
 				return 1
 			}
 		}
