@@ -17,13 +17,7 @@ func TestASSDKHTTP(t *testing.T) {
 	s := newNS("/").sock("A", `{"token":"t"}`)
 	fetch := func(url, ctx string) string {
 		t.Helper()
-		s.acked = map[uint64]bool{}
-		p.event(s, ev("fetch", `["`+url+`","`+ctx+`"]`, 1))
-		got := one(t, s.take())
-		if got.kind != "ack" {
-			t.Fatalf("fetch: %+v", got)
-		}
-		return got.args
+		return httpAck(t, p, s, "fetch", `["`+url+`","`+ctx+`"]`)
 	}
 	if got := fetch(srv.URL+"/ok/echo", "as-ctx"); got != `[1]` {
 		t.Fatalf("fetch = %s", got)

@@ -139,7 +139,27 @@ func waitReply(t *testing.T, s *fakeSock) httpReply {
 // the error).
 func startHTTP(t *testing.T, p *Plugin, s *fakeSock, req, ctx string) string {
 	t.Helper()
-	return stAck(t, p, s, "http", `[`+req+`,"`+ctx+`"]`)
+	return httpAck(t, p, s, "http", `[`+req+`,"`+ctx+`"]`)
+}
+
+// httpAck makes an EVENT call that starts a request and returns its ack.
+// The response call about the same socket may come before the test looks
+// (a local server is quick): what else the socket was sent stays queued
+// for waitReply.
+func httpAck(t *testing.T, p *Plugin, s *fakeSock, name, args string) string {
+	t.Helper()
+	id := ackSeq.Add(1)
+	p.event(s, ev(name, args, id))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, o := range s.out {
+		if o.kind == "ack" && o.ackID == id {
+			s.out = append(s.out[:i:i], s.out[i+1:]...)
+			return o.args
+		}
+	}
+	t.Fatalf("%s %s: no ack in %+v", name, args, s.out)
+	return ""
 }
 
 // A request and its response reach the plugin: method, headers, body and
