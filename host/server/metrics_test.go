@@ -130,7 +130,10 @@ func TestMetricsAndHealth(t *testing.T) {
 		t.Errorf("plugin hot %+v", p)
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	// The drain waits for the plugins' calls in flight and their
+	// instances being made, slow under -race on a loaded machine: the
+	// test is about /readyz, so it allows a serving drain's 10 s and more.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	if err := e.srv.Shutdown(ctx); err != nil {
 		t.Fatal(err)
