@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"encoding/json"
 	"regexp"
 	"strconv"
@@ -9,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -28,23 +26,7 @@ func adminTOML(t *testing.T, extra string) string {
 // connection and the server's answer to the CONNECT (40… or 44…).
 func dialAdmin(t *testing.T, addr, auth string) (*sioConn, string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	c, _, err := websocket.Dial(ctx, "ws://"+addr+"/socket.io/?EIO=4&transport=websocket", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &sioConn{c: c, prefix: "/admin,", msgs: make(chan string, 1024), closed: make(chan struct{}), stall: make(chan struct{}), quit: make(chan struct{})}
-	t.Cleanup(func() {
-		close(s.quit)
-		_ = c.CloseNow()
-	})
-	go s.readLoop()
-	if m := s.next(t); !strings.HasPrefix(m, `0{"sid":`) {
-		t.Fatalf("open packet %q", m)
-	}
-	s.send(t, "40/admin,"+auth)
-	return s, s.next(t)
+	return dialRaw(t, addr, "/admin", auth)
 }
 
 // adminEvent reads the admin socket's events until one named name,

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/coder/websocket"
 	"github.com/rs/zerolog"
 
 	"github.com/sockwasm/sockwasm/host/config"
@@ -90,30 +89,11 @@ func dialState(t *testing.T, addr, auth string) *stateClient {
 // payload.
 func dialAuth(t *testing.T, addr, nsp, auth string) *stateClient {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	c, _, err := websocket.Dial(ctx, "ws://"+addr+"/socket.io/?EIO=4&transport=websocket", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	prefix := ""
-	if nsp != "/" {
-		prefix = nsp + ","
-	}
-	s := &sioConn{c: c, prefix: prefix, msgs: make(chan string, 1024), closed: make(chan struct{}), stall: make(chan struct{}), quit: make(chan struct{})}
-	t.Cleanup(func() {
-		close(s.quit)
-		_ = c.CloseNow()
-	})
-	go s.readLoop()
-	if m := s.next(t); !strings.HasPrefix(m, `0{"sid":`) {
-		t.Fatalf("open packet %q", m)
-	}
-	s.send(t, "40"+prefix+auth)
-	if m := s.next(t); !strings.HasPrefix(m, `40`+prefix+`{"sid":`) {
+	s, m := dialRaw(t, addr, nsp, auth)
+	if !strings.HasPrefix(m, `40`+s.prefix+`{"sid":`) {
 		t.Fatalf("connect to %s: %q", nsp, m)
 	}
-	return &stateClient{sioConn: s, nsp: prefix, fired: map[string]int{}}
+	return &stateClient{sioConn: s, nsp: s.prefix, fired: map[string]int{}}
 }
 
 // call emits event with args asking for an ack and returns the ack's

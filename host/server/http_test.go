@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -12,33 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
-
-	"github.com/coder/websocket"
 )
-
-// dialRaw opens a connection, sends the CONNECT of "/" with auth and
-// returns the connection with the server's answer (40… or 44…).
-func dialRaw(t *testing.T, addr, auth string) (*sioConn, string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	c, _, err := websocket.Dial(ctx, "ws://"+addr+"/socket.io/?EIO=4&transport=websocket", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &sioConn{c: c, msgs: make(chan string, 1024), closed: make(chan struct{}), stall: make(chan struct{}), quit: make(chan struct{})}
-	t.Cleanup(func() {
-		close(s.quit)
-		_ = c.CloseNow()
-	})
-	go s.readLoop()
-	if m := s.next(t); !strings.HasPrefix(m, `0{"sid":`) {
-		t.Fatalf("open packet %q", m)
-	}
-	s.send(t, "40"+auth)
-	return s, s.next(t)
-}
 
 // authService is a real local auth service for examples/auth-http:
 // POST /auth/verify accepts the token "good" (user ann), holds "slow"
@@ -93,7 +66,7 @@ handler = "chat"
 whoami = "auth-http"
 `, authHTTPWasm, chatWasm)
 
-	c, m := dialRaw(t, e.addr, `{"token":"good"}`)
+	c, m := dialRaw(t, e.addr, "/", `{"token":"good"}`)
 	if !strings.HasPrefix(m, `40{"sid":`) {
 		t.Fatalf("connect = %q", m)
 	}
@@ -107,7 +80,7 @@ whoami = "auth-http"
 		t.Fatalf("echo = %s", got)
 	}
 
-	bad, m := dialRaw(t, e.addr, `{"token":"forged"}`)
+	bad, m := dialRaw(t, e.addr, "/", `{"token":"forged"}`)
 	if !strings.HasPrefix(m, `40{"sid":`) {
 		t.Fatalf("connect = %q", m)
 	}
@@ -118,11 +91,11 @@ whoami = "auth-http"
 		t.Fatalf("got %q, want the disconnect", m)
 	}
 
-	if _, m := dialRaw(t, e.addr, `{}`); m != `44{"message":"unauthorized","data":{"reason":"missing token"}}` {
+	if _, m := dialRaw(t, e.addr, "/", `{}`); m != `44{"message":"unauthorized","data":{"reason":"missing token"}}` {
 		t.Fatalf("no token: %q", m)
 	}
 
-	slow, m := dialRaw(t, e.addr, `{"token":"slow"}`)
+	slow, m := dialRaw(t, e.addr, "/", `{"token":"slow"}`)
 	if !strings.HasPrefix(m, `40{"sid":`) {
 		t.Fatalf("connect = %q", m)
 	}

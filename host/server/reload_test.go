@@ -160,7 +160,10 @@ type sioConn struct {
 // writes back up), as a peer that hangs would.
 func (s *sioConn) stopReading() { close(s.stall) }
 
-func dialNsp(t *testing.T, addr, nsp string) *sioConn {
+// dialRaw opens a connection, sends the CONNECT of namespace nsp with
+// auth ("" for none) and returns the connection with the server's answer
+// (40… or 44…).
+func dialRaw(t *testing.T, addr, nsp, auth string) (*sioConn, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -180,8 +183,15 @@ func dialNsp(t *testing.T, addr, nsp string) *sioConn {
 	if m := s.next(t); !strings.HasPrefix(m, `0{"sid":`) {
 		t.Fatalf("open packet %q", m)
 	}
-	s.send(t, "40"+s.prefix)
-	if m := s.next(t); !strings.HasPrefix(m, "40"+s.prefix+`{"sid":`) {
+	s.send(t, "40"+s.prefix+auth)
+	return s, s.next(t)
+}
+
+// dialNsp joins namespace nsp, failing the test unless accepted.
+func dialNsp(t *testing.T, addr, nsp string) *sioConn {
+	t.Helper()
+	s, m := dialRaw(t, addr, nsp, "")
+	if !strings.HasPrefix(m, "40"+s.prefix+`{"sid":`) {
 		t.Fatalf("connect to %s: %q", nsp, m)
 	}
 	return s
