@@ -217,7 +217,12 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, out *liv
 			_ = srv.Shutdown(context.Background())
 			return 1
 		}
-		ops = &http.Server{Handler: srv.MetricsHandler(), ReadHeaderTimeout: 10 * time.Second}
+		h := srv.MetricsHandler()
+		if cfg.Metrics.Pprof {
+			h = withPprof(h)
+			log.Warn().Str("addr", mln.Addr().String()).Msg("the profiler is served at /debug/pprof/ (metrics.pprof): keep this listener private")
+		}
+		ops = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 		go func() { _ = ops.Serve(mln) }()
 		log.Info().Str("addr", mln.Addr().String()).Msg("metrics, /healthz and /readyz")
 		defer func() { _ = ops.Close() }()

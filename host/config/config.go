@@ -209,6 +209,12 @@ type Metrics struct {
 	// Listen is its address, host:port; empty (the default) turns it off.
 	// It should not be reachable from the internet.
 	Listen string `toml:"listen"`
+	// Pprof also serves Go's profiler (net/http/pprof) at /debug/pprof/ on
+	// that listener: CPU, heap, goroutine and other profiles of the live
+	// process (docs/PERFORMANCE.md). Default false. A CPU profile costs
+	// the server a few percent while it runs; the listener must stay
+	// private.
+	Pprof bool `toml:"pprof"`
 }
 
 // Adapter, the [adapter] table, says where rooms and broadcasts live: in
@@ -725,6 +731,9 @@ func (c *Config) validate(ps *positions) Errors {
 		if _, _, err := net.SplitHostPort(c.Metrics.Listen); err != nil {
 			bad("metrics.listen", "invalid address %q: want host:port, or \"\" for none", c.Metrics.Listen)
 		}
+	}
+	if c.Metrics.Pprof && c.Metrics.Listen == "" {
+		bad("metrics.pprof", "needs metrics.listen: the profiler is served on the operator's listener")
 	}
 	c.validateAdmin(bad)
 	checkPath := func(key, p string) {

@@ -530,6 +530,7 @@ func TestErrorLines(t *testing.T) {
 			`server.toml:1: namespace[0]: namespace "/x" routes nothing`},
 		{"listen = 5\n", `server.toml:1: listen: `},
 		{"[metrics]\nlisten = \"nope\"\n", `server.toml:2: metrics.listen: invalid address "nope"`},
+		{"[metrics]\npprof = true\n", `server.toml:2: metrics.pprof: needs metrics.listen`},
 		{"[admin]\nenabled = true\n", `server.toml:1: admin.username: required`},
 		{"[admin]\nenabled = true\nusername = \"a\"\npassword_hash = \"secret\"\n", `server.toml:4: admin.password_hash: is not a bcrypt hash`},
 		{"[admin]\nenabled = true\nauth = false\nusername = \"a\"\n", `server.toml:3: admin.auth: is false while username`},

@@ -55,6 +55,7 @@ func FixedChanges(old, next *Config) []string {
 	diff("cors.credentials", old.CORS.Credentials, next.CORS.Credentials)
 	diff("engine_endpoint", old.Endpoints, next.Endpoints)
 	diff("metrics.listen", old.Metrics.Listen, next.Metrics.Listen)
+	diff("metrics.pprof", old.Metrics.Pprof, next.Metrics.Pprof)
 	diffTable("admin", old.Admin, next.Admin, diff)
 	return keys
 }

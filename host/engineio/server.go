@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
-	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -105,7 +104,7 @@ type Server struct {
 	// pending: one GET that raced the close packet still gets its noop.
 	lingering map[string]struct{}
 	// closingConns are WebSockets in their close handshake.
-	closingConns map[*websocket.Conn]net.Conn
+	closingConns map[*websocket.Conn]*wsConn
 
 	goroutines track.Group
 	// readBuffers holds the buffers WebSocket messages are read into;
@@ -187,7 +186,7 @@ func New(opts Options, h Handler) *Server {
 			`,"maxPayload":` + strconv.FormatInt(opts.MaxPayload, 10) + `}`,
 		sessions:     make(map[string]*Session),
 		lingering:    make(map[string]struct{}),
-		closingConns: make(map[*websocket.Conn]net.Conn),
+		closingConns: make(map[*websocket.Conn]*wsConn),
 	}
 }
 
@@ -325,7 +324,7 @@ func (s *Server) abort() {
 		sess.closeWith(ReasonServerShutdown, false)
 	}
 	s.mu.Lock()
-	conns := make([]net.Conn, 0, len(s.closingConns))
+	conns := make([]*wsConn, 0, len(s.closingConns))
 	for _, raw := range s.closingConns {
 		if raw != nil {
 			conns = append(conns, raw)
@@ -350,7 +349,7 @@ func (s *Server) openSessions() []*Session {
 // closeWebSocket closes c with a close handshake and status code, which
 // Shutdown may cut short by closing raw. The close frame is written under
 // WriteTimeout; coder/websocket waits at most 5s for the peer's.
-func (s *Server) closeWebSocket(c *websocket.Conn, raw net.Conn, code websocket.StatusCode, reason string) {
+func (s *Server) closeWebSocket(c *websocket.Conn, raw *wsConn, code websocket.StatusCode, reason string) {
 	s.mu.Lock()
 	s.closingConns[c] = raw
 	s.mu.Unlock()
@@ -435,7 +434,7 @@ func writeFull(w http.ResponseWriter) {
 // open creates a session on transport, queues its open packet, starts its
 // heartbeat and hands it to the Handler. It fails once Shutdown has begun
 // (errShutdown) and with MaxSessions open (errFull).
-func (s *Server) open(r *http.Request, transport string, ws *websocket.Conn, raw net.Conn) (*Session, error) {
+func (s *Server) open(r *http.Request, transport string, ws *websocket.Conn, raw *wsConn) (*Session, error) {
 	sid := newSID()
 	sess := newSession(s, sid, transport, r, ws)
 	sess.wsRaw = raw

@@ -1,7 +1,6 @@
 package engineio
 
 import (
-	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -40,7 +39,7 @@ type Session struct {
 	reason    CloseReason
 	transport string
 	ws        *websocket.Conn // live WebSocket transport
-	wsRaw     net.Conn        // the connection under ws
+	wsRaw     *wsConn         // the connection under ws
 	// wsClose is the status ws gets when the session closes at once; zero
 	// cuts the connection without a close handshake.
 	wsClose    websocket.StatusCode
@@ -61,7 +60,7 @@ type Session struct {
 
 	upgrading    bool            // a WebSocket upgrade is being accepted or probed
 	probe        *websocket.Conn // WebSocket being probed for the upgrade
-	probeRaw     net.Conn
+	probeRaw     *wsConn
 	probedAt     time.Time // when the probe was answered
 	upgradeTimer *time.Timer
 	closeTimer   *time.Timer // bounds a graceful close

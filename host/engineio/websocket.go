@@ -29,7 +29,7 @@ const wsBufferSize = 1024
 // and can hand out small buffers instead of net/http's 4 KiB ones.
 type hijackWriter struct {
 	http.ResponseWriter
-	conn net.Conn
+	conn *wsConn
 }
 
 // Hijack implements http.Hijacker.
@@ -38,7 +38,7 @@ func (h *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	h.conn = c
+	h.conn = &wsConn{Conn: c}
 	// The 101 goes out under the deadline ServeHTTP set; from then on the
 	// session's writer sets its own.
 	if err := brw.Writer.Flush(); err != nil {
@@ -49,15 +49,15 @@ func (h *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	}
 	if brw.Reader.Buffered() > 0 {
 		// The client already sent frames: keep the reader that holds them.
-		return c, bufio.NewReadWriter(brw.Reader, bufio.NewWriterSize(c, wsBufferSize)), nil
+		return c, bufio.NewReadWriter(brw.Reader, bufio.NewWriterSize(h.conn, wsBufferSize)), nil
 	}
-	return c, bufio.NewReadWriter(bufio.NewReaderSize(c, wsBufferSize), bufio.NewWriterSize(c, wsBufferSize)), nil
+	return c, bufio.NewReadWriter(bufio.NewReaderSize(c, wsBufferSize), bufio.NewWriterSize(h.conn, wsBufferSize)), nil
 }
 
 // Unwrap returns the wrapped ResponseWriter.
 func (h *hijackWriter) Unwrap() http.ResponseWriter { return h.ResponseWriter }
 
-func (s *Server) accept(w http.ResponseWriter, r *http.Request) (*websocket.Conn, net.Conn, error) {
+func (s *Server) accept(w http.ResponseWriter, r *http.Request) (*websocket.Conn, *wsConn, error) {
 	hw := &hijackWriter{ResponseWriter: w}
 	conn, err := websocket.Accept(hw, r, &websocket.AcceptOptions{
 		// Engine.IO does not restrict origins for WebSocket.
@@ -376,7 +376,8 @@ func (s *Session) closeIfTransport(conn *websocket.Conn, reason CloseReason) {
 // writeLoop writes the queue to conn until it is empty, then exits; it is
 // started again by the next Send. No lock is held while writing. Each batch
 // it takes from the queue is written under WriteTimeout (one deadline on
-// the raw connection per batch, cheaper than a context per message), and
+// the raw connection per batch, cheaper than a context per message), in
+// one write to the raw connection when it holds more than one packet, and
 // counts against the queue's limits until it is written; its message
 // packets count as sent (Counters.PacketsOut) when it is taken. When the
 // session is closing gracefully it closes conn once the queue is written.
@@ -427,6 +428,9 @@ func (s *Session) writeLoop(conn *websocket.Conn) {
 		if raw != nil {
 			_ = raw.SetWriteDeadline(time.Now().Add(s.srv.opts.WriteTimeout))
 			deadline = true
+			if len(batch) > 1 {
+				raw.batch()
+			}
 		}
 		for _, p := range batch {
 			var err error
@@ -437,6 +441,12 @@ func (s *Session) writeLoop(conn *websocket.Conn) {
 				err = conn.Write(ctx, websocket.MessageText, text)
 			}
 			if err != nil {
+				s.writeFailed(conn, err)
+				return
+			}
+		}
+		if raw != nil && len(batch) > 1 {
+			if err := raw.flush(); err != nil {
 				s.writeFailed(conn, err)
 				return
 			}
