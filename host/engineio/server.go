@@ -356,6 +356,12 @@ func (s *Server) closeWebSocket(c *websocket.Conn, raw *wsConn, code websocket.S
 	if raw != nil {
 		_ = raw.SetWriteDeadline(time.Now().Add(s.opts.WriteTimeout))
 	}
+	if raw != nil {
+		// The close handshake reads the connection's buffer, as the
+		// session's read loop may at the same time (wsConn.drained).
+		raw.readMu.Lock()
+		defer raw.readMu.Unlock()
+	}
 	_ = c.Close(code, reason)
 	s.mu.Lock()
 	delete(s.closingConns, c)

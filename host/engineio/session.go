@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"github.com/rs/zerolog"
 
+	"github.com/sockwasm/sockwasm/host/internal/sidlog"
 	eio "github.com/sockwasm/sockwasm/protocol/engineio"
 )
 
@@ -24,7 +24,7 @@ type Session struct {
 	srv *Server
 	id  string
 	hs  *Handshake
-	log zerolog.Logger
+	log sidlog.Logger
 	// traffic is the shard of the server's message counters this
 	// session counts into.
 	traffic *trafficShard
@@ -81,7 +81,7 @@ func newSession(srv *Server, sid, transport string, r *http.Request, ws *websock
 		srv:       srv,
 		id:        sid,
 		hs:        newHandshake(r),
-		log:       srv.log.With().Str("sid", sid).Logger(),
+		log:       sidlog.New(&srv.log, sid),
 		traffic:   srv.shard(),
 		transport: transport,
 		ws:        ws,

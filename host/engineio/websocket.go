@@ -19,10 +19,16 @@ import (
 // maxPooledBuffer keeps one huge message from pinning its buffer.
 const maxPooledBuffer = 64 << 10
 
-// wsBufferSize is the size of the read and write buffers each WebSocket
-// keeps for its whole life; small buffers are the largest saving in memory
-// per idle connection.
+// wsBufferSize is the size of the read buffer each WebSocket keeps for
+// its whole life; small buffers are the largest saving in memory per idle
+// connection.
 const wsBufferSize = 1024
+
+// wsWriteBufferSize is the size of the write buffer coder/websocket keeps
+// for the connection's life. It only has to hold a frame header and a
+// small payload: the session's writer gathers whole batches in a pooled
+// buffer (wsConn), so a larger one would only cost memory.
+const wsWriteBufferSize = 256
 
 // hijackWriter lets coder/websocket hijack the connection through it, so
 // that the server learns the raw net.Conn (to cut a close handshake short)
@@ -47,11 +53,11 @@ func (h *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err := c.SetWriteDeadline(time.Time{}); err != nil {
 		return nil, nil, err
 	}
-	if brw.Reader.Buffered() > 0 {
-		// The client already sent frames: keep the reader that holds them.
-		return c, bufio.NewReadWriter(brw.Reader, bufio.NewWriterSize(h.conn, wsBufferSize)), nil
-	}
-	return c, bufio.NewReadWriter(bufio.NewReaderSize(c, wsBufferSize), bufio.NewWriterSize(h.conn, wsBufferSize)), nil
+	h.conn.br = brw.Reader
+	if brw.Reader.Buffered() == 0 {
+		h.conn.br = bufio.NewReaderSize(c, wsBufferSize)
+	} // else the client already sent frames: keep the reader that holds them.
+	return c, bufio.NewReadWriter(h.conn.br, bufio.NewWriterSize(h.conn, wsWriteBufferSize)), nil
 }
 
 // Unwrap returns the wrapped ResponseWriter.
@@ -102,7 +108,7 @@ func (s *Server) serveWebSocketHandshake(w http.ResponseWriter, r *http.Request)
 	sess.mu.Lock()
 	sess.flushLocked()
 	sess.mu.Unlock()
-	s.goRun(func() { sess.readLoop(conn, false) })
+	s.goRun(func() { sess.readLoop(conn, raw, false) })
 }
 
 // serveUpgrade accepts a WebSocket for a polling session and probes it.
@@ -146,7 +152,7 @@ func (s *Server) serveUpgrade(w http.ResponseWriter, r *http.Request, sess *Sess
 		sess.abortUpgrade(conn)
 	})
 	sess.mu.Unlock()
-	s.goRun(func() { sess.readLoop(conn, true) })
+	s.goRun(func() { sess.readLoop(conn, raw, true) })
 }
 
 // abortUpgrade drops the WebSocket being probed; the session stays on
@@ -222,7 +228,18 @@ func (s *Session) completeUpgrade(conn *websocket.Conn) bool {
 // readLoop reads conn until it fails or the session closes. While probing
 // it speaks the upgrade protocol (2probe, 3probe, 5) and then carries on as
 // the session's transport.
-func (s *Session) readLoop(conn *websocket.Conn, probing bool) {
+//
+// Handling a message runs the Socket.IO layer and plugin calls on this
+// goroutine, which grows its stack to 8 KiB; a goroutine parked in a read
+// keeps its stack, and the garbage collector only halves a stack that
+// uses under a quarter of it, which the read path alone exceeds. So when
+// it has handled what the connection had sent (nothing more is buffered:
+// the next read would wait), the loop goes on in a fresh goroutine, whose
+// stack starts at the size goroutines use on average (4 KiB here), and
+// this one ends: an idle connection holds 4 KiB of stack instead of 8, for
+// the cost of starting a goroutine per burst of messages (well under a
+// microsecond).
+func (s *Session) readLoop(conn *websocket.Conn, raw *wsConn, probing bool) {
 	ctx := context.Background()
 	for {
 		typ, rd, err := conn.Reader(ctx)
@@ -269,6 +286,10 @@ func (s *Session) readLoop(conn *websocket.Conn, probing bool) {
 		ok := s.handlePacket(p)
 		s.recvMu.Unlock()
 		if !ok {
+			return
+		}
+		if raw != nil && raw.br != nil && raw.drained() {
+			s.srv.goRun(func() { s.readLoop(conn, raw, false) })
 			return
 		}
 	}
@@ -377,7 +398,7 @@ func (s *Session) closeIfTransport(conn *websocket.Conn, reason CloseReason) {
 // started again by the next Send. No lock is held while writing. Each batch
 // it takes from the queue is written under WriteTimeout (one deadline on
 // the raw connection per batch, cheaper than a context per message), in
-// one write to the raw connection when it holds more than one packet, and
+// one write to the raw connection (wsConn), and
 // counts against the queue's limits until it is written; its message
 // packets count as sent (Counters.PacketsOut) when it is taken. When the
 // session is closing gracefully it closes conn once the queue is written.
@@ -428,9 +449,7 @@ func (s *Session) writeLoop(conn *websocket.Conn) {
 		if raw != nil {
 			_ = raw.SetWriteDeadline(time.Now().Add(s.srv.opts.WriteTimeout))
 			deadline = true
-			if len(batch) > 1 {
-				raw.batch()
-			}
+			raw.batch()
 		}
 		for _, p := range batch {
 			var err error
@@ -445,7 +464,7 @@ func (s *Session) writeLoop(conn *websocket.Conn) {
 				return
 			}
 		}
-		if raw != nil && len(batch) > 1 {
+		if raw != nil {
 			if err := raw.flush(); err != nil {
 				s.writeFailed(conn, err)
 				return

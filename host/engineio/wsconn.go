@@ -1,6 +1,7 @@
 package engineio
 
 import (
+	"bufio"
 	"net"
 	"sync"
 )
@@ -27,6 +28,8 @@ var batchPool = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return 
 // but a write to this one connection.
 type wsConn struct {
 	net.Conn
+	br       *bufio.Reader // what coder/websocket reads from
+	readMu   sync.Mutex    // held by who reads br outside the session's read loop: Close's handshake
 	mu       sync.Mutex
 	batching bool
 	buf      *[]byte // pooled; nil while empty
@@ -50,6 +53,14 @@ func (c *wsConn) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return c.Conn.Write(p)
+}
+
+// drained reports whether coder/websocket has read everything the
+// connection had delivered: its next read will wait for the network.
+func (c *wsConn) drained() bool {
+	c.readMu.Lock()
+	defer c.readMu.Unlock()
+	return c.br.Buffered() == 0
 }
 
 // batch starts gathering writes.

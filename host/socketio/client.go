@@ -9,10 +9,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/sockwasm/sockwasm/host/engineio"
 	"github.com/sockwasm/sockwasm/host/internal/logsafe"
+	"github.com/sockwasm/sockwasm/host/internal/sidlog"
 	sp "github.com/sockwasm/sockwasm/protocol/socketio"
 )
 
@@ -29,7 +28,7 @@ import (
 type client struct {
 	srv   *Server
 	es    *engineio.Session
-	log   zerolog.Logger
+	log   sidlog.Logger
 	timer *time.Timer
 
 	// Owned by the receiver goroutine (OnMessage/OnClose).

@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/sockwasm/sockwasm/host/engineio"
+	"github.com/sockwasm/sockwasm/host/internal/sidlog"
 	"github.com/sockwasm/sockwasm/host/internal/track"
 	sp "github.com/sockwasm/sockwasm/protocol/socketio"
 )
@@ -156,7 +157,7 @@ func (s *Server) Open(es *engineio.Session) engineio.Receiver {
 		es:      es,
 		dec:     sp.Decoder{Limits: s.limits},
 		sockets: make(map[string]*Socket),
-		log:     s.log.With().Str("sid", es.ID()).Logger(),
+		log:     sidlog.New(&s.log, es.ID()),
 	}
 	s.mu.Lock()
 	if s.shutdown {
