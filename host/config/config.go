@@ -193,6 +193,12 @@ type Admin struct {
 	UIDir string `toml:"ui_dir"`
 }
 
+// Parsers (SocketIO.Parser).
+const (
+	ParserJSON    = "json"
+	ParserMsgpack = "msgpack"
+)
+
 // Admin modes (Admin.Mode).
 const (
 	AdminDevelopment = "development"
@@ -280,6 +286,11 @@ type HTTP struct {
 
 // SocketIO holds the Socket.IO settings.
 type SocketIO struct {
+	// Parser is the packet format of every client: "json"
+	// (socket.io-parser, the default) or "msgpack"
+	// (socket.io-msgpack-parser 3.0.2, whose clients set parser:
+	// require("socket.io-msgpack-parser")). It cannot change on reload.
+	Parser string `toml:"parser"`
 	// ConnectTimeout closes a session that joins no namespace in time.
 	// Default 45s.
 	ConnectTimeout Duration `toml:"connect_timeout"`
@@ -636,6 +647,7 @@ func (c *Config) applyDefaults() {
 		c.HTTP.MaxHeaderBytes = DefaultMaxHeaderBytes
 	}
 	setDur(&c.SocketIO.ConnectTimeout, DefaultConnectTimeout)
+	setStr(&c.SocketIO.Parser, ParserJSON)
 	setStr(&c.Adapter.Kind, AdapterMemory)
 	setStr(&c.Adapter.Key, DefaultAdapterKey)
 	setStr(&c.Adapter.SubscriptionMode, SubscriptionDynamic)
@@ -776,6 +788,11 @@ func (c *Config) validate(ps *positions) Errors {
 			`requests (with its visitors' cookies) to this server; list the allowed origins instead`)
 	}
 	pos("socketio.connect_timeout", c.SocketIO.ConnectTimeout)
+	switch c.SocketIO.Parser {
+	case ParserJSON, ParserMsgpack:
+	default:
+		bad("socketio.parser", `unknown parser %q: want "json" or "msgpack"`, c.SocketIO.Parser)
+	}
 	switch c.Adapter.Kind {
 	case AdapterMemory:
 	case AdapterRedis, AdapterRedisSharded:

@@ -341,6 +341,8 @@ func TestFixedChanges(t *testing.T) {
 		{"listen = \"127.0.0.1:4000\"\n" + base, "listen"},
 		{"path = \"/io/\"\n[engine]\nping_interval = \"1s\"\n[cors]\norigins = [\"*\"]\n" + base, "path,engine.ping_interval,cors.origins"},
 		{"watch = false\n" + base, "watch"},
+		{"[socketio]\nparser = \"msgpack\"\n" + base, "socketio.parser"},
+		{"[socketio]\nparser = \"json\"\n" + base, ""},
 	} {
 		next, err := Parse("server.toml", []byte(tt.toml))
 		if err != nil {
@@ -475,6 +477,26 @@ func TestSocketIOLimits(t *testing.T) {
 	next.SocketIO.MaxRoomName = 30
 	if got := FixedChanges(c, &next); len(got) != 1 || got[0] != "socketio.max_room_name" {
 		t.Fatalf("FixedChanges = %v", got)
+	}
+}
+
+func TestParser(t *testing.T) {
+	c, err := Parse("server.toml", []byte(""))
+	if err != nil || c.SocketIO.Parser != ParserJSON {
+		t.Fatalf("default: %q, %v", c.SocketIO.Parser, err)
+	}
+	c, err = Parse("server.toml", []byte("[socketio]\nparser = \"msgpack\"\n"))
+	if err != nil || c.SocketIO.Parser != ParserMsgpack {
+		t.Fatalf("msgpack: %q, %v", c.SocketIO.Parser, err)
+	}
+	for _, tt := range []struct{ toml, want string }{
+		{"[socketio]\nmax_attachments = 3\nparser = \"cbor\"\n", `server.toml:3: socketio.parser: unknown parser "cbor": want "json" or "msgpack"`},
+		{"[socketio]\nparser = \"MsgPack\"\n", `server.toml:2: socketio.parser: unknown parser "MsgPack"`},
+		{"[socketio]\nparser = 1\n", `server.toml`},
+	} {
+		if _, err := Parse("server.toml", []byte(tt.toml)); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q: %v, want %q", tt.toml, err, tt.want)
+		}
 	}
 }
 

@@ -299,6 +299,14 @@ func (s *Server) serves(name, nsp string) bool {
 	return s.routes.Table().Lookup(nsp).Uses(name)
 }
 
+// parser maps socketio.parser (validated) to the Socket.IO server's.
+func parser(name string) socketio.Parser {
+	if name == config.ParserMsgpack {
+		return socketio.ParserMsgpack
+	}
+	return socketio.ParserJSON
+}
+
 // buildSocketIO makes the Socket.IO server, with no routes yet, and
 // registers the exact namespaces c configures.
 func (s *Server) buildSocketIO(c *config.Config) {
@@ -316,6 +324,7 @@ func (s *Server) buildSocketIO(c *config.Config) {
 		MaxAuthBytes:               sc.MaxAuthBytes,
 		MaxBroadcastAckBytes:       sc.MaxBroadcastAckBytes,
 		KeepEmptyDynamicNamespaces: sc.KeepEmptyNamespaces,
+		Parser:                     parser(sc.Parser),
 		NewAdapter:                 s.newAdapter(),
 		Logger:                     &slog,
 	})

@@ -161,6 +161,11 @@ type Options struct {
 	// once its last socket has left. By default it is removed then (the
 	// reference server's cleanupEmptyChildNamespaces), with its rooms.
 	KeepEmptyDynamicNamespaces bool
+	// Parser is the packet format of every session, the reference
+	// server's parser option: ParserJSON (socket.io-parser, the default)
+	// or ParserMsgpack (socket.io-msgpack-parser). A client must use the
+	// same one; it cannot change while sessions are open.
+	Parser Parser
 	// NewAdapter makes the room adapter of each namespace. Default: in memory.
 	NewAdapter func(n *Namespace) Adapter
 	// Logger receives the server's logs. Default: disabled.

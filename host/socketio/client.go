@@ -108,7 +108,7 @@ func (c *client) onMessage(data []byte, binary bool) {
 	if c.broken {
 		return
 	}
-	p, ok, err := c.dec.Decode(data, binary)
+	p, ok, err := c.decode(data, binary)
 	if err != nil {
 		c.protocolError(err, data, binary)
 		return
@@ -283,12 +283,11 @@ func (c *client) connect(p *sp.Packet) {
 		c.timer.Stop()
 	}
 	s.connected.Store(true)
-	buf := make([]byte, 0, 16+len(n.name)+len(s.id))
-	buf = sp.AppendHeader(buf, sp.Header{Type: sp.Connect, Namespace: n.name})
-	buf = append(buf, `{"sid":`...)
-	buf = sp.AppendString(buf, s.id)
-	buf = append(buf, '}')
-	if err := c.es.Send(engineio.Message{Data: buf}); err != nil {
+	data := make([]byte, 0, 10+len(s.id))
+	data = append(data, `{"sid":`...)
+	data = sp.AppendString(data, s.id)
+	data = append(data, '}')
+	if err := c.send(&sp.Packet{Type: sp.Connect, Namespace: n.name, Data: data}); err != nil {
 		c.log.Debug().Err(err).Msg("CONNECT reply not sent")
 	}
 	c.log.Debug().Str("nsp", n.name).Str("socket", s.id).Msg("socket connected")
@@ -331,16 +330,15 @@ func (c *client) abandon(s *Socket) {
 }
 
 func (c *client) sendConnectError(nsp string, e *ConnectError) {
-	buf := make([]byte, 0, 32+len(nsp)+len(e.Message)+len(e.Data))
-	buf = sp.AppendHeader(buf, sp.Header{Type: sp.ConnectError, Namespace: nsp})
-	buf = append(buf, `{"message":`...)
-	buf = sp.AppendString(buf, e.Message)
+	data := make([]byte, 0, 24+len(e.Message)+len(e.Data))
+	data = append(data, `{"message":`...)
+	data = sp.AppendString(data, e.Message)
 	if e.Data != nil {
-		buf = append(buf, `,"data":`...)
-		buf = append(buf, e.Data...)
+		data = append(data, `,"data":`...)
+		data = append(data, e.Data...)
 	}
-	buf = append(buf, '}')
-	if err := c.es.Send(engineio.Message{Data: buf}); err != nil {
+	data = append(data, '}')
+	if err := c.send(&sp.Packet{Type: sp.ConnectError, Namespace: nsp, Data: data}); err != nil {
 		c.log.Debug().Err(err).Msg("CONNECT_ERROR not sent")
 	}
 	c.log.Debug().Str("nsp", nsp).Str("message", e.Message).Msg("connection refused")
@@ -359,6 +357,15 @@ func (c *client) disconnectAll() {
 		s.onclose(ReasonServerNamespaceDisconnect, true)
 	}
 	c.es.Close(engineio.ReasonForcedClose)
+}
+
+// send encodes a packet without attachments and queues it.
+func (c *client) send(p *sp.Packet) error {
+	enc, err := c.srv.encode(p)
+	if err != nil {
+		return err
+	}
+	return c.es.Send(engineio.Message{Data: enc, Binary: c.srv.opts.Parser == ParserMsgpack})
 }
 
 // newID returns a crypto-random socket id: 20 URL-safe base64 characters.

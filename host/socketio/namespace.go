@@ -79,7 +79,7 @@ func (n *Namespace) EncodeEvent(name string, args []byte, atts [][]byte) (*Packe
 	if err != nil {
 		return nil, err
 	}
-	return &Packet{Text: text, Attachments: atts, Name: name, Args: args}, nil
+	return &Packet{Text: text, Binary: n.srv.opts.Parser == ParserMsgpack, Attachments: atts, Name: name, Args: args}, nil
 }
 
 func (n *Namespace) encodeEvent(name string, args []byte, atts [][]byte, id uint64, hasID bool) ([]byte, error) {
@@ -88,6 +88,13 @@ func (n *Namespace) encodeEvent(name string, args []byte, atts [][]byte, id uint
 	}
 	if len(atts) > n.srv.opts.MaxAttachments {
 		return nil, ErrTooManyAttachments
+	}
+	if n.srv.opts.Parser == ParserMsgpack {
+		data, err := sp.AppendEventData(make([]byte, 0, len(name)+len(args)+8), name, args)
+		if err != nil {
+			return nil, err
+		}
+		return n.srv.encode(&sp.Packet{Type: sp.Event, Namespace: n.name, ID: id, HasID: hasID, Data: data, Attachments: atts})
 	}
 	t := sp.Event
 	if len(atts) > 0 {
@@ -154,7 +161,7 @@ func (n *Namespace) deliver(p *Packet, ids []string, volatile bool) {
 	}
 	n.mu.RUnlock()
 	var msgs []engineio.Message
-	if len(p.Attachments) == 0 {
+	if len(p.Attachments) == 0 && !p.Binary {
 		msgs = []engineio.Message{{Data: p.Text}}
 	} else {
 		msgs = p.Messages()

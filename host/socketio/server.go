@@ -42,11 +42,17 @@ var (
 )
 
 // Packet is an encoded Socket.IO packet ready to be written: the text
-// frame and its binary attachments. Encoded once, written to N clients.
+// frame and its binary attachments (the JSON parser), or one binary
+// message (the msgpack parser). Encoded once, written to N clients.
 type Packet struct {
-	// Text is the encoded text packet, header included.
+	// Text is the encoded packet: the text message, header included, or
+	// when Binary the whole msgpack message.
 	Text []byte
-	// Attachments are the binary attachments, sent after Text.
+	// Binary reports that Text is a binary message that holds the
+	// attachments inline (Options.Parser ParserMsgpack).
+	Binary bool
+	// Attachments are the binary attachments: sent after Text unless
+	// Binary, where Text holds them already.
 	Attachments [][]byte
 	// Name and Args are the event the packet carries (Args a JSON array
 	// whose placeholders refer to Attachments), for adapters that pass it
@@ -56,8 +62,11 @@ type Packet struct {
 }
 
 // Messages returns the Engine.IO messages of p: the text frame, then each
-// attachment as a binary message.
+// attachment as a binary message; or, when Binary, the one binary message.
 func (p *Packet) Messages() []engineio.Message {
+	if p.Binary {
+		return []engineio.Message{{Data: p.Text, Binary: true}}
+	}
 	msgs := make([]engineio.Message, 1+len(p.Attachments))
 	msgs[0] = engineio.Message{Data: p.Text}
 	for i, a := range p.Attachments {

@@ -155,12 +155,12 @@ func (s *Socket) Emit(name string, args []byte, atts [][]byte) error {
 	return nil
 }
 
-func (s *Socket) send(text []byte, atts [][]byte) error {
-	if len(atts) == 0 {
-		return s.c.es.Send(engineio.Message{Data: text})
+// send queues an encoded packet (Server.encode) and its attachments.
+func (s *Socket) send(enc []byte, atts [][]byte) error {
+	if len(atts) == 0 && s.nsp.srv.opts.Parser != ParserMsgpack {
+		return s.c.es.Send(engineio.Message{Data: enc})
 	}
-	p := Packet{Text: text, Attachments: atts}
-	return s.c.es.Send(p.Messages()...)
+	return s.c.es.Send(s.nsp.srv.messages(enc, atts)...)
 }
 
 // EmitWithAck sends an event with an ack id; cb gets the answer, or
@@ -276,18 +276,18 @@ func (s *Socket) Ack(id uint64, args []byte, atts [][]byte) error {
 	if !s.connected.Load() {
 		return ErrDisconnected
 	}
+	if len(args) == 0 {
+		args = []byte("[]")
+	}
 	t := sp.Ack
 	if len(atts) > 0 {
 		t = sp.BinaryAck
 	}
-	buf := make([]byte, 0, 24+len(s.nsp.name)+len(args))
-	buf = sp.AppendHeader(buf, sp.Header{Type: t, Namespace: s.nsp.name, Attachments: len(atts), ID: id, HasID: true})
-	if len(args) == 0 {
-		buf = append(buf, "[]"...)
-	} else {
-		buf = append(buf, args...)
+	enc, err := s.nsp.srv.encode(&sp.Packet{Type: t, Namespace: s.nsp.name, ID: id, HasID: true, Data: args, Attachments: atts})
+	if err != nil {
+		return err
 	}
-	return s.send(buf, atts)
+	return s.send(enc, atts)
 }
 
 // Disconnect removes the socket from its namespace (DISCONNECT is sent,
@@ -373,8 +373,9 @@ func (s *Socket) onclose(reason Reason, sendPacket bool) {
 	}
 	s.c.mu.Unlock()
 	if sendPacket {
-		buf := sp.AppendHeader(make([]byte, 0, 2+len(s.nsp.name)), sp.Header{Type: sp.Disconnect, Namespace: s.nsp.name})
-		_ = s.c.es.Send(engineio.Message{Data: buf})
+		if enc, err := s.nsp.srv.encode(&sp.Packet{Type: sp.Disconnect, Namespace: s.nsp.name}); err == nil {
+			_ = s.send(enc, nil)
+		}
 	}
 	s.mu.Lock()
 	s.acksClosed = true

@@ -1,6 +1,7 @@
 package redisadapter
 
 import (
+	"github.com/sockwasm/sockwasm/protocol/msgpack"
 	"math"
 	"time"
 
@@ -89,14 +90,14 @@ type Broadcast struct {
 // error dst is returned unchanged.
 func AppendBroadcast(dst []byte, b *Broadcast) ([]byte, error) {
 	w := getWriter(dst)
-	w.arrayLen(3)
-	w.str(b.UID)
+	w.ArrayLen(3)
+	w.Str(b.UID)
 	if err := w.packet(&b.Packet, true); err != nil {
-		w.done()
+		w.Done()
 		return dst, err
 	}
 	w.options(&b.Opts, true)
-	return w.done(), nil
+	return w.Done(), nil
 }
 
 // DecodeBroadcast decodes a message received on a broadcast channel as a
@@ -108,55 +109,55 @@ func AppendBroadcast(dst []byte, b *Broadcast) ([]byte, error) {
 // UID or another namespace.
 func DecodeBroadcast(msg []byte, lim Limits) (Broadcast, error) {
 	r := newReader(msg, lim)
-	defer r.release()
+	defer r.Release()
 	var b Broadcast
-	t, err := r.next()
+	t, err := r.Next()
 	if err != nil {
 		return b, err
 	}
-	if t.kind != kindArray {
+	if t.Kind != msgpack.KindArray {
 		return b, fieldErr("message", "not an array")
 	}
-	if t.n < 3 {
+	if t.Len < 3 {
 		return b, fieldErr("message", "fewer than 3 elements")
 	}
-	v, err := r.next()
+	v, err := r.Next()
 	if err != nil {
 		return b, err
 	}
-	switch v.kind {
-	case kindStr:
-		b.UID = r.string(v.s)
-	case kindNil, kindUndefined:
+	switch v.Kind {
+	case msgpack.KindStr:
+		b.UID = r.string(v.Bytes)
+	case msgpack.KindNil, msgpack.KindUndefined:
 	default:
 		return b, fieldErr("uid", "not a string")
 	}
-	if v, err = r.next(); err != nil {
+	if v, err = r.Next(); err != nil {
 		return b, err
 	}
 	if b.Packet, err = r.packet(v, "packet", socketio.DefaultNamespace); err != nil {
 		return b, err
 	}
-	if v, err = r.next(); err != nil {
+	if v, err = r.Next(); err != nil {
 		return b, err
 	}
-	if v.kind != kindMap {
+	if v.Kind != msgpack.KindMap {
 		return b, fieldErr("opts", "not a map")
 	}
 	if b.Opts, err = r.options(v, "opts"); err != nil {
 		return b, err
 	}
-	for range t.n - 3 {
+	for range t.Len - 3 {
 		if err := r.skipNext(); err != nil {
 			return b, err
 		}
 	}
-	return b, r.end()
+	return b, r.End()
 }
 
 // string returns the string in the bytes of a msgpack str, sharing the
 // common constants instead of allocating.
-func (r *reader) string(b []byte) string {
+func (r reader) string(b []byte) string {
 	switch string(b) {
 	case "":
 		return ""
@@ -165,44 +166,44 @@ func (r *reader) string(b []byte) string {
 	case EmitterUID:
 		return EmitterUID
 	}
-	return jsString(b)
+	return socketio.NodeString(b)
 }
 
 // skipNext skips the next value, nested at most MaxDepth deep.
-func (r *reader) skipNext() error {
-	t, err := r.next()
+func (r reader) skipNext() error {
+	t, err := r.Next()
 	if err != nil {
 		return err
 	}
-	return r.skip(t, 1)
+	return r.Skip(t, 1)
 }
 
 // fields calls f for each member of the map t whose value is not
 // undefined (JavaScript reads such a member as absent). f must consume
 // the value's elements if it is an array or a map. Keys that are numbers
 // reach f as nil, as no field this package reads has such a name.
-func (r *reader) fields(t token, field string, f func(key []byte, v token) error) error {
-	if t.kind != kindMap {
+func (r reader) fields(t msgpack.Token, field string, f func(key []byte, v msgpack.Token) error) error {
+	if t.Kind != msgpack.KindMap {
 		return fieldErr(field, "not a map")
 	}
-	for range t.n {
-		k, err := r.next()
+	for range t.Len {
+		k, err := r.Next()
 		if err != nil {
 			return err
 		}
 		var key []byte
-		switch k.kind {
-		case kindStr:
-			key = k.s
-		case kindInt, kindUint, kindFloat:
+		switch k.Kind {
+		case msgpack.KindStr:
+			key = k.Bytes
+		case msgpack.KindInt, msgpack.KindUint, msgpack.KindFloat:
 		default:
 			return ErrMapKey
 		}
-		v, err := r.next()
+		v, err := r.Next()
 		if err != nil {
 			return err
 		}
-		if v.kind == kindUndefined {
+		if v.Kind == msgpack.KindUndefined {
 			continue
 		}
 		if err := f(key, v); err != nil {
@@ -213,29 +214,29 @@ func (r *reader) fields(t token, field string, f func(key []byte, v token) error
 }
 
 // stringValue returns the string v.
-func (r *reader) stringValue(v token, field string) (string, error) {
-	if v.kind != kindStr {
+func (r reader) stringValue(v msgpack.Token, field string) (string, error) {
+	if v.Kind != msgpack.KindStr {
 		return "", fieldErr(field, "not a string")
 	}
-	return r.string(v.s), nil
+	return r.string(v.Bytes), nil
 }
 
 // stringList decodes a list of rooms or ids. null is the empty list, as
 // for new Set(null); numbers become their JavaScript string form.
-func (r *reader) stringList(v token, field string) ([]string, error) {
-	switch v.kind {
-	case kindNil:
+func (r reader) stringList(v msgpack.Token, field string) ([]string, error) {
+	switch v.Kind {
+	case msgpack.KindNil:
 		return nil, nil
-	case kindArray:
+	case msgpack.KindArray:
 	default:
 		return nil, fieldErr(field, "not an array")
 	}
-	if v.n == 0 {
+	if v.Len == 0 {
 		return nil, nil
 	}
-	list := make([]string, 0, v.n)
-	for range v.n {
-		e, err := r.next()
+	list := make([]string, 0, v.Len)
+	for range v.Len {
+		e, err := r.Next()
 		if err != nil {
 			return nil, err
 		}
@@ -249,29 +250,29 @@ func (r *reader) stringList(v token, field string) ([]string, error) {
 }
 
 // intValue returns the integral number v.
-func intValue(v token, field string) (int64, error) {
-	switch v.kind {
-	case kindInt:
-		return v.i, nil
-	case kindFloat:
-		if v.f == math.Trunc(v.f) && math.Abs(v.f) < 1<<63 {
-			return int64(v.f), nil
+func intValue(v msgpack.Token, field string) (int64, error) {
+	switch v.Kind {
+	case msgpack.KindInt:
+		return v.Int, nil
+	case msgpack.KindFloat:
+		if v.Float == math.Trunc(v.Float) && math.Abs(v.Float) < 1<<63 {
+			return int64(v.Float), nil
 		}
 	}
 	return 0, fieldErr(field, "not an integer")
 }
 
 // boolValue returns whether v is truthy, skipping its elements.
-func (r *reader) boolValue(v token) (bool, error) {
-	return v.truthy(), r.skip(v, 1)
+func (r reader) boolValue(v msgpack.Token) (bool, error) {
+	return v.Truthy(), r.Skip(v, 1)
 }
 
 // packet decodes a packet map; defNsp is the namespace of a packet
 // without one.
-func (r *reader) packet(t token, field, defNsp string) (Packet, error) {
+func (r reader) packet(t msgpack.Token, field, defNsp string) (Packet, error) {
 	p := Packet{Nsp: defNsp}
 	hasType := false
-	err := r.fields(t, field, func(key []byte, v token) error {
+	err := r.fields(t, field, func(key []byte, v msgpack.Token) error {
 		switch string(key) {
 		case "type":
 			n, err := intValue(v, "type")
@@ -286,9 +287,9 @@ func (r *reader) packet(t token, field, defNsp string) (Packet, error) {
 			p.Attachments = p.Attachments[:0]
 			buf := p.Data[:0]
 			if buf == nil {
-				buf = make([]byte, 0, r.jsonSize(v))
+				buf = make([]byte, 0, r.JSONSize(v))
 			}
-			data, defined, err := r.appendJSON(buf, v, &p.Attachments, 0)
+			data, defined, err := r.jsonValue(buf, v, &p.Attachments, 0)
 			if err != nil {
 				return err
 			}
@@ -304,7 +305,7 @@ func (r *reader) packet(t token, field, defNsp string) (Packet, error) {
 			}
 			p.Nsp = s
 		default:
-			return r.skip(v, 1)
+			return r.Skip(v, 1)
 		}
 		return nil
 	})
@@ -332,9 +333,9 @@ func normalType(t socketio.Type) socketio.Type {
 }
 
 // options decodes {rooms, except, flags}.
-func (r *reader) options(t token, field string) (BroadcastOptions, error) {
+func (r reader) options(t msgpack.Token, field string) (BroadcastOptions, error) {
 	var o BroadcastOptions
-	err := r.fields(t, field, func(key []byte, v token) error {
+	err := r.fields(t, field, func(key []byte, v msgpack.Token) error {
 		var err error
 		switch string(key) {
 		case "rooms":
@@ -344,7 +345,7 @@ func (r *reader) options(t token, field string) (BroadcastOptions, error) {
 		case "flags":
 			o.Flags, err = r.flags(v)
 		default:
-			err = r.skip(v, 1)
+			err = r.Skip(v, 1)
 		}
 		return within(field, err)
 	})
@@ -352,31 +353,31 @@ func (r *reader) options(t token, field string) (BroadcastOptions, error) {
 }
 
 // flags decodes the flags map; anything else counts as no flags.
-func (r *reader) flags(t token) (Flags, error) {
+func (r reader) flags(t msgpack.Token) (Flags, error) {
 	var f Flags
-	if t.kind != kindMap {
-		return f, r.skip(t, 1)
+	if t.Kind != msgpack.KindMap {
+		return f, r.Skip(t, 1)
 	}
-	err := r.fields(t, "flags", func(key []byte, v token) error {
+	err := r.fields(t, "flags", func(key []byte, v msgpack.Token) error {
 		var err error
 		switch string(key) {
 		case "volatile":
 			f.Volatile, err = r.boolValue(v)
 		case "compress":
 			// Engine.IO compresses unless the flag is exactly false.
-			f.Compress, f.HasCompress = v.kind != kindBool || v.b, true
-			err = r.skip(v, 1)
+			f.Compress, f.HasCompress = v.Kind != msgpack.KindBool || v.Bool, true
+			err = r.Skip(v, 1)
 		case "local":
 			f.Local, err = r.boolValue(v)
 		case "expectSingleResponse":
 			f.ExpectSingleResponse, err = r.boolValue(v)
 		case "timeout":
-			if ms, ok := v.number(); ok && !math.IsNaN(ms) {
+			if ms, ok := v.Number(); ok && !math.IsNaN(ms) {
 				f.Timeout, f.HasTimeout = msDuration(ms), true
 			}
-			err = r.skip(v, 1)
+			err = r.Skip(v, 1)
 		default:
-			err = r.skip(v, 1)
+			err = r.Skip(v, 1)
 		}
 		return err
 	})
@@ -397,7 +398,7 @@ func msDuration(ms float64) time.Duration {
 
 // packet writes the msgpack map {type, data, nsp}; withNsp writes the
 // namespace ("/" when empty), otherwise it is written only when set.
-func (w *writer) packet(p *Packet, withNsp bool) error {
+func (w writer) packet(p *Packet, withNsp bool) error {
 	nsp := p.Nsp
 	if withNsp && nsp == "" {
 		nsp = socketio.DefaultNamespace
@@ -409,42 +410,42 @@ func (w *writer) packet(p *Packet, withNsp bool) error {
 	if nsp != "" {
 		n++
 	}
-	w.mapLen(n)
-	w.str("type")
-	w.uint(uint64(normalType(p.Type)))
+	w.MapLen(n)
+	w.Str("type")
+	w.Uint(uint64(normalType(p.Type)))
 	if p.Data != nil {
-		w.str("data")
-		if err := w.jsonValue(p.Data, p.Attachments, Limits{}); err != nil {
+		w.Str("data")
+		if err := w.JSONValue(p.Data, p.Attachments, Limits{}); err != nil {
 			return err
 		}
 	}
 	if nsp != "" {
-		w.str("nsp")
-		w.str(nsp)
+		w.Str("nsp")
+		w.Str(nsp)
 	}
 	return nil
 }
 
-func (w *writer) strList(list []string) {
-	w.arrayLen(len(list))
+func (w writer) strList(list []string) {
+	w.ArrayLen(len(list))
 	for _, s := range list {
-		w.str(s)
+		w.Str(s)
 	}
 }
 
 // options writes the msgpack map {rooms, except[, flags]}.
-func (w *writer) options(o *BroadcastOptions, withFlags bool) {
+func (w writer) options(o *BroadcastOptions, withFlags bool) {
 	if withFlags {
-		w.mapLen(3)
+		w.MapLen(3)
 	} else {
-		w.mapLen(2)
+		w.MapLen(2)
 	}
-	w.str("rooms")
+	w.Str("rooms")
 	w.strList(o.Rooms)
-	w.str("except")
+	w.Str("except")
 	w.strList(o.Except)
 	if withFlags {
-		w.str("flags")
+		w.Str("flags")
 		w.flags(&o.Flags)
 	}
 }
@@ -453,33 +454,33 @@ func (w *writer) options(o *BroadcastOptions, withFlags bool) {
 // flags in the order of the calls that set them, which Flags does not
 // keep; the order here is expectSingleResponse (set when a RemoteSocket is
 // made), volatile, compress, local, timeout.
-func (w *writer) flags(f *Flags) {
+func (w writer) flags(f *Flags) {
 	n := 0
 	for _, set := range [...]bool{f.ExpectSingleResponse, f.Volatile, f.HasCompress, f.Local, f.HasTimeout} {
 		if set {
 			n++
 		}
 	}
-	w.mapLen(n)
+	w.MapLen(n)
 	if f.ExpectSingleResponse {
-		w.str("expectSingleResponse")
-		w.boolean(true)
+		w.Str("expectSingleResponse")
+		w.Bool(true)
 	}
 	if f.Volatile {
-		w.str("volatile")
-		w.boolean(true)
+		w.Str("volatile")
+		w.Bool(true)
 	}
 	if f.HasCompress {
-		w.str("compress")
-		w.boolean(f.Compress)
+		w.Str("compress")
+		w.Bool(f.Compress)
 	}
 	if f.Local {
-		w.str("local")
-		w.boolean(true)
+		w.Str("local")
+		w.Bool(true)
 	}
 	if f.HasTimeout {
-		w.str("timeout")
-		w.number(timeoutMS(f.Timeout))
+		w.Str("timeout")
+		w.Number(timeoutMS(f.Timeout))
 	}
 }
 

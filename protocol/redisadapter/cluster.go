@@ -3,6 +3,7 @@ package redisadapter
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/sockwasm/sockwasm/protocol/msgpack"
 	"strconv"
 	"strings"
 
@@ -162,7 +163,7 @@ func appendClusterJSON(dst []byte, m *ClusterMessage) ([]byte, error) {
 				return nil
 			}
 			dst = jsonKey(dst, "packet")
-			dst, err = appendRawJSON(dst, m.Value, DefaultMaxDepth)
+			dst, err = msgpack.AppendRawJSON(dst, m.Value, DefaultMaxDepth)
 			return err
 		}
 		switch m.Type {
@@ -217,7 +218,7 @@ func appendJSONPacket(dst []byte, p *Packet) ([]byte, error) {
 	if p.Data != nil {
 		dst = append(dst, `,"data":`...)
 		var err error
-		if dst, err = appendRawJSON(dst, p.Data, DefaultMaxDepth); err != nil {
+		if dst, err = msgpack.AppendRawJSON(dst, p.Data, DefaultMaxDepth); err != nil {
 			return dst, err
 		}
 	}
@@ -231,18 +232,18 @@ func appendJSONPacket(dst []byte, p *Packet) ([]byte, error) {
 func appendClusterMsgpack(dst []byte, m *ClusterMessage) ([]byte, error) {
 	w := getWriter(dst)
 	if err := w.clusterMessage(m); err != nil {
-		w.done()
+		w.Done()
 		return dst, err
 	}
-	return w.done(), nil
+	return w.Done(), nil
 }
 
 // clusterMessage writes m as the msgpack map {type, data, uid, nsp}.
-func (w *writer) clusterMessage(m *ClusterMessage) error {
-	w.mapLen(4)
-	w.str("type")
-	w.uint(uint64(m.Type))
-	w.str("data")
+func (w writer) clusterMessage(m *ClusterMessage) error {
+	w.MapLen(4)
+	w.Str("type")
+	w.Uint(uint64(m.Type))
+	w.Str("data")
 	withID := m.RequestID != ""
 	withValue := m.Value != nil
 	count := func(n ...bool) int {
@@ -256,49 +257,49 @@ func (w *writer) clusterMessage(m *ClusterMessage) error {
 	}
 	id := func() {
 		if withID {
-			w.str("requestId")
-			w.str(m.RequestID)
+			w.Str("requestId")
+			w.Str(m.RequestID)
 		}
 	}
 	switch m.Type {
 	case MessageBroadcast:
-		w.mapLen(count(true, withID, true))
-		w.str("packet")
+		w.MapLen(count(true, withID, true))
+		w.Str("packet")
 		if err := w.packet(&m.Packet, false); err != nil {
 			return err
 		}
 		id()
-		w.str("opts")
+		w.Str("opts")
 		w.options(&m.Opts, true)
 	case MessageFetchSocketsResponse:
-		w.mapLen(count(withID, true))
+		w.MapLen(count(withID, true))
 		id()
-		w.str("sockets")
-		w.arrayLen(len(m.Sockets))
+		w.Str("sockets")
+		w.ArrayLen(len(m.Sockets))
 		for i := range m.Sockets {
 			if err := w.fetchedSocket(&m.Sockets[i], m.Attachments); err != nil {
 				return err
 			}
 		}
 	default: // SERVER_SIDE_EMIT, SERVER_SIDE_EMIT_RESPONSE, BROADCAST_ACK
-		w.mapLen(count(withID, withValue))
+		w.MapLen(count(withID, withValue))
 		id()
 		if withValue {
-			w.str("packet")
-			if err := w.jsonValue(m.Value, m.Attachments, Limits{}); err != nil {
+			w.Str("packet")
+			if err := w.JSONValue(m.Value, m.Attachments, Limits{}); err != nil {
 				return err
 			}
 		}
 	}
-	w.str("uid")
-	w.str(m.UID)
-	w.str("nsp")
-	w.str(m.Nsp)
+	w.Str("uid")
+	w.Str(m.UID)
+	w.Str("nsp")
+	w.Str(m.Nsp)
 	return nil
 }
 
 // fetchedSocket writes the msgpack map {id, handshake, rooms, data}.
-func (w *writer) fetchedSocket(s *FetchedSocket, atts [][]byte) error {
+func (w writer) fetchedSocket(s *FetchedSocket, atts [][]byte) error {
 	n := 2
 	if s.Handshake != nil {
 		n++
@@ -306,20 +307,20 @@ func (w *writer) fetchedSocket(s *FetchedSocket, atts [][]byte) error {
 	if s.Data != nil {
 		n++
 	}
-	w.mapLen(n)
-	w.str("id")
-	w.str(s.ID)
+	w.MapLen(n)
+	w.Str("id")
+	w.Str(s.ID)
 	if s.Handshake != nil {
-		w.str("handshake")
-		if err := w.jsonValue(s.Handshake, atts, Limits{}); err != nil {
+		w.Str("handshake")
+		if err := w.JSONValue(s.Handshake, atts, Limits{}); err != nil {
 			return err
 		}
 	}
-	w.str("rooms")
+	w.Str("rooms")
 	w.strList(s.Rooms)
 	if s.Data != nil {
-		w.str("data")
-		if err := w.jsonValue(s.Data, atts, Limits{}); err != nil {
+		w.Str("data")
+		if err := w.JSONValue(s.Data, atts, Limits{}); err != nil {
 			return err
 		}
 	}
@@ -337,19 +338,19 @@ func DecodeClusterMessage(msg []byte, lim Limits) (ClusterMessage, error) {
 	if err != nil {
 		return m, err
 	}
-	defer r.release()
-	t, err := r.next()
+	defer r.Release()
+	t, err := r.Next()
 	if err != nil {
 		return m, err
 	}
-	if t.kind != kindMap {
+	if t.Kind != msgpack.KindMap {
 		return m, fieldErr("message", "not a map")
 	}
 	// The meaning of data.packet depends on the type, which Node.js
 	// writes first but others may not: find the type, then decode.
-	start := r.offset()
+	start := r.Offset()
 	typ := int64(-1)
-	err = r.fields(t, "message", func(key []byte, v token) error {
+	err = r.fields(t, "message", func(key []byte, v msgpack.Token) error {
 		if string(key) == "type" {
 			n, err := intValue(v, "type")
 			if err != nil {
@@ -358,7 +359,7 @@ func DecodeClusterMessage(msg []byte, lim Limits) (ClusterMessage, error) {
 			typ = n
 			return nil
 		}
-		return r.skip(v, 1)
+		return r.Skip(v, 1)
 	})
 	if err != nil {
 		return m, err
@@ -367,9 +368,9 @@ func DecodeClusterMessage(msg []byte, lim Limits) (ClusterMessage, error) {
 		return m, fmt.Errorf("%w: cluster message type %d", ErrUnknownType, typ)
 	}
 	m.Type = MessageType(typ)
-	r.seek(start)
+	r.Seek(start)
 	var hasData, hasOpts, hasPacket bool
-	err = r.fields(t, "message", func(key []byte, v token) error {
+	err = r.fields(t, "message", func(key []byte, v msgpack.Token) error {
 		var err error
 		switch string(key) {
 		case "uid":
@@ -380,14 +381,14 @@ func DecodeClusterMessage(msg []byte, lim Limits) (ClusterMessage, error) {
 			hasData = true
 			err = r.clusterData(v, &m, &hasOpts, &hasPacket)
 		default:
-			err = r.skip(v, 1)
+			err = r.Skip(v, 1)
 		}
 		return err
 	})
 	if err != nil {
 		return m, err
 	}
-	if err := r.end(); err != nil {
+	if err := r.End(); err != nil {
 		return m, err
 	}
 	if len(m.Attachments) == 0 {
@@ -438,10 +439,10 @@ func (t MessageType) hasMember(key []byte) bool {
 
 // clusterData decodes the data member of a message of type m.Type,
 // ignoring the members that type does not have.
-func (r *reader) clusterData(v token, m *ClusterMessage, hasOpts, hasPacket *bool) error {
-	return r.fields(v, "data", func(key []byte, v token) error {
+func (r reader) clusterData(v msgpack.Token, m *ClusterMessage, hasOpts, hasPacket *bool) error {
+	return r.fields(v, "data", func(key []byte, v msgpack.Token) error {
 		if !m.Type.hasMember(key) {
-			return r.skip(v, 1)
+			return r.Skip(v, 1)
 		}
 		var err error
 		switch string(key) {
@@ -456,12 +457,12 @@ func (r *reader) clusterData(v token, m *ClusterMessage, hasOpts, hasPacket *boo
 			case MessageBroadcast:
 				m.Packet, err = r.packet(v, "data.packet", "")
 			case MessageServerSideEmit:
-				if v.kind != kindArray {
+				if v.Kind != msgpack.KindArray {
 					return fieldErr("data.packet", "not an array")
 				}
 				fallthrough
 			default:
-				m.Value, _, err = r.appendJSON(m.Value[:0], v, &m.Attachments, 0)
+				m.Value, _, err = r.jsonValue(m.Value[:0], v, &m.Attachments, 0)
 			}
 		case "rooms":
 			m.Rooms, err = r.stringList(v, "data.rooms")
@@ -474,7 +475,7 @@ func (r *reader) clusterData(v token, m *ClusterMessage, hasOpts, hasPacket *boo
 			n, err = intValue(v, "data.clientCount")
 			m.ClientCount = int(n)
 		default:
-			err = r.skip(v, 1)
+			err = r.Skip(v, 1)
 		}
 		return err
 	})

@@ -62,25 +62,10 @@
 //
 // # msgpack
 //
-// The msgpack is notepack.io 3.0.1's, its primitives read and written
-// with github.com/vmihailenco/msgpack/v5. Encoding writes integers in their
-// smallest encoding, every other number as float64, strings as str,
-// binary as bin and maps with string keys; AppendMsgpack transcodes JSON
-// text to it. Decoding follows notepack.io's decoder, timestamps and
-// undefined included, and AppendJSON transcodes a value to the JSON a
-// Node.js server would send its clients (numbers as JavaScript formats
-// them, ill-formed UTF-8 replaced as Node.js does). Everything a peer
-// controls is bounded by Limits: nesting depth, binary values, and element
-// counts by the bytes that remain, so that decoding allocates no more
-// than a small multiple of a message's size.
-//
-// Where this package knowingly differs from Node.js: integers beyond 2^53
-// are kept exact in both directions (JavaScript rounds them); integral
-// numbers of 2^64 and more, which notepack.io encodes wrongly, are
-// written as float64; objects keep their members in document order (a
-// JavaScript object puts array-index keys first, and JSON.parse on the
-// client does it again); a map with "_placeholder": true is refused, as it
-// would read as a placeholder.
+// The msgpack is notepack.io 3.0.1's, read and written by package
+// protocol/msgpack (its Reader, Writer and transcoders, with the
+// differences from Node.js its documentation lists); Limits and the
+// errors of msgpack values are that package's.
 //
 // Every error the package returns matches one of its Err* sentinels with
 // errors.Is.

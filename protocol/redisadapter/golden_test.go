@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"github.com/sockwasm/sockwasm/protocol/msgpack"
 	"strings"
 	"testing"
 )
@@ -184,7 +185,7 @@ func TestNotepackGolden(t *testing.T) {
 					wantHex = b
 				}
 				var err error
-				msg, err = AppendMsgpack([]byte("prefix"), []byte(input), atts, Limits{})
+				msg, err = msgpack.AppendMsgpack([]byte("prefix"), []byte(input), atts, Limits{})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -199,7 +200,7 @@ func TestNotepackGolden(t *testing.T) {
 			} else {
 				msg, _ = hex.DecodeString(c.hex)
 			}
-			got, gotAtts, err := AppendJSON(nil, msg, nil, Limits{MaxAttachments: 100})
+			got, gotAtts, err := msgpack.AppendJSON(nil, msg, nil, Limits{MaxAttachments: 100})
 			if err != nil {
 				t.Fatal(err)
 			}

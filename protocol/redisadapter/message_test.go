@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"github.com/sockwasm/sockwasm/protocol/msgpack"
 	"reflect"
 	"strings"
 	"testing"
@@ -279,7 +280,7 @@ func TestBroadcastFlags(t *testing.T) {
 			t.Errorf("%+v: decoded %+v", c.flags, back)
 		}
 		js := appendJSONFlags(nil, &c.flags)
-		mp, err := AppendMsgpack(nil, js, nil, Limits{})
+		mp, err := msgpack.AppendMsgpack(nil, js, nil, Limits{})
 		if err != nil || hex.EncodeToString(mp) != c.hex {
 			t.Errorf("%+v: JSON %s -> %x %v", c.flags, js, mp, err)
 		}

@@ -3,6 +3,7 @@ package redisadapter
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/sockwasm/sockwasm/protocol/msgpack"
 	"strconv"
 
 	"github.com/sockwasm/sockwasm/protocol/socketio"
@@ -266,7 +267,7 @@ func appendJSONFlags(dst []byte, f *Flags) []byte {
 	}
 	if f.HasTimeout {
 		dst = jsonKey(dst, "timeout")
-		dst = appendJSONNumber(dst, timeoutMS(f.Timeout))
+		dst = msgpack.AppendJSONNumber(dst, timeoutMS(f.Timeout))
 	}
 	return append(dst, '}')
 }
@@ -348,7 +349,7 @@ func (r *ServerSideEmitRequest) appendRequest(dst []byte) ([]byte, error) {
 	dst = appendUIDAndID(dst, r.UID, r.RequestID, r.RequestID != "")
 	dst = appendJSONType(dst, int(TypeServerSideEmit))
 	dst = append(dst, `,"data":`...)
-	dst, err := appendRawJSON(dst, r.Data, DefaultMaxDepth)
+	dst, err := msgpack.AppendRawJSON(dst, r.Data, DefaultMaxDepth)
 	if err != nil {
 		return dst, err
 	}
@@ -361,23 +362,23 @@ func (r *BroadcastRequest) appendRequest(dst []byte) ([]byte, error) {
 	if r.UID != "" {
 		n++
 	}
-	w.mapLen(n)
+	w.MapLen(n)
 	if r.UID != "" {
-		w.str("uid")
-		w.str(r.UID)
+		w.Str("uid")
+		w.Str(r.UID)
 	}
-	w.str("requestId")
-	w.str(r.RequestID)
-	w.str("type")
-	w.uint(uint64(TypeBroadcast))
-	w.str("packet")
+	w.Str("requestId")
+	w.Str(r.RequestID)
+	w.Str("type")
+	w.Uint(uint64(TypeBroadcast))
+	w.Str("packet")
 	if err := w.packet(&r.Packet, true); err != nil {
-		w.done()
+		w.Done()
 		return dst, err
 	}
-	w.str("opts")
+	w.Str("opts")
 	w.options(&r.Opts, true)
-	return w.done(), nil
+	return w.Done(), nil
 }
 
 // firstByte returns the first byte of data after whitespace, or 0.
@@ -398,15 +399,12 @@ func firstByte(data []byte) (byte, int) {
 // transcoded to msgpack first (as notepack.io would encode what
 // JSON.parse returns), so both decode through the same code; it has no
 // binary values.
-func messageReader(msg []byte, lim Limits) (*reader, error) {
-	lim = lim.withDefaults()
+func messageReader(msg []byte, lim Limits) (reader, error) {
+	lim = lim.WithDefaults()
 	if len(msg) > 0 && msg[0] == '{' {
-		w := getWriter(make([]byte, 0, len(msg)))
-		e := jsonEncoder{w: w, src: msg, maxDepth: lim.MaxDepth + envelopeDepth}
-		err := e.whole()
-		buf := w.done()
+		buf, err := msgpack.AppendMsgpackText(make([]byte, 0, len(msg)), msg, lim.MaxDepth+envelopeDepth)
 		if err != nil {
-			return nil, err
+			return reader{}, err
 		}
 		return newReader(buf, lim), nil
 	}
@@ -428,9 +426,9 @@ type requestFields struct {
 	hasPacket                 bool
 }
 
-func (r *reader) requestFields(t token) (requestFields, error) {
+func (r reader) requestFields(t msgpack.Token) (requestFields, error) {
 	var f requestFields
-	err := r.fields(t, "message", func(key []byte, v token) error {
+	err := r.fields(t, "message", func(key []byte, v msgpack.Token) error {
 		var err error
 		switch string(key) {
 		case "uid":
@@ -448,7 +446,7 @@ func (r *reader) requestFields(t token) (requestFields, error) {
 			f.rooms, err = r.stringList(v, "rooms")
 		case "opts":
 			// Node.js tests request.opts for truthiness.
-			if f.hasOpts = v.truthy(); f.hasOpts {
+			if f.hasOpts = v.Truthy(); f.hasOpts {
 				f.opts, err = r.options(v, "opts")
 			}
 		case "close":
@@ -459,18 +457,18 @@ func (r *reader) requestFields(t token) (requestFields, error) {
 			f.room, err = r.roomValue(v, "room")
 		case "data":
 			// Only SERVER_SIDE_EMIT has data, an array.
-			if f.data, f.badData = nil, v.kind != kindArray; f.badData {
-				return r.skip(v, 1)
+			if f.data, f.badData = nil, v.Kind != msgpack.KindArray; f.badData {
+				return r.Skip(v, 1)
 			}
-			f.data, _, err = r.appendJSON(nil, v, nil, 0)
+			f.data, _, err = r.jsonValue(nil, v, nil, 0)
 		case "packet":
 			// Only BROADCAST has a packet, a map.
-			if f.hasPacket = v.kind == kindMap; !f.hasPacket {
-				return r.skip(v, 1)
+			if f.hasPacket = v.Kind == msgpack.KindMap; !f.hasPacket {
+				return r.Skip(v, 1)
 			}
 			f.packet, err = r.packet(v, "packet", socketio.DefaultNamespace)
 		default:
-			err = r.skip(v, 1)
+			err = r.Skip(v, 1)
 		}
 		return err
 	})
@@ -487,8 +485,8 @@ func DecodeRequest(msg []byte, lim Limits) (Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer r.release()
-	t, err := r.next()
+	defer r.Release()
+	t, err := r.Next()
 	if err != nil {
 		return nil, err
 	}
@@ -496,7 +494,7 @@ func DecodeRequest(msg []byte, lim Limits) (Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := r.end(); err != nil {
+	if err := r.End(); err != nil {
 		return nil, err
 	}
 	if !f.hasType {
@@ -545,13 +543,13 @@ func DecodeRequest(msg []byte, lim Limits) (Request, error) {
 
 // roomValue decodes one room name: a string, or a number in its
 // JavaScript string form.
-func (r *reader) roomValue(v token, field string) (string, error) {
-	switch v.kind {
-	case kindStr:
-		return r.string(v.s), nil
-	case kindInt, kindUint, kindFloat:
+func (r reader) roomValue(v msgpack.Token, field string) (string, error) {
+	switch v.Kind {
+	case msgpack.KindStr:
+		return r.string(v.Bytes), nil
+	case msgpack.KindInt, msgpack.KindUint, msgpack.KindFloat:
 		var buf [32]byte
-		k, _ := appendKey(buf[:0], v)
+		k, _ := msgpack.AppendMapKey(buf[:0], v)
 		return string(k[1 : len(k)-1]), nil
 	}
 	return "", fieldErr(field, "not a string")

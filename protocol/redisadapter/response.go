@@ -3,6 +3,7 @@ package redisadapter
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/sockwasm/sockwasm/protocol/msgpack"
 	"strconv"
 
 	"github.com/sockwasm/sockwasm/protocol/socketio"
@@ -145,7 +146,7 @@ func appendJSONSockets(dst []byte, sockets []FetchedSocket) ([]byte, error) {
 		var err error
 		if s.Handshake != nil {
 			dst = append(dst, `,"handshake":`...)
-			if dst, err = appendRawJSON(dst, s.Handshake, DefaultMaxDepth); err != nil {
+			if dst, err = msgpack.AppendRawJSON(dst, s.Handshake, DefaultMaxDepth); err != nil {
 				return dst, err
 			}
 		}
@@ -153,7 +154,7 @@ func appendJSONSockets(dst []byte, sockets []FetchedSocket) ([]byte, error) {
 		dst = appendJSONStrings(dst, s.Rooms)
 		if s.Data != nil {
 			dst = append(dst, `,"data":`...)
-			if dst, err = appendRawJSON(dst, s.Data, DefaultMaxDepth); err != nil {
+			if dst, err = msgpack.AppendRawJSON(dst, s.Data, DefaultMaxDepth); err != nil {
 				return dst, err
 			}
 		}
@@ -179,7 +180,7 @@ func (r *ServerSideEmitResponse) appendResponse(dst []byte) ([]byte, error) {
 	if r.Data != nil {
 		dst = append(dst, `,"data":`...)
 		var err error
-		if dst, err = appendRawJSON(dst, r.Data, DefaultMaxDepth); err != nil {
+		if dst, err = msgpack.AppendRawJSON(dst, r.Data, DefaultMaxDepth); err != nil {
 			return dst, err
 		}
 	}
@@ -197,22 +198,22 @@ func (r *ClientCountResponse) appendResponse(dst []byte) ([]byte, error) {
 func (r *BroadcastAckResponse) appendResponse(dst []byte) ([]byte, error) {
 	w := getWriter(dst)
 	if r.Packet == nil {
-		w.mapLen(2)
+		w.MapLen(2)
 	} else {
-		w.mapLen(3)
+		w.MapLen(3)
 	}
-	w.str("type")
-	w.uint(uint64(TypeBroadcastAck))
-	w.str("requestId")
-	w.str(r.RequestID)
+	w.Str("type")
+	w.Uint(uint64(TypeBroadcastAck))
+	w.Str("requestId")
+	w.Str(r.RequestID)
 	if r.Packet != nil {
-		w.str("packet")
-		if err := w.jsonValue(r.Packet, r.Attachments, Limits{}); err != nil {
-			w.done()
+		w.Str("packet")
+		if err := w.JSONValue(r.Packet, r.Attachments, Limits{}); err != nil {
+			w.Done()
 			return dst, err
 		}
 	}
-	return w.done(), nil
+	return w.Done(), nil
 }
 
 // DecodeResponse decodes a message of a response channel, JSON or
@@ -228,8 +229,8 @@ func DecodeResponse(msg []byte, lim Limits) (Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer r.release()
-	t, err := r.next()
+	defer r.Release()
+	t, err := r.Next()
 	if err != nil {
 		return nil, err
 	}
@@ -244,7 +245,7 @@ func DecodeResponse(msg []byte, lim Limits) (Response, error) {
 		atts                 [][]byte
 		clientCount          int64
 	)
-	err = r.fields(t, "message", func(key []byte, v token) error {
+	err = r.fields(t, "message", func(key []byte, v msgpack.Token) error {
 		var err error
 		switch string(key) {
 		case "requestId":
@@ -262,21 +263,21 @@ func DecodeResponse(msg []byte, lim Limits) (Response, error) {
 			rooms, err = r.stringList(v, "rooms")
 			hasRooms = true
 		case "data":
-			data, _, err = r.appendJSON(nil, v, nil, 0)
+			data, _, err = r.jsonValue(nil, v, nil, 0)
 		case "packet":
 			atts = atts[:0]
-			packet, _, err = r.appendJSON(packet[:0], v, &atts, 0)
+			packet, _, err = r.jsonValue(packet[:0], v, &atts, 0)
 		case "clientCount":
 			clientCount, err = intValue(v, "clientCount")
 		default:
-			err = r.skip(v, 1)
+			err = r.Skip(v, 1)
 		}
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	if err := r.end(); err != nil {
+	if err := r.End(); err != nil {
 		return nil, err
 	}
 	if !hasID {
@@ -308,31 +309,31 @@ func DecodeResponse(msg []byte, lim Limits) (Response, error) {
 // socketList decodes a list of socket ids or of socket details. The
 // JSON of the details' handshake and data goes with atts (nil refuses
 // binary values).
-func (r *reader) socketList(v token, field string, atts *[][]byte) ([]string, []FetchedSocket, error) {
-	if v.kind != kindArray {
+func (r reader) socketList(v msgpack.Token, field string, atts *[][]byte) ([]string, []FetchedSocket, error) {
+	if v.Kind != msgpack.KindArray {
 		return nil, nil, fieldErr(field, "not an array")
 	}
-	if v.n == 0 {
+	if v.Len == 0 {
 		return nil, nil, nil
 	}
 	var ids []string
 	var sockets []FetchedSocket
-	for i := range v.n {
-		e, err := r.next()
+	for i := range v.Len {
+		e, err := r.Next()
 		if err != nil {
 			return nil, nil, err
 		}
 		switch {
-		case e.kind == kindStr && sockets == nil:
+		case e.Kind == msgpack.KindStr && sockets == nil:
 			if ids == nil {
-				ids = make([]string, 0, v.n)
+				ids = make([]string, 0, v.Len)
 			}
-			ids = append(ids, r.string(e.s))
-		case e.kind == kindMap && ids == nil:
+			ids = append(ids, r.string(e.Bytes))
+		case e.Kind == msgpack.KindMap && ids == nil:
 			if sockets == nil {
 				// A socket takes at least 5 bytes ({"id":""}): size the
 				// slice by what the message can hold.
-				sockets = make([]FetchedSocket, 0, min(v.n, 1+r.remaining()/5))
+				sockets = make([]FetchedSocket, 0, min(v.Len, 1+r.Remaining()/5))
 			}
 			s, err := r.fetchedSocket(e, atts)
 			if err != nil {
@@ -346,23 +347,23 @@ func (r *reader) socketList(v token, field string, atts *[][]byte) ([]string, []
 	return ids, sockets, nil
 }
 
-func (r *reader) fetchedSocket(t token, atts *[][]byte) (FetchedSocket, error) {
+func (r reader) fetchedSocket(t msgpack.Token, atts *[][]byte) (FetchedSocket, error) {
 	var s FetchedSocket
 	hasID := false
-	err := r.fields(t, "", func(key []byte, v token) error {
+	err := r.fields(t, "", func(key []byte, v msgpack.Token) error {
 		var err error
 		switch string(key) {
 		case "id":
 			s.ID, err = r.stringValue(v, "id")
 			hasID = true
 		case "handshake":
-			s.Handshake, _, err = r.appendJSON(nil, v, atts, 0)
+			s.Handshake, _, err = r.jsonValue(nil, v, atts, 0)
 		case "rooms":
 			s.Rooms, err = r.stringList(v, "rooms")
 		case "data":
-			s.Data, _, err = r.appendJSON(nil, v, atts, 0)
+			s.Data, _, err = r.jsonValue(nil, v, atts, 0)
 		default:
-			err = r.skip(v, 1)
+			err = r.Skip(v, 1)
 		}
 		return err
 	})
@@ -430,5 +431,5 @@ func appendRawObject(dst, raw []byte) ([]byte, error) {
 	if raw == nil {
 		return append(dst, '{', '}'), nil
 	}
-	return appendRawJSON(dst, raw, DefaultMaxDepth)
+	return msgpack.AppendRawJSON(dst, raw, DefaultMaxDepth)
 }

@@ -214,3 +214,18 @@ func AppendEventData(dst []byte, name string, args []byte) ([]byte, error) {
 	dst = append(dst, ',')
 	return append(dst, args[i+1:]...), nil
 }
+
+// CheckEventName checks the event name of EVENT data, a valid JSON array,
+// as the Decoder does for JSON packets: ErrNotArray, ErrEventName when
+// the first element is not a string, ErrReservedEvent for a name a client
+// may not emit. Decoders of other packet formats call it.
+func CheckEventName(data []byte) error {
+	q, err := eventNameRaw(data)
+	if err != nil {
+		return err
+	}
+	if reservedRaw(q) {
+		return ErrReservedEvent
+	}
+	return nil
+}

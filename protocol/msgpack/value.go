@@ -1,4 +1,4 @@
-package redisadapter
+package msgpack
 
 import (
 	"bytes"
@@ -20,7 +20,7 @@ import (
 // ArrayBuffer and Date extensions, JavaScript truthiness, the checks of
 // counts and lengths against the bytes that remain, nesting limits).
 
-// writer appends msgpack to a byte slice through a msgpack.Encoder.
+// Writer appends msgpack to a byte slice through a msgpack.Encoder.
 // Writers are pooled, each with its encoder bound to it, so that encoding
 // allocates nothing but the output.
 //
@@ -29,7 +29,7 @@ import (
 // float64 for every other number (EncodeFloat64 without compact floats),
 // strings as str (fixstr, str 8, 16, 32), binary as bin (8, 16, 32), and
 // the smallest array and map headers.
-type writer struct {
+type Writer struct {
 	buf []byte
 	enc *msgpack.Encoder
 	// scratch holds an unescaped JSON string while it is encoded.
@@ -37,34 +37,35 @@ type writer struct {
 }
 
 // Write implements io.Writer for the encoder; it never fails.
-func (w *writer) Write(p []byte) (int, error) {
+func (w *Writer) Write(p []byte) (int, error) {
 	w.buf = append(w.buf, p...)
 	return len(p), nil
 }
 
 // WriteByte implements io.ByteWriter for the encoder; it never fails.
-func (w *writer) WriteByte(c byte) error {
+func (w *Writer) WriteByte(c byte) error {
 	w.buf = append(w.buf, c)
 	return nil
 }
 
 var writerPool = sync.Pool{New: func() any {
-	w := new(writer)
+	w := new(Writer)
 	w.enc = msgpack.NewEncoder(w)
 	w.enc.UseCompactInts(true)
 	return w
 }}
 
-// getWriter returns a writer appending to dst; done returns the result.
-func getWriter(dst []byte) *writer {
-	w := writerPool.Get().(*writer)
+// NewWriter returns a pooled Writer appending to dst; Done returns the
+// result and puts the Writer back.
+func NewWriter(dst []byte) *Writer {
+	w := writerPool.Get().(*Writer)
 	w.buf = dst
 	return w
 }
 
-// done returns what w wrote, appended to the slice getWriter was given,
+// Done returns what w wrote, appended to the slice NewWriter was given,
 // and puts w back in the pool.
-func (w *writer) done() []byte {
+func (w *Writer) Done() []byte {
 	out := w.buf
 	w.buf = nil
 	if cap(w.scratch) > 64<<10 {
@@ -77,72 +78,80 @@ func (w *writer) done() []byte {
 // The Encoder's methods return only the errors of the writer, and a
 // writer never fails: their errors are ignored below.
 
-func (w *writer) boolean(b bool) { _ = w.enc.EncodeBool(b) }
+// Bool writes b as true or false.
+func (w *Writer) Bool(b bool) { _ = w.enc.EncodeBool(b) }
 
-func (w *writer) null() { _ = w.enc.EncodeNil() }
+// Nil writes nil (null).
+func (w *Writer) Nil() { _ = w.enc.EncodeNil() }
 
-func (w *writer) uint(v uint64) { _ = w.enc.EncodeUint(v) }
+// Uint writes v in the smallest unsigned or fixint encoding.
+func (w *Writer) Uint(v uint64) { _ = w.enc.EncodeUint(v) }
 
-func (w *writer) int(v int64) { _ = w.enc.EncodeInt(v) }
+// Int writes v in its smallest integer encoding.
+func (w *Writer) Int(v int64) { _ = w.enc.EncodeInt(v) }
 
-func (w *writer) float(f float64) { _ = w.enc.EncodeFloat64(f) }
+// Float writes f as a float 64.
+func (w *Writer) Float(f float64) { _ = w.enc.EncodeFloat64(f) }
 
-func (w *writer) str(s string) { _ = w.enc.EncodeString(s) }
+// Str writes s as a str (fixstr, str 8, 16 or 32).
+func (w *Writer) Str(s string) { _ = w.enc.EncodeString(s) }
 
-// strBytes writes the bytes of b as a str. The encoder reads the string
+// StrBytes writes the bytes of b as a str. The encoder reads the string
 // only while it copies it to w (it does not intern strings: no dict, no
 // UseInternedStrings), so a view of b's bytes saves copying them to a
 // string first.
-func (w *writer) strBytes(b []byte) {
+func (w *Writer) StrBytes(b []byte) {
 	_ = w.enc.EncodeString(unsafe.String(unsafe.SliceData(b), len(b)))
 }
 
-// bin writes b as a bin, even when nil (EncodeBytes writes nil as nil):
+// Bin writes b as a bin, even when nil (EncodeBytes writes nil as nil):
 // notepack.io writes an empty Buffer as bin 8 of length 0.
-func (w *writer) bin(b []byte) {
+func (w *Writer) Bin(b []byte) {
 	_ = w.enc.EncodeBytesLen(len(b))
 	w.buf = append(w.buf, b...)
 }
 
-func (w *writer) arrayLen(n int) { _ = w.enc.EncodeArrayLen(n) }
+// ArrayLen writes the header of an array of n elements, which follow.
+func (w *Writer) ArrayLen(n int) { _ = w.enc.EncodeArrayLen(n) }
 
-func (w *writer) mapLen(n int) { _ = w.enc.EncodeMapLen(n) }
+// MapLen writes the header of a map of n key/value pairs, which follow.
+func (w *Writer) MapLen(n int) { _ = w.enc.EncodeMapLen(n) }
 
-// number writes f as notepack.io encodes a JavaScript number: an integer
+// Number writes f as notepack.io encodes a JavaScript number: an integer
 // encoding when f is integral, float64 otherwise. notepack.io writes
 // garbage for integral values outside [-2^63, 2^64); they are written as
 // float64 here, which decodes to the same number. (The encoder's compact
 // floats would write integral floats as integers too, but only within
 // the int64 range: notepack.io writes [2^63, 2^64) as uint 64.)
-func (w *writer) number(f float64) {
+func (w *Writer) Number(f float64) {
 	if math.Floor(f) != f || math.IsInf(f, 0) {
-		w.float(f)
+		w.Float(f)
 		return
 	}
 	if f >= 0 { // includes -0, which notepack.io writes as 0
 		if f < 1<<64 {
-			w.uint(uint64(f))
+			w.Uint(uint64(f))
 			return
 		}
-		w.float(f)
+		w.Float(f)
 		return
 	}
 	if f >= -(1 << 63) {
-		w.int(int64(f))
+		w.Int(int64(f))
 		return
 	}
-	w.float(f)
+	w.Float(f)
 }
 
 // reserveHeader writes a one-byte array or map header, to be fixed by
 // patchHeader once the container's size is known, and returns its
 // offset.
-func (w *writer) reserveHeader(isMap bool) int {
+func (w *Writer) reserveHeader(isMap bool) int {
 	at := len(w.buf)
 	if isMap {
-		w.mapLen(0)
+		w.MapLen(0)
 	} else {
-		w.arrayLen(0)
+		w.ArrayLen(0)
 	}
 	return at
 }
@@ -150,12 +159,12 @@ func (w *writer) reserveHeader(isMap bool) int {
 // patchHeader replaces the one-byte header reserved at at by the header
 // of a container of n elements, which the encoder writes; a wider header
 // moves the elements.
-func (w *writer) patchHeader(at, n int, isMap bool) {
+func (w *Writer) patchHeader(at, n int, isMap bool) {
 	end := len(w.buf)
 	if isMap {
-		w.mapLen(n)
+		w.MapLen(n)
 	} else {
-		w.arrayLen(n)
+		w.ArrayLen(n)
 	}
 	var h [5]byte
 	size := copy(h[:], w.buf[end:])
@@ -167,78 +176,87 @@ func (w *writer) patchHeader(at, n int, isMap bool) {
 	copy(w.buf[at:], h[:size])
 }
 
-// appendArrayHeader appends the header of an array of n elements.
-func appendArrayHeader(dst []byte, n int) []byte {
-	w := getWriter(dst)
-	w.arrayLen(n)
-	return w.done()
+// AppendArrayHeader appends the header of an array of n elements.
+func AppendArrayHeader(dst []byte, n int) []byte {
+	w := NewWriter(dst)
+	w.ArrayLen(n)
+	return w.Done()
 }
 
-// kind is the kind of a msgpack value as notepack.io decodes it.
-type kind uint8
+// Kind is the kind of a msgpack value as notepack.io decodes it.
+type Kind uint8
 
 const (
-	kindNil       kind = iota // null
-	kindUndefined             // fixext 1 of type 0: undefined
-	kindBool                  // b
-	kindInt                   // i
-	kindUint                  // u, above math.MaxInt64
-	kindFloat                 // f (float32 widened, or float64)
-	kindStr                   // s: the raw bytes, not necessarily UTF-8
-	kindBin                   // s: a Buffer (bin), or an ArrayBuffer (ext type 0)
-	kindArray                 // n elements follow
-	kindMap                   // n key/value pairs follow
-	kindDate                  // f: milliseconds since the epoch, NaN if invalid
-	kindExt                   // i: ext type, s: data; notepack.io's [type, Buffer]
+	KindNil       Kind = iota // null
+	KindUndefined             // fixext 1 of type 0: undefined
+	KindBool                  // b
+	KindInt                   // i
+	KindUint                  // u, above math.MaxInt64
+	KindFloat                 // f (float32 widened, or float64)
+	KindStr                   // s: the raw bytes, not necessarily UTF-8
+	KindBin                   // s: a Buffer (bin), or an ArrayBuffer (ext type 0)
+	KindArray                 // n elements follow
+	KindMap                   // n key/value pairs follow
+	KindDate                  // f: milliseconds since the epoch, NaN if invalid
+	KindExt                   // i: ext type, s: data; notepack.io's [type, Buffer]
 )
 
-// token is one decoded msgpack value; the elements of an array or a map
+// Token is one decoded msgpack value; the elements of an array or a map
 // follow it in the reader.
-type token struct {
-	kind kind
-	b    bool
-	i    int64
-	u    uint64
-	f    float64
-	s    []byte
-	n    int
+type Token struct {
+	// Kind is the kind of the value; it tells which other fields hold it.
+	Kind Kind
+	// Bool is the value of a KindBool.
+	Bool bool
+	// Int is the value of a KindInt, the type of a KindExt.
+	Int int64
+	// Uint is the value of a KindUint (above math.MaxInt64).
+	Uint uint64
+	// Float is the value of a KindFloat, the milliseconds of a KindDate.
+	Float float64
+	// Bytes are the bytes of a KindStr, a KindBin or a KindExt. They
+	// alias the input.
+	Bytes []byte
+	// Len is the element count of a KindArray, the member count of a
+	// KindMap.
+	Len int
 }
 
-// number reports whether t is a number and its value as a float64.
-func (t token) number() (float64, bool) {
-	switch t.kind {
-	case kindInt:
-		return float64(t.i), true
-	case kindUint:
-		return float64(t.u), true
-	case kindFloat:
-		return t.f, true
+// Number reports whether t is a number and its value as a float64.
+func (t Token) Number() (float64, bool) {
+	switch t.Kind {
+	case KindInt:
+		return float64(t.Int), true
+	case KindUint:
+		return float64(t.Uint), true
+	case KindFloat:
+		return t.Float, true
 	}
 	return 0, false
 }
 
-// truthy reports whether t is truthy in JavaScript.
-func (t token) truthy() bool {
-	switch t.kind {
-	case kindNil, kindUndefined:
+// Truthy reports whether t is truthy in JavaScript.
+func (t Token) Truthy() bool {
+	switch t.Kind {
+	case KindNil, KindUndefined:
 		return false
-	case kindBool:
-		return t.b
-	case kindInt:
-		return t.i != 0
-	case kindFloat:
-		return t.f != 0 && !math.IsNaN(t.f)
-	case kindStr:
-		return len(t.s) > 0
+	case KindBool:
+		return t.Bool
+	case KindInt:
+		return t.Int != 0
+	case KindFloat:
+		return t.Float != 0 && !math.IsNaN(t.Float)
+	case KindStr:
+		return len(t.Bytes) > 0
 	}
 	return true
 }
 
-// reader decodes msgpack as notepack.io does, bounded by Limits, with a
+// Reader decodes msgpack as notepack.io does, bounded by Limits, with a
 // msgpack.Decoder reading from buf. Strings and binary values are not
 // copied: the decoder reads their headers, and their bytes are sliced
 // from buf. Readers are pooled; release puts one back.
-type reader struct {
+type Reader struct {
 	buf  []byte
 	lim  Limits
 	atts int // binary values read so far
@@ -247,41 +265,44 @@ type reader struct {
 }
 
 var readerPool = sync.Pool{New: func() any {
-	r := new(reader)
+	r := new(Reader)
 	r.dec = msgpack.NewDecoder(&r.br) // a bytes.Reader is read directly, without buffering
 	return r
 }}
 
-func newReader(buf []byte, lim Limits) *reader {
-	r := readerPool.Get().(*reader)
-	r.buf, r.lim, r.atts = buf, lim.withDefaults(), 0
+// NewReader returns a pooled Reader of buf, bounded by lim (zero fields
+// the defaults); Release puts it back.
+func NewReader(buf []byte, lim Limits) *Reader {
+	r := readerPool.Get().(*Reader)
+	r.buf, r.lim, r.atts = buf, lim.WithDefaults(), 0
 	r.br.Reset(buf)
 	return r
 }
 
-// release puts r back in the pool; r must not be used afterwards.
-func (r *reader) release() {
+// Release puts r back in the pool; r must not be used afterwards.
+func (r *Reader) Release() {
 	r.buf = nil
 	r.br.Reset(nil)
 	readerPool.Put(r)
 }
 
-// offset returns the offset of the next byte to read.
-func (r *reader) offset() int { return len(r.buf) - r.br.Len() }
+// Offset returns the offset of the next byte to read.
+func (r *Reader) Offset() int { return len(r.buf) - r.br.Len() }
 
-// seek moves the reader to offset pos, an offset it has been at.
-func (r *reader) seek(pos int) { _, _ = r.br.Seek(int64(pos), io.SeekStart) }
+// Seek moves the reader to offset pos, an offset it has been at.
+func (r *Reader) Seek(pos int) { _, _ = r.br.Seek(int64(pos), io.SeekStart) }
 
-func (r *reader) remaining() int { return r.br.Len() }
+// Remaining returns the number of bytes left to read.
+func (r *Reader) Remaining() int { return r.br.Len() }
 
-func (r *reader) syntax(msg string) error {
-	return &SyntaxError{Offset: r.offset(), Msg: msg}
+func (r *Reader) syntax(msg string) error {
+	return &SyntaxError{Offset: r.Offset(), Msg: msg}
 }
 
 // fail turns an error of the decoder into a *SyntaxError: input that
 // ends in the middle of a value is the only error left once the type
 // byte has been checked.
-func (r *reader) fail(err error) error {
+func (r *Reader) fail(err error) error {
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return r.syntax("unexpected end of input")
 	}
@@ -289,23 +310,23 @@ func (r *reader) fail(err error) error {
 }
 
 // take returns the next n bytes of the input, a length read from it.
-func (r *reader) take(n int) ([]byte, error) {
-	if n < 0 || n > r.remaining() {
+func (r *Reader) take(n int) ([]byte, error) {
+	if n < 0 || n > r.Remaining() {
 		return nil, r.syntax("length exceeds the input")
 	}
-	pos := r.offset()
-	r.seek(pos + n)
+	pos := r.Offset()
+	r.Seek(pos + n)
 	return r.buf[pos : pos+n : pos+n], nil
 }
 
 // count checks that n elements (each at least per bytes long), a count
 // the decoder read, fit in the rest of the input, so no count can make
 // the decoder allocate or loop beyond the size of the message.
-func (r *reader) count(n, per int, err error) (int, error) {
+func (r *Reader) count(n, per int, err error) (int, error) {
 	if err != nil {
 		return 0, r.fail(err)
 	}
-	if n < 0 || n > r.remaining()/per {
+	if n < 0 || n > r.Remaining()/per {
 		return 0, r.syntax("element count exceeds the input")
 	}
 	return n, nil
@@ -313,7 +334,7 @@ func (r *reader) count(n, per int, err error) (int, error) {
 
 // bytes reads the value of a str or bin: its header through the decoder,
 // its bytes from the input.
-func (r *reader) bytes() ([]byte, error) {
+func (r *Reader) bytes() ([]byte, error) {
 	n, err := r.dec.DecodeBytesLen()
 	if err != nil {
 		return nil, r.fail(err)
@@ -328,43 +349,43 @@ func (r *reader) bytes() ([]byte, error) {
 // library's DecodeTime does not fit: notepack.io's Dates are JavaScript
 // time values (TimeClip'ed milliseconds, NaN when out of range), which
 // time.Time does not hold, and type 0 is notepack.io's own.
-func (r *reader) ext(c byte) (token, error) {
+func (r *Reader) ext(c byte) (Token, error) {
 	typ, n, err := r.dec.DecodeExtHeader()
 	if err != nil {
-		return token{}, r.fail(err)
+		return Token{}, r.fail(err)
 	}
 	data, err := r.take(n)
 	if err != nil {
-		return token{}, err
+		return Token{}, err
 	}
 	switch {
 	case typ == 0 && (c == msgpcode.Ext8 || c == msgpcode.Ext16 || c == msgpcode.Ext32):
-		return token{kind: kindBin, s: data}, nil
+		return Token{Kind: KindBin, Bytes: data}, nil
 	case typ == 0 && c == msgpcode.FixExt1:
-		return token{kind: kindUndefined}, nil
+		return Token{Kind: KindUndefined}, nil
 	case typ == 0 && c == msgpcode.FixExt8:
 		hi := float64(int32(binary.BigEndian.Uint32(data))) * (1 << 32)
 		lo := float64(binary.BigEndian.Uint32(data[4:]))
-		return token{kind: kindDate, f: timeClip(hi + lo)}, nil
+		return Token{Kind: KindDate, Float: timeClip(hi + lo)}, nil
 	case typ == -1 && c == msgpcode.FixExt4:
 		s := float64(binary.BigEndian.Uint32(data))
-		return token{kind: kindDate, f: timeClip(s * 1e3)}, nil
+		return Token{Kind: KindDate, Float: timeClip(s * 1e3)}, nil
 	case typ == -1 && c == msgpcode.FixExt8:
 		hi := binary.BigEndian.Uint32(data)
 		lo := binary.BigEndian.Uint32(data[4:])
 		s := float64(uint64(hi&3)<<32 | uint64(lo))
-		return token{kind: kindDate, f: timeClip(float64(s*1e3) + float64(hi>>2)/1e6)}, nil
+		return Token{Kind: KindDate, Float: timeClip(float64(s*1e3) + float64(hi>>2)/1e6)}, nil
 	case typ == -1 && c == msgpcode.Ext8:
 		if n != 12 {
 			// notepack.io reads 12 bytes whatever the length says and
 			// loses its place; refuse instead.
-			return token{}, r.syntax("timestamp 96 of the wrong length")
+			return Token{}, r.syntax("timestamp 96 of the wrong length")
 		}
 		ns := float64(binary.BigEndian.Uint32(data))
 		s := float64(int32(binary.BigEndian.Uint32(data[4:])))*(1<<32) + float64(binary.BigEndian.Uint32(data[8:]))
-		return token{kind: kindDate, f: timeClip(float64(s*1e3) + ns/1e6)}, nil
+		return Token{Kind: KindDate, Float: timeClip(float64(s*1e3) + ns/1e6)}, nil
 	}
-	return token{kind: kindExt, i: int64(typ), s: data}, nil
+	return Token{Kind: KindExt, Int: int64(typ), Bytes: data}, nil
 }
 
 // timeClip is ECMAScript's TimeClip: the time value of new Date(ms).
@@ -426,85 +447,85 @@ var codeClasses = func() (t [256]codeClass) {
 	return t
 }()
 
-// next decodes the next value; for an array or a map, only its header.
-func (r *reader) next() (token, error) {
+// Next decodes the next value; for an array or a map, only its header.
+func (r *Reader) Next() (Token, error) {
 	c, err := r.dec.PeekCode()
 	if err != nil {
-		return token{}, r.fail(err)
+		return Token{}, r.fail(err)
 	}
-	var t token
+	var t Token
 	switch codeClasses[c] {
 	case codeInt:
-		t.kind = kindInt
-		t.i, err = r.dec.DecodeInt64()
+		t.Kind = KindInt
+		t.Int, err = r.dec.DecodeInt64()
 	case codeStr:
-		t.kind = kindStr
-		if t.s, err = r.bytes(); err != nil {
-			return token{}, err
+		t.Kind = KindStr
+		if t.Bytes, err = r.bytes(); err != nil {
+			return Token{}, err
 		}
 	case codeMap:
-		t.kind = kindMap
+		t.Kind = KindMap
 		n, err := r.dec.DecodeMapLen()
-		if t.n, err = r.count(n, 2, err); err != nil {
-			return token{}, err
+		if t.Len, err = r.count(n, 2, err); err != nil {
+			return Token{}, err
 		}
 	case codeArray:
-		t.kind = kindArray
+		t.Kind = KindArray
 		n, err := r.dec.DecodeArrayLen()
-		if t.n, err = r.count(n, 1, err); err != nil {
-			return token{}, err
+		if t.Len, err = r.count(n, 1, err); err != nil {
+			return Token{}, err
 		}
 	case codeBin:
-		t.kind = kindBin
-		if t.s, err = r.bytes(); err != nil {
-			return token{}, err
+		t.Kind = KindBin
+		if t.Bytes, err = r.bytes(); err != nil {
+			return Token{}, err
 		}
 	case codeExt:
 		return r.ext(c)
 	case codeNil:
-		t.kind, err = kindNil, r.dec.DecodeNil()
+		t.Kind, err = KindNil, r.dec.DecodeNil()
 	case codeBool:
-		t.kind = kindBool
-		t.b, err = r.dec.DecodeBool()
+		t.Kind = KindBool
+		t.Bool, err = r.dec.DecodeBool()
 	case codeFloat:
-		t.kind = kindFloat
-		t.f, err = r.dec.DecodeFloat64()
+		t.Kind = KindFloat
+		t.Float, err = r.dec.DecodeFloat64()
 	case codeUint64:
-		t.kind = kindInt
-		if t.u, err = r.dec.DecodeUint64(); t.u > math.MaxInt64 {
-			t.kind = kindUint
+		t.Kind = KindInt
+		if t.Uint, err = r.dec.DecodeUint64(); t.Uint > math.MaxInt64 {
+			t.Kind = KindUint
 		} else {
-			t.i, t.u = int64(t.u), 0
+			t.Int, t.Uint = int64(t.Uint), 0
 		}
 	default:
-		return token{}, r.syntax("invalid type byte")
+		return Token{}, r.syntax("invalid type byte")
 	}
 	if err != nil {
-		return token{}, r.fail(err)
+		return Token{}, r.fail(err)
 	}
 	return t, nil
 }
 
-// skip skips the elements of t, if it is an array or a map, at depth
+// Skip skips the elements of t, if it is an array or a map, at depth
 // depth (t's own nesting level), checking them as appendJSON would.
 // (The decoder's Skip would not bound the nesting, and would copy the
 // strings it skips.)
-func (r *reader) skip(t token, depth int) error {
-	switch t.kind {
-	case kindArray, kindMap:
+func (r *Reader) Skip(t Token, depth int) error {
+	switch t.Kind {
+	case KindArray, KindMap:
 		if depth > r.lim.MaxDepth {
 			return ErrTooDeep
 		}
-		n := t.n
-		if t.kind == kindMap {
+		n := t.Len
+		if t.Kind == KindMap {
 			n *= 2
 		}
 		for range n {
-			e, err := r.next()
+			e, err := r.Next()
 			if err != nil {
 				return err
 			}
-			if err := r.skip(e, depth+1); err != nil {
+			if err := r.Skip(e, depth+1); err != nil {
 				return err
 			}
 		}
@@ -512,14 +533,14 @@ func (r *reader) skip(t token, depth int) error {
 	return nil
 }
 
-// jsonSize estimates the size of the JSON text appendJSON writes for the
+// JSONSize estimates the size of the JSON text appendJSON writes for the
 // value that starts with t, by reading it a first time: exact for most
 // values, an upper bound for numbers, a guess for strings (which rarely
 // need escapes). The reader is left where it was.
-func (r *reader) jsonSize(t token) int {
-	pos := r.offset()
+func (r *Reader) JSONSize(t Token) int {
+	pos := r.Offset()
 	n, err := r.estimate(t, 0)
-	r.seek(pos)
+	r.Seek(pos)
 	if err != nil {
 		return 64
 	}
@@ -528,38 +549,38 @@ func (r *reader) jsonSize(t token) int {
 
 // estimate returns the estimated JSON size of the value that starts with
 // t, a comma included, and skips its elements; depth is t's level.
-func (r *reader) estimate(t token, depth int) (int, error) {
-	switch t.kind {
-	case kindNil, kindUndefined:
+func (r *Reader) estimate(t Token, depth int) (int, error) {
+	switch t.Kind {
+	case KindNil, KindUndefined:
 		return 5, nil
-	case kindBool:
+	case KindBool:
 		return 6, nil
-	case kindInt:
-		if t.i >= 0 && t.i < 100 {
+	case KindInt:
+		if t.Int >= 0 && t.Int < 100 {
 			return 3, nil
 		}
 		return 21, nil
-	case kindUint, kindFloat:
+	case KindUint, KindFloat:
 		return 25, nil
-	case kindStr:
-		return len(t.s) + len(t.s)/8 + 3, nil
-	case kindDate:
+	case KindStr:
+		return len(t.Bytes) + len(t.Bytes)/8 + 3, nil
+	case KindDate:
 		return 30, nil
-	case kindBin:
+	case KindBin:
 		return 32, nil
-	case kindExt:
+	case KindExt:
 		return 40, nil
-	case kindArray, kindMap:
+	case KindArray, KindMap:
 		if depth > r.lim.MaxDepth {
 			return 0, ErrTooDeep
 		}
 		size := 2
-		n := t.n
-		if t.kind == kindMap {
+		n := t.Len
+		if t.Kind == KindMap {
 			n *= 2
 		}
 		for range n {
-			e, err := r.next()
+			e, err := r.Next()
 			if err != nil {
 				return 0, err
 			}
@@ -574,10 +595,10 @@ func (r *reader) estimate(t token, depth int) (int, error) {
 	return 0, nil
 }
 
-// end checks that the whole input was read: notepack.io refuses trailing
+// End checks that the whole input was read: notepack.io refuses trailing
 // bytes.
-func (r *reader) end() error {
-	if r.remaining() != 0 {
+func (r *Reader) End() error {
+	if r.Remaining() != 0 {
 		return r.syntax("trailing bytes")
 	}
 	return nil

@@ -1,4 +1,4 @@
-package redisadapter
+package msgpack
 
 import (
 	"errors"
@@ -11,9 +11,6 @@ import (
 
 	"github.com/sockwasm/sockwasm/protocol/socketio"
 )
-
-// errNoBinary reports a binary value in a member that carries JSON only.
-var errNoBinary = fmt.Errorf("%w: binary value in a JSON-only member", ErrInvalidMessage)
 
 // AppendJSON appends the JSON text of msg, a single msgpack value, and
 // appends its binary values to atts: the JSON that a Node.js server sends
@@ -32,16 +29,16 @@ var errNoBinary = fmt.Errorf("%w: binary value in a JSON-only member", ErrInvali
 // "_placeholder": true is refused with ErrBadPlaceholder, as it would
 // read as a placeholder. On error dst and atts are returned unchanged.
 func AppendJSON(dst, msg []byte, atts [][]byte, lim Limits) ([]byte, [][]byte, error) {
-	r := newReader(msg, lim)
-	defer r.release()
-	t, err := r.next()
+	r := NewReader(msg, lim)
+	defer r.Release()
+	t, err := r.Next()
 	if err != nil {
 		return dst, atts, err
 	}
 	outAtts := atts
-	out, defined, err := r.appendJSON(dst, t, &outAtts, 0)
+	out, defined, err := r.AppendJSONValue(dst, t, &outAtts, 0)
 	if err == nil {
-		err = r.end()
+		err = r.End()
 	}
 	if err != nil {
 		return dst, atts, err
@@ -52,60 +49,60 @@ func AppendJSON(dst, msg []byte, atts [][]byte, lim Limits) ([]byte, [][]byte, e
 	return out, outAtts, nil
 }
 
-// appendJSON appends the value that starts with t, whose enclosing
+// AppendJSONValue appends the value that starts with t, whose enclosing
 // container is at nesting level depth (0 at the top). defined is false
 // for undefined, of which nothing is written. Binary values are appended
 // to *atts; with atts nil they are refused.
-func (r *reader) appendJSON(dst []byte, t token, atts *[][]byte, depth int) ([]byte, bool, error) {
+func (r *Reader) AppendJSONValue(dst []byte, t Token, atts *[][]byte, depth int) ([]byte, bool, error) {
 	var err error
-	switch t.kind {
-	case kindNil:
+	switch t.Kind {
+	case KindNil:
 		return append(dst, "null"...), true, nil
-	case kindUndefined:
+	case KindUndefined:
 		return dst, false, nil
-	case kindBool:
-		if t.b {
+	case KindBool:
+		if t.Bool {
 			return append(dst, "true"...), true, nil
 		}
 		return append(dst, "false"...), true, nil
-	case kindInt:
-		return strconv.AppendInt(dst, t.i, 10), true, nil
-	case kindUint:
-		return strconv.AppendUint(dst, t.u, 10), true, nil
-	case kindFloat:
-		return appendJSONNumber(dst, t.f), true, nil
-	case kindStr:
-		return appendJSONString(dst, t.s), true, nil
-	case kindDate:
-		return appendISODate(dst, t.f), true, nil
-	case kindBin:
-		dst, err = r.placeholder(dst, t.s, atts, depth+1)
+	case KindInt:
+		return strconv.AppendInt(dst, t.Int, 10), true, nil
+	case KindUint:
+		return strconv.AppendUint(dst, t.Uint, 10), true, nil
+	case KindFloat:
+		return AppendJSONNumber(dst, t.Float), true, nil
+	case KindStr:
+		return appendJSONString(dst, t.Bytes), true, nil
+	case KindDate:
+		return appendISODate(dst, t.Float), true, nil
+	case KindBin:
+		dst, err = r.placeholder(dst, t.Bytes, atts, depth+1)
 		return dst, true, err
-	case kindExt:
+	case KindExt:
 		// notepack.io's [type, Buffer]
 		if depth+1 > r.lim.MaxDepth {
 			return dst, false, ErrTooDeep
 		}
 		dst = append(dst, '[')
-		dst = strconv.AppendInt(dst, t.i, 10)
+		dst = strconv.AppendInt(dst, t.Int, 10)
 		dst = append(dst, ',')
-		dst, err = r.placeholder(dst, t.s, atts, depth+2)
+		dst, err = r.placeholder(dst, t.Bytes, atts, depth+2)
 		return append(dst, ']'), true, err
-	case kindArray:
+	case KindArray:
 		if depth+1 > r.lim.MaxDepth {
 			return dst, false, ErrTooDeep
 		}
 		dst = append(dst, '[')
-		for i := range t.n {
+		for i := range t.Len {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			e, err := r.next()
+			e, err := r.Next()
 			if err != nil {
 				return dst, false, err
 			}
 			var defined bool
-			dst, defined, err = r.appendJSON(dst, e, atts, depth+1)
+			dst, defined, err = r.AppendJSONValue(dst, e, atts, depth+1)
 			if err != nil {
 				return dst, false, err
 			}
@@ -114,46 +111,46 @@ func (r *reader) appendJSON(dst []byte, t token, atts *[][]byte, depth int) ([]b
 			}
 		}
 		return append(dst, ']'), true, nil
-	case kindMap:
+	case KindMap:
 		if depth+1 > r.lim.MaxDepth {
 			return dst, false, ErrTooDeep
 		}
 		dst = append(dst, '{')
 		first := true
-		for range t.n {
+		for range t.Len {
 			mark := len(dst)
 			if !first {
 				dst = append(dst, ',')
 			}
-			k, err := r.next()
+			k, err := r.Next()
 			if err != nil {
 				return dst, false, err
 			}
-			if k.kind == kindStr && string(k.s) == "__proto__" {
-				v, err := r.next()
+			if k.Kind == KindStr && string(k.Bytes) == "__proto__" {
+				v, err := r.Next()
 				if err != nil {
 					return dst, false, err
 				}
-				if err := r.skip(v, depth+2); err != nil {
+				if err := r.Skip(v, depth+2); err != nil {
 					return dst, false, err
 				}
 				dst = dst[:mark]
 				continue
 			}
-			if dst, err = appendKey(dst, k); err != nil {
+			if dst, err = AppendMapKey(dst, k); err != nil {
 				return dst, false, err
 			}
 			dst = append(dst, ':')
-			v, err := r.next()
+			v, err := r.Next()
 			if err != nil {
 				return dst, false, err
 			}
-			if v.kind == kindBool && v.b && k.kind == kindStr && string(k.s) == "_placeholder" {
+			if v.Kind == KindBool && v.Bool && k.Kind == KindStr && string(k.Bytes) == "_placeholder" {
 				// It would read as a placeholder.
 				return dst, false, ErrBadPlaceholder
 			}
 			var defined bool
-			dst, defined, err = r.appendJSON(dst, v, atts, depth+1)
+			dst, defined, err = r.AppendJSONValue(dst, v, atts, depth+1)
 			if err != nil {
 				return dst, false, err
 			}
@@ -168,23 +165,23 @@ func (r *reader) appendJSON(dst []byte, t token, atts *[][]byte, depth int) ([]b
 	return dst, false, r.syntax("unexpected value") // not reached
 }
 
-// appendKey appends the map key k as a JSON string: JavaScript turns a
+// AppendMapKey appends the map key k as a JSON string: JavaScript turns a
 // number key into its string form.
-func appendKey(dst []byte, k token) ([]byte, error) {
-	switch k.kind {
-	case kindStr:
-		return appendJSONString(dst, k.s), nil
-	case kindInt:
+func AppendMapKey(dst []byte, k Token) ([]byte, error) {
+	switch k.Kind {
+	case KindStr:
+		return appendJSONString(dst, k.Bytes), nil
+	case KindInt:
 		dst = append(dst, '"')
-		dst = strconv.AppendInt(dst, k.i, 10)
+		dst = strconv.AppendInt(dst, k.Int, 10)
 		return append(dst, '"'), nil
-	case kindUint:
+	case KindUint:
 		dst = append(dst, '"')
-		dst = strconv.AppendUint(dst, k.u, 10)
+		dst = strconv.AppendUint(dst, k.Uint, 10)
 		return append(dst, '"'), nil
-	case kindFloat:
+	case KindFloat:
 		dst = append(dst, '"')
-		dst = AppendJSNumber(dst, k.f)
+		dst = AppendJSNumber(dst, k.Float)
 		return append(dst, '"'), nil
 	}
 	return dst, ErrMapKey
@@ -192,9 +189,9 @@ func appendKey(dst []byte, k token) ([]byte, error) {
 
 // placeholder appends the placeholder of the binary value b, at nesting
 // level level, and records b as an attachment.
-func (r *reader) placeholder(dst, b []byte, atts *[][]byte, level int) ([]byte, error) {
+func (r *Reader) placeholder(dst, b []byte, atts *[][]byte, level int) ([]byte, error) {
 	if atts == nil {
-		return dst, errNoBinary
+		return dst, ErrUnexpectedBinary
 	}
 	if level > r.lim.MaxDepth {
 		return dst, ErrTooDeep
@@ -216,10 +213,6 @@ func appendJSONString(dst, b []byte) []byte {
 	return socketio.AppendString(dst, unsafe.String(unsafe.SliceData(b), len(b)))
 }
 
-// jsString returns the string Node.js decodes from the bytes of a msgpack
-// str (socketio.NodeString).
-func jsString(b []byte) string { return socketio.NodeString(b) }
-
 // AppendMsgpack appends the msgpack encoding of data, one JSON value in
 // which placeholders {"_placeholder":true,"num":N} stand for atts[N], as
 // notepack.io encodes the value JSON.parse gives with the placeholders
@@ -234,17 +227,32 @@ func jsString(b []byte) string { return socketio.NodeString(b) }
 // must name an attachment (ErrBadPlaceholder). Nesting beyond
 // lim.MaxDepth is refused. On error dst is returned unchanged.
 func AppendMsgpack(dst, data []byte, atts [][]byte, lim Limits) ([]byte, error) {
-	w := getWriter(dst)
-	if err := w.jsonValue(data, atts, lim); err != nil {
-		w.done()
+	w := NewWriter(dst)
+	if err := w.JSONValue(data, atts, lim); err != nil {
+		w.Done()
 		return dst, err
 	}
-	return w.done(), nil
+	return w.Done(), nil
 }
 
-// jsonValue writes the msgpack of data as AppendMsgpack does.
-func (w *writer) jsonValue(data []byte, atts [][]byte, lim Limits) error {
-	lim = lim.withDefaults()
+// AppendMsgpackText appends the msgpack encoding of data, one JSON value,
+// as AppendMsgpack does but with no placeholders: an object with
+// "_placeholder" is an object like any other, and binary values cannot
+// occur. Nesting beyond maxDepth is refused. On error dst is returned
+// unchanged.
+func AppendMsgpackText(dst, data []byte, maxDepth int) ([]byte, error) {
+	w := NewWriter(dst)
+	e := jsonEncoder{w: w, src: data, maxDepth: maxDepth}
+	if err := e.whole(); err != nil {
+		w.Done()
+		return dst, err
+	}
+	return w.Done(), nil
+}
+
+// JSONValue writes the msgpack of data as AppendMsgpack does.
+func (w *Writer) JSONValue(data []byte, atts [][]byte, lim Limits) error {
+	lim = lim.WithDefaults()
 	e := jsonEncoder{w: w, src: data, atts: atts, placeholders: true, maxDepth: lim.MaxDepth}
 	return e.whole()
 }
@@ -253,7 +261,7 @@ func (w *writer) jsonValue(data []byte, atts [][]byte, lim Limits) error {
 // values with w. Container headers are reserved as one byte and widened
 // when a container has 16 elements or more.
 type jsonEncoder struct {
-	w   *writer
+	w   *Writer
 	src []byte
 	pos int
 	// atts are the attachments placeholders refer to.
@@ -337,9 +345,9 @@ func (e *jsonEncoder) literal(word string) error {
 	start := len(e.w.buf)
 	switch word {
 	case "null":
-		e.w.null()
+		e.w.Nil()
 	default:
-		e.w.boolean(word == "true")
+		e.w.Bool(word == "true")
 	}
 	e.last = scalar{start: start, end: len(e.w.buf), isTrue: word == "true"}
 	return nil
@@ -397,10 +405,10 @@ func (e *jsonEncoder) number() error {
 		if u, ok := parseUint(mag); ok {
 			switch {
 			case !neg || u == 0: // -0 is 0, as in notepack.io
-				e.w.uint(u)
+				e.w.Uint(u)
 				e.last.isUint, e.last.u = true, u
 			case u <= 1<<63:
-				e.w.int(int64(-u))
+				e.w.Int(int64(-u))
 			}
 			if !neg || u <= 1<<63 {
 				e.last.end = len(e.w.buf)
@@ -409,7 +417,7 @@ func (e *jsonEncoder) number() error {
 		}
 	}
 	f, _ := strconv.ParseFloat(string(tok), 64) // syntax checked; overflow gives ±Inf as in JavaScript
-	e.w.number(f)
+	e.w.Number(f)
 	if f >= 0 && f < 1<<64 && math.Floor(f) == f { // written as an integer
 		e.last.isUint, e.last.u = true, uint64(f)
 	}
@@ -500,7 +508,7 @@ func (e *jsonEncoder) object(level int) error {
 			return ErrBadPlaceholder
 		}
 		e.w.buf = e.w.buf[:start]
-		e.w.bin(e.atts[num])
+		e.w.Bin(e.atts[num])
 		return nil
 	}
 	e.w.patchHeader(start, n, true)
@@ -601,7 +609,7 @@ func (e *jsonEncoder) string() ([]byte, error) {
 		e.w.scratch = unescape(e.w.scratch[:0], s)
 		s = e.w.scratch
 	}
-	e.w.strBytes(s)
+	e.w.StrBytes(s)
 	return s, nil
 }
 
@@ -666,10 +674,10 @@ func hex4(b []byte) rune {
 	return r
 }
 
-// appendRawJSON appends raw, a JSON value, without whitespace outside
+// AppendRawJSON appends raw, a JSON value, without whitespace outside
 // strings (as JSON.stringify writes it), after checking its syntax and
 // nesting against maxDepth.
-func appendRawJSON(dst, raw []byte, maxDepth int) ([]byte, error) {
+func AppendRawJSON(dst, raw []byte, maxDepth int) ([]byte, error) {
 	if err := socketio.Validate(raw, maxDepth); err != nil {
 		var se *socketio.SyntaxError
 		switch {

@@ -1,4 +1,4 @@
-package redisadapter
+package msgpack
 
 import (
 	"math"
@@ -85,9 +85,9 @@ func AppendJSNumber(dst []byte, f float64) []byte {
 	return dst
 }
 
-// appendJSONNumber appends f as JSON.stringify does: null for NaN and the
+// AppendJSONNumber appends f as JSON.stringify does: null for NaN and the
 // infinities.
-func appendJSONNumber(dst []byte, f float64) []byte {
+func AppendJSONNumber(dst []byte, f float64) []byte {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return append(dst, "null"...)
 	}
