@@ -17,6 +17,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/sockwasm/sockwasm/host/config"
+	"github.com/sockwasm/sockwasm/host/memreduce"
 	"github.com/sockwasm/sockwasm/host/server"
 )
 
@@ -199,6 +200,12 @@ func serve(ctx context.Context, cfg *config.Config, log zerolog.Logger, out *liv
 	if err != nil {
 		fmt.Fprintf(stderr, "sockwasm serve: %v\n", err)
 		return 1
+	}
+	if cfg.ReleaseIdleMemory {
+		rctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); memreduce.Run(rctx, memreduce.Options{}) }()
+		defer func() { stop(); <-done }()
 	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {

@@ -38,6 +38,7 @@ func FixedChanges(old, next *Config) []string {
 	diff("cache_dir", old.CacheDir, next.CacheDir)
 	diff("shutdown_timeout", old.ShutdownTimeout, next.ShutdownTimeout)
 	diff("watch", old.Watch, next.Watch)
+	diff("release_idle_memory", old.ReleaseIdleMemory, next.ReleaseIdleMemory)
 	diff("engine.ping_interval", old.Engine.PingInterval, next.Engine.PingInterval)
 	diff("engine.ping_timeout", old.Engine.PingTimeout, next.Engine.PingTimeout)
 	diff("engine.max_payload", old.Engine.MaxPayload, next.Engine.MaxPayload)
