@@ -269,14 +269,15 @@ type Engine struct {
 	HTTPCompressionThreshold int `toml:"http_compression_threshold"`
 	// PerMessageDeflate accepts the WebSocket permessage-deflate extension
 	// from clients that offer it (browsers, the ws package), as the
-	// reference server's perMessageDeflate: messages of at least
-	// PerMessageDeflateThreshold bytes are compressed, each on its own (no
+	// reference server's perMessageDeflate: the messages it sends of at
+	// least PerMessageDeflateThreshold bytes are compressed, and those
+	// clients compressed inflated, each on its own (no
 	// context takeover: an idle connection holds no compressor). Default
 	// false, as in the reference server: it costs CPU on every large
 	// message.
 	PerMessageDeflate bool `toml:"per_message_deflate"`
-	// PerMessageDeflateThreshold is the smallest WebSocket message
-	// compressed, in bytes; 0 takes the default, 1024.
+	// PerMessageDeflateThreshold is the smallest WebSocket message the
+	// server compresses, in bytes; 0 takes the default, 1024.
 	PerMessageDeflateThreshold int `toml:"per_message_deflate_threshold"`
 }
 

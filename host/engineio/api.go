@@ -208,16 +208,18 @@ type Options struct {
 	// PerMessageDeflate negotiates the WebSocket permessage-deflate
 	// extension (RFC 7692) with clients that offer it, as the reference
 	// server's perMessageDeflate option; off by default, as there.
-	// Messages of at least PerMessageDeflateThreshold bytes are then
-	// compressed both ways. Each message is compressed and decompressed
+	// The server then compresses the messages it sends of at least
+	// PerMessageDeflateThreshold bytes, and inflates those the client
+	// compressed (by its own threshold: 1024 for engine.io-client in
+	// Node). Each message is compressed and decompressed
 	// on its own (no context takeover), so that an idle connection holds
 	// no compressor: a connection that has received a compressed message
 	// keeps a 4 KiB read buffer for the rest of its life, nothing else.
 	// A compressed message counts against MaxPayload by its decompressed
 	// size; a larger one closes the connection with status 1009.
 	PerMessageDeflate bool
-	// PerMessageDeflateThreshold is the smallest WebSocket message
-	// compressed, in bytes. Default 1024, the reference server's.
+	// PerMessageDeflateThreshold is the smallest WebSocket message the
+	// server compresses, in bytes. Default 1024, the reference server's.
 	PerMessageDeflateThreshold int
 	// CORS headers for polling requests.
 	CORS CORSOptions

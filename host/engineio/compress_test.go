@@ -617,3 +617,56 @@ func BenchmarkCompressedWebSocketMemory(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkWebSocketEchoDeflate is BenchmarkWebSocketEcho with a 4 KiB
+// message of text, plain and with permessage-deflate both ways (the
+// client's compression and inflation count too).
+func BenchmarkWebSocketEchoDeflate(b *testing.B) {
+	words := strings.Fields("the a to and of in is you that it for on are with this be have not at your we can room message hello world user online today time chat")
+	var sb strings.Builder
+	sb.WriteString(`42["echo","`)
+	for i := uint32(1); sb.Len() < 4<<10; i = i*1103515245 + 12345 {
+		sb.WriteString(words[(i>>16)%uint32(len(words))])
+		sb.WriteByte(' ')
+	}
+	msg := []byte(sb.String()[:4<<10-2] + `"]`)
+	for _, deflate := range []bool{false, true} {
+		name := "plain"
+		if deflate {
+			name = "deflate"
+		}
+		b.Run(name, func(b *testing.B) {
+			srv := New(Options{PingInterval: time.Hour, PingTimeout: time.Hour, PerMessageDeflate: deflate},
+				openFunc(func(s *Session) Receiver { return echoReceiver{s} }))
+			ts := httptest.NewServer(srv)
+			defer func() {
+				_ = srv.Shutdown(context.Background())
+				ts.Close()
+			}()
+			ctx := context.Background()
+			opts := &websocket.DialOptions{}
+			if deflate {
+				opts.CompressionMode = websocket.CompressionContextTakeover
+				opts.CompressionThreshold = 1024
+			}
+			c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(ts.URL, "http")+DefaultPath+"?EIO=4&transport=websocket", opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.CloseNow()
+			if _, _, err := c.Read(ctx); err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(len(msg)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := c.Write(ctx, websocket.MessageText, msg); err != nil {
+					b.Fatal(err)
+				}
+				if _, _, err := c.Read(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
