@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -25,6 +26,10 @@ type dialer struct {
 	path      string // /socket.io/
 	perSource int
 	clients   []*http.Client // one per source
+	// compress offers compression as browsers do: permessage-deflate on
+	// WebSocket (a dial the server does not accept it on fails),
+	// Accept-Encoding: gzip on long-polling GETs.
+	compress bool
 }
 
 // newDialer prepares the HTTP clients. sources is a comma-separated list
@@ -107,9 +112,21 @@ type wsConn struct {
 // Socket.IO CONNECT and its reply.
 func (d *dialer) dialWS(ctx context.Context, i int) (*wsConn, error) {
 	u := "ws" + strings.TrimPrefix(d.base, "http") + d.path + "?EIO=4&transport=websocket"
-	c, _, err := websocket.Dial(ctx, u, &websocket.DialOptions{HTTPClient: d.client(i)})
+	opts := &websocket.DialOptions{HTTPClient: d.client(i)}
+	if d.compress {
+		// What browsers and the ws package offer: plain permessage-deflate,
+		// the server decides on context takeover. 1024 is engine.io-client's
+		// threshold in Node.
+		opts.CompressionMode = websocket.CompressionContextTakeover
+		opts.CompressionThreshold = 1024
+	}
+	c, resp, err := websocket.Dial(ctx, u, opts)
 	if err != nil {
 		return nil, err
+	}
+	if ext := resp.Header.Get("Sec-WebSocket-Extensions"); d.compress && !strings.HasPrefix(ext, "permessage-deflate") {
+		c.CloseNow()
+		return nil, fmt.Errorf("the server did not accept permessage-deflate (Sec-WebSocket-Extensions %q)", ext)
 	}
 	c.SetReadLimit(16 << 20)
 	w := &wsConn{c: c, buf: make([]byte, 0, 512)}
@@ -215,6 +232,11 @@ type pollConn struct {
 	hc  *http.Client
 	url string // endpoint with EIO, transport and sid
 	sid string // the Socket.IO socket id, once connected
+	// gzip asks for gzip responses (dialer.compress); gz decodes them and
+	// compressed counts them.
+	gzip       bool
+	gz         *gzip.Reader
+	compressed int64
 }
 
 // dialPolling opens connection i: the handshake GET, a POST of the
@@ -238,7 +260,7 @@ func (d *dialer) dialPolling(ctx context.Context, i int) (*pollConn, error) {
 	if err := json.Unmarshal(body[1:], &open); err != nil || open.SID == "" {
 		return nil, fmt.Errorf("handshake %q", clip(body))
 	}
-	pc := &pollConn{hc: hc, url: base + "&sid=" + url.QueryEscape(open.SID)}
+	pc := &pollConn{hc: hc, url: base + "&sid=" + url.QueryEscape(open.SID), gzip: d.compress}
 	if err := pc.post(ctx, []byte{eioMessage, sioConnect}); err != nil {
 		return nil, err
 	}
@@ -271,7 +293,44 @@ func (d *dialer) dialPolling(ctx context.Context, i int) (*pollConn, error) {
 
 // get is one long-poll GET; the body is a payload.
 func (pc *pollConn) get(ctx context.Context) ([]byte, error) {
-	return httpDo(ctx, pc.hc, http.MethodGet, pc.url, nil)
+	if !pc.gzip {
+		return httpDo(ctx, pc.hc, http.MethodGet, pc.url, nil)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, pc.url, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept-Encoding", "gzip")
+	resp, err := pc.hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var body io.Reader = resp.Body
+	switch enc := resp.Header.Get("Content-Encoding"); enc {
+	case "":
+	case "gzip":
+		if pc.gz == nil {
+			pc.gz, err = gzip.NewReader(resp.Body)
+		} else {
+			err = pc.gz.Reset(resp.Body)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("GET: gzip: %w", err)
+		}
+		body = pc.gz
+		pc.compressed++
+	default:
+		return nil, fmt.Errorf("GET: Content-Encoding %q", enc)
+	}
+	b, err := io.ReadAll(body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("GET: %s %q", resp.Status, clip(b))
+	}
+	return b, nil
 }
 
 // post sends a payload; the server answers "ok".

@@ -343,6 +343,14 @@ func runEcho(ctx context.Context, o *loadOptions, d *dialer, sy *syncer, r *resu
 		r.Lost += int64(len(c.pending))
 		lat = append(lat, c.lat...)
 	}
+	for _, pc := range polls {
+		if pc != nil {
+			r.Compressed += pc.compressed
+		}
+	}
+	if o.Compress && o.Transport == "polling" && r.Compressed == 0 && r.Acked > 0 {
+		errs.add("-compress: no polling response came compressed")
+	}
 	r.AcksPerSec = float64(r.AcksWindow) / r.Seconds
 	r.Latency = summarize(lat)
 	r.finish(&errs)

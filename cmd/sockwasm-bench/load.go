@@ -33,6 +33,7 @@ type loadOptions struct {
 	PerSource       int
 	Hold            time.Duration
 	Sync            bool
+	Compress        bool
 }
 
 // defaultSize is each scenario's payload size when -size is 0.
@@ -101,6 +102,7 @@ func loadMain(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.Sources, "sources", "auto", `local source addresses: "auto", "" (the system's choice) or a comma-separated list`)
 	fs.IntVar(&o.PerSource, "per-source", 25000, "connections per source address")
 	fs.DurationVar(&o.Hold, "hold", 0, "connect: how long the connections stay open after the ramp")
+	fs.BoolVar(&o.Compress, "compress", false, "offer compression as browsers do: permessage-deflate on WebSocket (required: a server that does not accept it fails the run), Accept-Encoding: gzip on polling GETs (at least one response must come compressed)")
 	fs.BoolVar(&o.Sync, "sync", false, `print "@start" and "@end" around the measured window and wait for a line on stdin after each (used by the runner to sample the server)`)
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
@@ -178,9 +180,12 @@ type result struct {
 	InFlight  int     `json:"inflight,omitempty"`
 	Size      int     `json:"size,omitempty"`
 	Rate      float64 `json:"rate,omitempty"`
-	Sources   int     `json:"sources"`           // source addresses used
-	Seconds   float64 `json:"seconds"`           // the measured window; connect: the ramp
-	Setup     float64 `json:"setup_s,omitempty"` // connecting (and joining) before the traffic
+	Sources   int     `json:"sources"`            // source addresses used
+	Compress  bool    `json:"compress,omitempty"` // -compress
+	// Compressed counts the polling responses that came gzip-compressed.
+	Compressed int64   `json:"compressed,omitempty"`
+	Seconds    float64 `json:"seconds"`           // the measured window; connect: the ramp
+	Setup      float64 `json:"setup_s,omitempty"` // connecting (and joining) before the traffic
 
 	Connected  int     `json:"connected,omitempty"`
 	ConnPerSec float64 `json:"conn_per_sec,omitempty"`
@@ -299,8 +304,9 @@ func runLoad(ctx context.Context, o *loadOptions, sy *syncer) (*result, error) {
 	if err != nil {
 		return nil, err
 	}
+	d.compress = o.Compress
 	r := &result{Scenario: o.Scenario, URL: o.URL, Transport: o.Transport, Clients: o.Clients, Size: o.Size,
-		Sources: d.sources(conns)}
+		Sources: d.sources(conns), Compress: o.Compress}
 	switch o.Scenario {
 	case "connect":
 		r.Size = 0

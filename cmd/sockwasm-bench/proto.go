@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"strconv"
+	"strings"
 )
 
 // Engine.IO v4 packet types: the first byte of a message.
@@ -77,9 +78,10 @@ func parseUint(p []byte, i int) (uint64, int, bool) {
 }
 
 // appendToken appends the echo scenario's string argument for a client's
-// message: "c<client>s<seq>." padded with 'x' to size bytes (longer when
-// the prefix alone is). Plain ASCII without escapes, so that a server that
-// parses and re-serialises the JSON (socket.io) answers the same bytes.
+// message: "c<client>s<seq>." padded to size bytes (longer when the prefix
+// alone is) with padText from an offset that depends on the message. Plain
+// ASCII without escapes, so that a server that parses and re-serialises
+// the JSON (socket.io) answers the same bytes.
 func appendToken(b []byte, client int, seq uint64, size int) []byte {
 	start := len(b)
 	b = append(b, 'c')
@@ -87,11 +89,37 @@ func appendToken(b []byte, client int, seq uint64, size int) []byte {
 	b = append(b, 's')
 	b = strconv.AppendUint(b, seq, 10)
 	b = append(b, '.')
-	for len(b)-start < size {
-		b = append(b, 'x')
+	if n := size - (len(b) - start); n > 0 {
+		off := int((uint64(client)*7919 + seq*104729) % uint64(len(padText)))
+		for n > 0 {
+			k := min(len(padText)-off, n)
+			b = append(b, padText[off:off+k]...)
+			n -= k
+			off = 0
+		}
 	}
 	return b
 }
+
+// padText pads the echo strings: 16 KiB of words drawn at random from a
+// list of 64 (a fixed sequence), so that compression finds about what it
+// finds in chat text, not in a run of one letter.
+var padText = func() string {
+	words := strings.Fields(`the a to and of in is you that it for on are with this be have not
+		at your we can but all so if just like what about when one out up
+		room message hello world user online today time will new chat please
+		thanks good there here now know think see get make going back`)
+	var b strings.Builder
+	x := uint32(2463534242)
+	for b.Len() < 16<<10 {
+		x ^= x << 13
+		x ^= x >> 17
+		x ^= x << 5
+		b.WriteString(words[x%uint32(len(words))])
+		b.WriteByte(' ')
+	}
+	return b.String()
+}()
 
 // appendEcho appends the echo event with ack id seq: `42<seq>["echo","<token>"]`.
 func appendEcho(b []byte, client int, seq uint64, size int) []byte {

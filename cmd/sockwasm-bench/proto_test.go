@@ -36,7 +36,17 @@ func TestParseAck(t *testing.T) {
 
 func TestEchoPackets(t *testing.T) {
 	p := appendEcho(nil, 3, 41, 64)
-	want := `4241["echo","c3s41.` + strings.Repeat("x", 64-len("c3s41.")) + `"]`
+	tok := string(appendToken(nil, 3, 41, 64))
+	if len(tok) != 64 || !strings.HasPrefix(tok, "c3s41.") || strings.ContainsAny(tok, "\"\\") {
+		t.Fatalf("token %q", tok)
+	}
+	if other := string(appendToken(nil, 3, 42, 64)); other[6:] == tok[6:] {
+		t.Fatalf("two messages padded alike: %q", other)
+	}
+	if long := appendToken(nil, 1, 2, 40000); len(long) != 40000 { // longer than padText
+		t.Fatalf("token of %d bytes", len(long))
+	}
+	want := `4241["echo","` + tok + `"]`
 	if string(p) != want {
 		t.Fatalf("echo %s", p)
 	}

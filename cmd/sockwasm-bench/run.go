@@ -73,10 +73,11 @@ type runOptions struct {
 
 // serverDef is a server the runner can start.
 type serverDef struct {
-	name    string
-	label   string
-	polling bool
-	plugin  string // sockwasm variants: the .wasm
+	name     string
+	label    string
+	polling  bool
+	compress bool   // can compress (scenarioDef.compress)
+	plugin   string // sockwasm variants: the .wasm
 }
 
 // cell is one measurement: one scenario, one server, one round, one pass.
@@ -115,7 +116,7 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	}
 	fs.StringVar(&o.root, "root", ".", "the sockwasm repository (bin/, plugins/, sdk/c, test/bench)")
 	fs.StringVar(&o.servers, "servers", "sockwasm,sockwasm-as,sockwasm-c,node,bare", "servers, comma-separated")
-	fs.StringVar(&o.scenarios, "scenarios", "all", "scenarios or groups, comma-separated: "+scenarioNames(scenarios(false))+"; connect, echo, broadcast, polling-echo, binary")
+	fs.StringVar(&o.scenarios, "scenarios", "all", "scenarios or groups, comma-separated: "+scenarioNames(scenarios(false))+"; connect, echo, broadcast, polling-echo, binary, compress")
 	fs.StringVar(&o.passes, "passes", "pinned,unpinned", "pinned and/or unpinned")
 	fs.StringVar(&o.unpinned, "unpinned-scenarios", "echo-64B-x4,broadcast-closed16", `the scenarios of the unpinned pass ("all": the same as pinned)`)
 	fs.IntVar(&o.rounds, "rounds", 2, "rounds (each server once per round, the order alternating)")
@@ -228,7 +229,7 @@ func (r *runner) prepare(name string) (serverDef, string, error) {
 		if !exists(r.o.sockwasm) {
 			return serverDef{}, fmt.Sprintf("%s skipped: %s is missing (make build)", name, r.o.sockwasm), nil
 		}
-		return serverDef{name: name, label: label, polling: true, plugin: plugin}, "", nil
+		return serverDef{name: name, label: label, polling: true, compress: true, plugin: plugin}, "", nil
 	}
 	switch name {
 	case "sockwasm":
@@ -262,7 +263,7 @@ func (r *runner) prepare(name string) (serverDef, string, error) {
 		if !exists(filepath.Join(r.o.root, "test", "bench", "node_modules", "socket.io")) {
 			return serverDef{}, "node skipped: run `npm ci` in test/bench (make bench does)", nil
 		}
-		return serverDef{name: name, label: "Node.js socket.io " + r.pkgVersion("socket.io"), polling: true}, "", nil
+		return serverDef{name: name, label: "Node.js socket.io " + r.pkgVersion("socket.io"), polling: true, compress: true}, "", nil
 	case "bare":
 		return serverDef{name: name, label: "bare coder/websocket (transport only)"}, "", nil
 	}
@@ -348,7 +349,7 @@ func (r *runner) run(stdout io.Writer) (int, error) {
 					slices.Reverse(order)
 				}
 				for _, sv := range order {
-					if sc.polling && !sv.polling {
+					if (sc.polling && !sv.polling) || (sc.compress && !sv.compress) {
 						continue
 					}
 					c := r.cell(pass, sc, sv, round)
@@ -454,7 +455,7 @@ func (r *runner) warmCache(w io.Writer) error {
 			continue
 		}
 		fmt.Fprintf(w, "compiling %s for %s…\n", filepath.Base(sv.plugin), sv.name)
-		srv, _, err := r.startServer(sv, false)
+		srv, _, err := r.startServer(sv, false, false)
 		if err != nil {
 			return err
 		}
@@ -463,8 +464,9 @@ func (r *runner) warmCache(w io.Writer) error {
 	return nil
 }
 
-// startServer starts a fresh server on a free port and waits until it listens.
-func (r *runner) startServer(sv serverDef, pinned bool) (*child, int, error) {
+// startServer starts a fresh server on a free port and waits until it
+// listens; compress turns on its WebSocket compression.
+func (r *runner) startServer(sv serverDef, pinned, compress bool) (*child, int, error) {
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ { // another process may take the port meanwhile
 		port, err := freePort()
@@ -476,7 +478,7 @@ func (r *runner) startServer(sv serverDef, pinned bool) (*child, int, error) {
 		dir := r.o.root
 		switch {
 		case sv.plugin != "":
-			cfg, err := r.sockwasmConfig(sv, port)
+			cfg, err := r.sockwasmConfig(sv, port, compress)
 			if err != nil {
 				return nil, 0, err
 			}
@@ -484,6 +486,9 @@ func (r *runner) startServer(sv serverDef, pinned bool) (*child, int, error) {
 		case sv.name == "node":
 			argv = []string{r.o.node, filepath.Join(r.o.root, "test", "bench", "node-server.mjs")}
 			env = append(env, "PORT="+strconv.Itoa(port), "HOST=127.0.0.1")
+			if compress {
+				env = append(env, "PER_MESSAGE_DEFLATE=1")
+			}
 		case sv.name == "bare":
 			argv = []string{r.self, "bare", "-listen", "127.0.0.1:" + strconv.Itoa(port)}
 		}
@@ -514,8 +519,9 @@ func (r *runner) startServer(sv serverDef, pinned bool) (*child, int, error) {
 	return nil, 0, lastErr
 }
 
-// sockwasmConfig writes a server.toml serving the variant's plugin on "/".
-func (r *runner) sockwasmConfig(sv serverDef, port int) (string, error) {
+// sockwasmConfig writes a server.toml serving the variant's plugin on "/",
+// with permessage-deflate when compress is set.
+func (r *runner) sockwasmConfig(sv serverDef, port int, compress bool) (string, error) {
 	dir := filepath.Join(r.tmp, sv.name)
 	plugins := filepath.Join(dir, "plugins")
 	name := strings.TrimSuffix(filepath.Base(sv.plugin), ".wasm")
@@ -547,6 +553,9 @@ name = "/"
 middleware = [%q]
 handler = %q
 `, port, plugins, filepath.Join(r.tmp, "cache"), name, name)
+	if compress {
+		toml += "\n[engine]\nper_message_deflate = true\n"
+	}
 	cfg := filepath.Join(dir, "server.toml")
 	return cfg, os.WriteFile(cfg, []byte(toml), 0o644)
 }
@@ -558,7 +567,7 @@ func (r *runner) cell(pass string, sc scenarioDef, sv serverDef, round int) *cel
 	t0 := time.Now()
 	defer func() { c.Wall = time.Since(t0).Seconds() }()
 	pinned := pass == "pinned"
-	srv, port, err := r.startServer(sv, pinned)
+	srv, port, err := r.startServer(sv, pinned, sc.compress)
 	if err != nil {
 		c.Error = err.Error()
 		return c

@@ -9,11 +9,16 @@ import (
 // scenarioDef is one scenario of the runner: a load invocation.
 type scenarioDef struct {
 	name    string
-	group   string // connect, echo, broadcast, polling-echo, binary
+	group   string // connect, echo, broadcast, polling-echo, binary, compress
 	conns   int    // connections the generator opens
 	polling bool   // needs long-polling (the bare server has none)
-	args    []string
-	desc    string
+	// compress runs the generator with -compress and the servers with
+	// compression: sockwasm per_message_deflate = true, Node
+	// perMessageDeflate {threshold: 1024}; HTTP compression is on by
+	// default in both. The bare server has none.
+	compress bool
+	args     []string
+	desc     string
 }
 
 // scenarios lists the runner's scenarios, with quick mode's smaller counts.
@@ -73,6 +78,26 @@ func scenarios(quick bool) []scenarioDef {
 		args: []string{"-scenario", "echo", "-transport", "polling", "-clients", strconv.Itoa(pc), "-inflight", "1", "-size", "64"},
 		desc: fmt.Sprintf("%d long-polling clients × 1 acked echo in flight, 64 B string", pc),
 	})
+	// The cost of compression, against echo-4KiB-x1 and a polling echo of
+	// the same size: what browsers offer, each server's own way to
+	// compress (sockwasm without context takeover, Node with it).
+	out = append(out,
+		scenarioDef{
+			name: "echo-4KiB-x1-deflate", group: "compress", conns: clients, compress: true,
+			args: []string{"-scenario", "echo", "-clients", strconv.Itoa(clients), "-inflight", "1", "-size", "4096", "-compress"},
+			desc: fmt.Sprintf("%d WebSocket clients × 1 acked echo in flight, 4 KiB string, permessage-deflate both ways", clients),
+		},
+		scenarioDef{
+			name: "polling-echo-4KiB", group: "compress", conns: 2 * pc, polling: true,
+			args: []string{"-scenario", "echo", "-transport", "polling", "-clients", strconv.Itoa(pc), "-inflight", "1", "-size", "4096"},
+			desc: fmt.Sprintf("%d long-polling clients × 1 acked echo in flight, 4 KiB string, no Accept-Encoding", pc),
+		},
+		scenarioDef{
+			name: "polling-echo-4KiB-gzip", group: "compress", conns: 2 * pc, polling: true, compress: true,
+			args: []string{"-scenario", "echo", "-transport", "polling", "-clients", strconv.Itoa(pc), "-inflight", "1", "-size", "4096", "-compress"},
+			desc: fmt.Sprintf("%d long-polling clients × 1 acked echo in flight, 4 KiB string, responses gzip-compressed", pc),
+		},
+	)
 	out = append(out, scenarioDef{
 		name: "binary-8KiB", group: "binary", conns: clients,
 		args: []string{"-scenario", "binary", "-clients", strconv.Itoa(clients), "-inflight", "1", "-size", "8192"},
@@ -113,7 +138,7 @@ func selectScenarios(all []scenarioDef, spec string) ([]scenarioDef, error) {
 			}
 		}
 		if !found {
-			return nil, fmt.Errorf("unknown scenario %q (want one of %s, or a group: connect, echo, broadcast, polling-echo, binary)", s, scenarioNames(all))
+			return nil, fmt.Errorf("unknown scenario %q (want one of %s, or a group: connect, echo, broadcast, polling-echo, binary, compress)", s, scenarioNames(all))
 		}
 		want[s] = true
 	}

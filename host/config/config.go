@@ -32,8 +32,11 @@ const (
 	DefaultMaxPayload     = 1_000_000
 	DefaultUpgradeTimeout = 10 * time.Second
 	DefaultWriteQueue     = 1024
-	DefaultConnectTimeout = 45 * time.Second
-	DefaultShutdown       = 10 * time.Second
+	// DefaultCompressionThreshold is the smallest polling response and
+	// WebSocket message compressed, the reference server's threshold.
+	DefaultCompressionThreshold = 1024
+	DefaultConnectTimeout       = 45 * time.Second
+	DefaultShutdown             = 10 * time.Second
 	// DefaultAdapterKey is the channel prefix of the Redis adapter, the
 	// reference adapter's default.
 	DefaultAdapterKey = "socket.io"
@@ -273,6 +276,26 @@ type Engine struct {
 	// WriteTimeout bounds each write to a client (a WebSocket batch, an
 	// HTTP response) and the flush of a graceful close. Default 10s.
 	WriteTimeout Duration `toml:"write_timeout"`
+	// HTTPCompression compresses polling responses of at least
+	// HTTPCompressionThreshold bytes with gzip or deflate, whichever the
+	// request's Accept-Encoding prefers, as the reference server's
+	// httpCompression. Default true.
+	HTTPCompression bool `toml:"http_compression"`
+	// HTTPCompressionThreshold is the smallest polling response compressed,
+	// in bytes; 0 takes the default, 1024.
+	HTTPCompressionThreshold int `toml:"http_compression_threshold"`
+	// PerMessageDeflate accepts the WebSocket permessage-deflate extension
+	// from clients that offer it (browsers, the ws package), as the
+	// reference server's perMessageDeflate: the messages it sends of at
+	// least PerMessageDeflateThreshold bytes are compressed, and those
+	// clients compressed inflated, each on its own (no
+	// context takeover: an idle connection holds no compressor). Default
+	// false, as in the reference server: it costs CPU on every large
+	// message.
+	PerMessageDeflate bool `toml:"per_message_deflate"`
+	// PerMessageDeflateThreshold is the smallest WebSocket message the
+	// server compresses, in bytes; 0 takes the default, 1024.
+	PerMessageDeflateThreshold int `toml:"per_message_deflate_threshold"`
 }
 
 // HTTP, the [http] table, holds the limits of the HTTP server every
@@ -587,6 +610,9 @@ func Parse(file string, data []byte) (*Config, error) {
 	if !md.IsDefined("release_idle_memory") {
 		c.ReleaseIdleMemory = true
 	}
+	if !md.IsDefined("engine", "http_compression") {
+		c.Engine.HTTPCompression = true
+	}
 	var errs Errors
 	nth := map[string]int{} // occurrences of each undecoded key so far
 	for _, k := range md.Undecoded() {
@@ -619,7 +645,7 @@ func Parse(file string, data []byte) (*Config, error) {
 // Default returns the built-in configuration: every default, no
 // namespaces beyond what the caller adds.
 func Default() *Config {
-	c := &Config{Watch: true, ReleaseIdleMemory: true}
+	c := &Config{Watch: true, ReleaseIdleMemory: true, Engine: Engine{HTTPCompression: true}}
 	c.applyDefaults()
 	return c
 }
@@ -667,6 +693,12 @@ func (c *Config) applyDefaults() {
 	}
 	if c.Engine.WriteQueue == 0 {
 		c.Engine.WriteQueue = DefaultWriteQueue
+	}
+	if c.Engine.HTTPCompressionThreshold == 0 {
+		c.Engine.HTTPCompressionThreshold = DefaultCompressionThreshold
+	}
+	if c.Engine.PerMessageDeflateThreshold == 0 {
+		c.Engine.PerMessageDeflateThreshold = DefaultCompressionThreshold
 	}
 	dir := "."
 	if c.File != "" {
@@ -839,6 +871,12 @@ func (c *Config) validate(ps *positions) Errors {
 	}
 	if c.Engine.WriteQueue < 0 || c.Engine.WriteQueue > maxWriteQueue {
 		bad("engine.write_queue", "must be between 1 and %d, got %d", maxWriteQueue, c.Engine.WriteQueue)
+	}
+	if c.Engine.HTTPCompressionThreshold < 0 {
+		bad("engine.http_compression_threshold", "must not be negative, got %d", c.Engine.HTTPCompressionThreshold)
+	}
+	if c.Engine.PerMessageDeflateThreshold < 0 {
+		bad("engine.per_message_deflate_threshold", "must not be negative, got %d", c.Engine.PerMessageDeflateThreshold)
 	}
 	checkLimits(c.Limits, func(key, format string, args ...any) { bad("plugins."+key, format, args...) })
 	names := make([]string, 0, len(c.Plugins))

@@ -629,3 +629,48 @@ handler = "chat"
 		t.Error("Empty is wrong")
 	}
 }
+
+// [engine]'s compression keys: defaults as the reference server's, values
+// checked, and only a restart applies them.
+func TestCompression(t *testing.T) {
+	c, err := Parse("server.toml", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := c.Engine
+	if !e.HTTPCompression || e.HTTPCompressionThreshold != 1024 || e.PerMessageDeflate || e.PerMessageDeflateThreshold != 1024 {
+		t.Fatalf("defaults: %+v", e)
+	}
+	if d := Default().Engine; d.HTTPCompression != e.HTTPCompression || d.HTTPCompressionThreshold != e.HTTPCompressionThreshold {
+		t.Fatalf("Default(): %+v", d)
+	}
+	next, err := Parse("server.toml", []byte(`
+[engine]
+http_compression = false
+http_compression_threshold = 1
+per_message_deflate = true
+per_message_deflate_threshold = 4096
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e = next.Engine
+	if e.HTTPCompression || e.HTTPCompressionThreshold != 1 || !e.PerMessageDeflate || e.PerMessageDeflateThreshold != 4096 {
+		t.Fatalf("set: %+v", e)
+	}
+	want := "engine.http_compression,engine.http_compression_threshold,engine.per_message_deflate,engine.per_message_deflate_threshold"
+	if got := strings.Join(FixedChanges(c, next), ","); got != want {
+		t.Errorf("FixedChanges = %q, want %q", got, want)
+	}
+	for _, tt := range []struct{ toml, want string }{
+		{"[engine]\n\nhttp_compression_threshold = -1\n", "server.toml:3: engine.http_compression_threshold: must not be negative, got -1"},
+		{"[engine]\nper_message_deflate_threshold = -5\n", "server.toml:2: engine.per_message_deflate_threshold: must not be negative, got -5"},
+		{"[engine]\nper_message_deflate = \"yes\"\n", "server.toml:2: engine.per_message_deflate"},
+		{"[engine]\nhttp_compresion = true\n", "server.toml:2: engine.http_compresion: unknown key"},
+	} {
+		_, err := Parse("server.toml", []byte(tt.toml))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q: error %v, want %q", tt.toml, err, tt.want)
+		}
+	}
+}

@@ -140,7 +140,7 @@ type CORSOptions struct {
 //
 // Every resource a client can make the server hold has a limit here:
 // memory (MaxSessions, MaxPayload, WriteQueueSize, WriteQueueBytes,
-// MaxHeaderBytes),
+// MaxHeaderBytes; MaxPayload also bounds a compressed message inflated),
 // time and goroutines (PingInterval + PingTimeout for a silent client,
 // UpgradeTimeout, ReadTimeout, WriteTimeout, and IdleTimeout and
 // ReadHeaderTimeout through ConfigureHTTPServer).
@@ -196,6 +196,31 @@ type Options struct {
 	// ReadHeaderTimeout bounds reading a request's headers, for
 	// http.Server.ReadHeaderTimeout (see ConfigureHTTPServer). Default 10s.
 	ReadHeaderTimeout time.Duration
+	// DisableHTTPCompression turns off the compression of polling
+	// responses, which is on by default as in the reference server
+	// (httpCompression): a response body of at least
+	// HTTPCompressionThreshold bytes is sent with gzip or deflate, as the
+	// request's Accept-Encoding prefers (see compress.go).
+	DisableHTTPCompression bool
+	// HTTPCompressionThreshold is the smallest polling response body
+	// compressed, in bytes. Default 1024, the reference server's.
+	HTTPCompressionThreshold int
+	// PerMessageDeflate negotiates the WebSocket permessage-deflate
+	// extension (RFC 7692) with clients that offer it, as the reference
+	// server's perMessageDeflate option; off by default, as there.
+	// The server then compresses the messages it sends of at least
+	// PerMessageDeflateThreshold bytes, and inflates those the client
+	// compressed (by its own threshold: 1024 for engine.io-client in
+	// Node). Each message is compressed and decompressed
+	// on its own (no context takeover), so that an idle connection holds
+	// no compressor: a connection that has received a compressed message
+	// keeps a 4 KiB read buffer for the rest of its life, nothing else.
+	// A compressed message counts against MaxPayload by its decompressed
+	// size; a larger one closes the connection with status 1009.
+	PerMessageDeflate bool
+	// PerMessageDeflateThreshold is the smallest WebSocket message the
+	// server compresses, in bytes. Default 1024, the reference server's.
+	PerMessageDeflateThreshold int
 	// CORS headers for polling requests.
 	CORS CORSOptions
 	// Logger receives the server's logs. Default: disabled.

@@ -19,7 +19,8 @@
 // has a limit in Options, with a default, and breaking it closes the
 // session with one log line that names the reason.
 //
-//   - Memory: MaxPayload per incoming message or POST body,
+//   - Memory: MaxPayload per incoming message or POST body (a
+//     compressed WebSocket message by its inflated size),
 //     WriteQueueSize and WriteQueueBytes per session for outgoing packets,
 //     MaxHeaderBytes per request (431 above it; a session keeps its
 //     handshake's headers and query, so they are bounded too).
@@ -35,6 +36,15 @@
 //   - Text: WebSocket text frames and polling text packets must be UTF-8;
 //     otherwise the session is closed with ReasonParseError (a WebSocket
 //     with close status 1007, a POST with 400).
+//
+// # Compression
+//
+// As the reference server does, polling responses of at least
+// HTTPCompressionThreshold bytes are compressed with gzip or deflate when
+// the request accepts one (on by default), and WebSocket messages with
+// permessage-deflate when PerMessageDeflate is set (off by default).
+// Compressors are pooled and held only while they run: an idle session
+// holds none.
 //
 // # Ordering
 //

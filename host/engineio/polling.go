@@ -168,7 +168,7 @@ func (s *Session) servePoll(w http.ResponseWriter, r *http.Request) {
 			s.finalizeLocked()
 		}
 		s.mu.Unlock()
-		s.writePoll(w, rc, body, h, cut)
+		s.writePoll(w, rc, body, h, cut, r.Header)
 		return
 	}
 	p := &pollWait{done: make(chan struct{}), rc: rc}
@@ -197,21 +197,27 @@ func (s *Session) servePoll(w http.ResponseWriter, r *http.Request) {
 		writeError(w, ErrorBadRequest)
 		return
 	}
-	s.writePoll(w, rc, p.body, p.held, p.cut)
+	body := p.body
+	p.body = nil
+	s.writePoll(w, rc, body, p.held, p.cut, r.Header)
 }
 
-// writePoll writes a poll response under WriteTimeout, then releases what
-// it held of the queue. cut, when set, is the response's registration in
+// writePoll writes a poll response under WriteTimeout, compressed as the
+// request's headers, req, accept when it is large enough
+// (Server.encodeBody), then releases what it held
+// of the queue. cut, when set, is the response's registration in
 // pollWrites. A write that fails closes the session.
-func (s *Session) writePoll(w http.ResponseWriter, rc *http.ResponseController, body []byte, h held, cut *ioCut) {
+func (s *Session) writePoll(w http.ResponseWriter, rc *http.ResponseController, body []byte, h held, cut *ioCut, req http.Header) {
 	d := s.srv.opts.WriteTimeout
+	out, used, buf := s.srv.encodeBody(w.Header(), body, req)
+	defer releaseBuffer(buf)
 	var err error
 	if cut == nil {
 		_ = rc.SetWriteDeadline(time.Now().Add(d))
-		err = writePayload(w, body)
+		err = writeEncoded(w, out, used)
 	} else {
 		if cut.start(d) {
-			err = writePayload(w, body)
+			err = writeEncoded(w, out, used)
 			if err == nil {
 				// Write what net/http buffers now, under the deadline.
 				err = rc.Flush()
@@ -244,9 +250,18 @@ func (s *Session) writePoll(w http.ResponseWriter, rc *http.ResponseController, 
 }
 
 func writePayload(w http.ResponseWriter, body []byte) error {
+	return writeEncoded(w, body, encodingIdentity)
+}
+
+// writeEncoded answers with a payload, body, sent with Content-Encoding
+// enc.
+func writeEncoded(w http.ResponseWriter, body []byte, enc httpEncoding) error {
 	h := w.Header()
 	h.Set("Content-Type", "text/plain; charset=UTF-8")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
+	if enc != encodingIdentity {
+		h.Set("Content-Encoding", enc.String())
+	}
 	w.WriteHeader(http.StatusOK)
 	_, err := w.Write(body)
 	return err

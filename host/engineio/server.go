@@ -35,6 +35,9 @@ const (
 	DefaultMaxHeaderBytes    = 16 << 10
 	DefaultIdleTimeout       = 5 * time.Second
 	DefaultReadHeaderTimeout = 10 * time.Second
+	// DefaultCompressionThreshold is the smallest polling response body
+	// and WebSocket message compressed, the reference server's threshold.
+	DefaultCompressionThreshold = 1024
 )
 
 // ClientLogBurst bounds the log lines at info level and above that
@@ -106,6 +109,10 @@ type Server struct {
 	// closingConns are WebSockets in their close handshake.
 	closingConns map[*websocket.Conn]*wsConn
 
+	// wsCompression is the permessage-deflate mode offered to WebSocket
+	// clients (Options.PerMessageDeflate).
+	wsCompression websocket.CompressionMode
+
 	goroutines track.Group
 	// readBuffers holds the buffers WebSocket messages are read into;
 	// messages are copied out before they reach the Receiver.
@@ -148,6 +155,12 @@ func (o Options) withDefaults() Options {
 	if o.MaxHeaderBytes <= 0 {
 		o.MaxHeaderBytes = DefaultMaxHeaderBytes
 	}
+	if o.HTTPCompressionThreshold <= 0 {
+		o.HTTPCompressionThreshold = DefaultCompressionThreshold
+	}
+	if o.PerMessageDeflateThreshold <= 0 {
+		o.PerMessageDeflateThreshold = DefaultCompressionThreshold
+	}
 	return o
 }
 
@@ -184,9 +197,10 @@ func New(opts Options, h Handler) *Server {
 		handshakeTail: `,"pingInterval":` + strconv.FormatInt(opts.PingInterval.Milliseconds(), 10) +
 			`,"pingTimeout":` + strconv.FormatInt(opts.PingTimeout.Milliseconds(), 10) +
 			`,"maxPayload":` + strconv.FormatInt(opts.MaxPayload, 10) + `}`,
-		sessions:     make(map[string]*Session),
-		lingering:    make(map[string]struct{}),
-		closingConns: make(map[*websocket.Conn]*wsConn),
+		sessions:      make(map[string]*Session),
+		lingering:     make(map[string]struct{}),
+		closingConns:  make(map[*websocket.Conn]*wsConn),
+		wsCompression: wsCompression(opts.PerMessageDeflate),
 	}
 }
 

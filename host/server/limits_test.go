@@ -12,6 +12,20 @@ import (
 	"time"
 )
 
+// [engine]'s compression keys reach the Engine.IO endpoints.
+func TestServeAppliesCompression(t *testing.T) {
+	toml := strings.Replace(conformanceTOML, "[engine]\n", "[engine]\nhttp_compression = false\nhttp_compression_threshold = 10\n"+
+		"per_message_deflate = true\nper_message_deflate_threshold = 20\n", 1)
+	srv, err := newTestServer(t, toml, pluginsDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := srv.engineOptions(srv.Config(), "/x/")
+	if !o.DisableHTTPCompression || o.HTTPCompressionThreshold != 10 || !o.PerMessageDeflate || o.PerMessageDeflateThreshold != 20 {
+		t.Fatalf("engine options %+v", o)
+	}
+}
+
 // The client limits of the configuration reach the Engine.IO endpoints
 // and the HTTP server Serve runs.
 func TestServeAppliesClientLimits(t *testing.T) {
@@ -30,6 +44,9 @@ read_header_timeout = "5s"
 	if o.WriteQueueBytes != 2_000_000 || o.WriteTimeout != 3*time.Second || o.MaxHeaderBytes != 2048 ||
 		o.IdleTimeout != 100*time.Millisecond || o.ReadTimeout != 4*time.Second || o.ReadHeaderTimeout != 5*time.Second {
 		t.Fatalf("engine options %+v", o)
+	}
+	if o.DisableHTTPCompression || o.HTTPCompressionThreshold != 1024 || o.PerMessageDeflate || o.PerMessageDeflateThreshold != 1024 {
+		t.Fatalf("compression defaults %+v", o)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -286,6 +286,11 @@ func (s *Server) engineOptions(c *config.Config, path string) engineio.Options {
 		MaxHeaderBytes:    c.HTTP.MaxHeaderBytes,
 		IdleTimeout:       time.Duration(c.HTTP.IdleTimeout),
 		ReadHeaderTimeout: time.Duration(c.HTTP.ReadHeaderTimeout),
+
+		DisableHTTPCompression:     !c.Engine.HTTPCompression,
+		HTTPCompressionThreshold:   c.Engine.HTTPCompressionThreshold,
+		PerMessageDeflate:          c.Engine.PerMessageDeflate,
+		PerMessageDeflateThreshold: c.Engine.PerMessageDeflateThreshold,
 	}
 }
 

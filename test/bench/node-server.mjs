@@ -11,9 +11,10 @@
 //   on disconnect       → "left" {room, id, reason} to each room the socket was in
 //
 // Default server options otherwise (pingInterval 25 s, maxHttpBufferSize
-// 1e6, no per-message deflate, both transports).
+// 1e6, httpCompression on, no per-message deflate, both transports).
 //
-// Environment: PORT (0 = random, the default), HOST (127.0.0.1). Prints
+// Environment: PORT (0 = random, the default), HOST (127.0.0.1),
+// PER_MESSAGE_DEFLATE=1 (perMessageDeflate {threshold: 1024}). Prints
 // {"ready":true,"port":N} once listening; exits on SIGTERM/SIGINT or when
 // stdin closes (the runner is gone).
 
@@ -25,7 +26,7 @@ const maxRoomLen = 128;
 const badRequest = { ok: false, error: "bad request" };
 
 const httpServer = createServer();
-const io = new Server(httpServer);
+const io = new Server(httpServer, env.PER_MESSAGE_DEFLATE === "1" ? { perMessageDeflate: { threshold: 1024 } } : {});
 
 function room(arg) {
   const r = arg?.room;

@@ -80,6 +80,44 @@ describe("chat page in Chromium", { skip, timeout: 60000 }, () => {
     }
   });
 
+  test("long-polling responses of 1 KiB and more arrive gzip-compressed and intact", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    page.setDefaultTimeout(10000);
+    const polls = [];
+    page.on("response", (res) => {
+      if (res.request().method() === "GET" && res.url().includes("/socket.io/") && res.url().includes("sid=")) polls.push(res);
+    });
+    await page.goto(`${server.url}/index.html`);
+    // A socket of its own on polling only; the page's client script is loaded.
+    const result = await page.evaluate(async () => {
+      const text = Array.from({ length: 600 }, (_, i) => `{"id":${i},"text":"héllo ✓"}`).join(",");
+      const s = io({ transports: ["polling"], forceNew: true, reconnection: false });
+      try {
+        const back = await s.timeout(5000).emitWithAck("echo", text);
+        return { ok: back === text, size: text.length };
+      } finally {
+        s.disconnect();
+      }
+    });
+    assert.ok(result.ok, "echoed text differs");
+    assert.ok(result.size > 8192);
+    const encodings = await Promise.all(polls.map(async (res) => {
+      const h = await res.allHeaders();
+      return { enc: h["content-encoding"] || "", len: Number(h["content-length"]), body: (await res.body()).length };
+    }));
+    // Chromium sends Accept-Encoding: gzip, deflate, br, zstd: gzip it is.
+    const big = encodings.filter((e) => e.body > 8192);
+    assert.ok(big.length >= 1, `no large polling response among ${JSON.stringify(encodings)}`);
+    for (const e of big) {
+      assert.equal(e.enc, "gzip");
+      assert.ok(e.len < e.body / 2, `compressed to ${e.len} bytes from ${e.body}`);
+    }
+    // Small responses (the open packet, pings) go uncompressed.
+    assert.ok(encodings.some((e) => e.body < 1024 && e.enc === ""));
+    await context.close();
+  });
+
   test("two pages join the same room and see each other's messages", async () => {
     const room = `room-${randomUUID().slice(0, 6)}`;
     const alice = await openPage("alice");

@@ -130,6 +130,31 @@ for (const mode of Object.keys(TRANSPORTS)) {
       assert.ok(toBuffer(back).equals(big), "payload differs");
     });
 
+    if (mode !== "polling") {
+      test("permessage-deflate is negotiated and 8 KiB events round-trip compressed", async () => {
+        const s = await open(c, mode);
+        // socket.io-client's ws offers permessage-deflate (threshold 1024);
+        // the chat example's server.toml accepts it, without context takeover.
+        const ws = s.io.engine.transport.ws;
+        assert.equal(ws.extensions, "permessage-deflate");
+        const params = ws._extensions["permessage-deflate"].params;
+        assert.equal(params.server_no_context_takeover, true);
+        assert.equal(params.client_no_context_takeover, true);
+        const text = Array.from({ length: 400 }, (_, i) => `{"id":${i},"text":"héllo ✓"}`).join(",").slice(0, 8192);
+        assert.ok(Buffer.byteLength(text) >= 8192);
+        for (let i = 0; i < 3; i++) {
+          const [back, n] = await emitAck(s, "echo", [text + i, i]);
+          assert.equal(back, text + i);
+          assert.equal(n, i);
+        }
+        const got = once(s, "echo-back");
+        s.emit("echo", text, bytes(8192, 9));
+        const [t, b] = await got;
+        assert.equal(t, text);
+        assert.ok(toBuffer(b).equals(bytes(8192, 9)));
+      });
+    }
+
     test("binary and text messages interleaved keep their order", async () => {
       const s = await open(c, mode);
       const received = [];
