@@ -124,7 +124,7 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&o.json, "json", "", "also write every cell's figures to this file")
 	fs.DurationVar(&o.warmup, "warmup", time.Second, "traffic before each measured window")
 	fs.DurationVar(&o.duration, "duration", 3*time.Second, "each measured window")
-	fs.DurationVar(&o.settle, "settle", time.Second, "connect: wait after the ramp before reading the server's RSS")
+	fs.DurationVar(&o.settle, "settle", 3*time.Second, "connect: wait after the ramp before reading the server's RSS")
 	fs.StringVar(&o.serverCPU, "server-cpu", "0", "pinned pass: taskset CPU list of the server")
 	fs.StringVar(&o.genCPU, "gen-cpu", "1", "pinned pass: taskset CPU list of the generator")
 	fs.StringVar(&o.sockwasm, "sockwasm", "", "the sockwasm binary (default ROOT/bin/sockwasm)")
