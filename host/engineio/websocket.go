@@ -93,6 +93,9 @@ func (s *Server) accept(w http.ResponseWriter, r *http.Request) (*websocket.Conn
 		s.log.Debug().Err(err).Msg("websocket accept failed")
 		return nil, nil, err
 	}
+	// Without an extension (permessage-deflate), a message is a plain
+	// frame the session's writer can write itself (wsConn.writeMessage).
+	hw.conn.plain = hw.Header().Get("Sec-WebSocket-Extensions") == ""
 	conn.SetReadLimit(s.opts.MaxPayload)
 	return conn, hw.conn, nil
 }
@@ -470,9 +473,12 @@ func (s *Session) writeLoop(conn *websocket.Conn) {
 			deadline = true
 			raw.batch()
 		}
+		plain := raw != nil && raw.plain
 		for _, p := range batch {
 			var err error
-			if p.Binary && p.Type == eio.PacketMessage {
+			if plain {
+				err = raw.writeMessage(p)
+			} else if p.Binary && p.Type == eio.PacketMessage {
 				err = conn.Write(ctx, websocket.MessageBinary, p.Data)
 			} else {
 				text = eio.AppendText(text[:0], p)

@@ -2,8 +2,11 @@ package engineio
 
 import (
 	"bufio"
+	"encoding/binary"
 	"net"
 	"sync"
+
+	eio "github.com/sockwasm/sockwasm/protocol/engineio"
 )
 
 // maxBatchBytes bounds what a wsConn gathers before it writes: a batch
@@ -22,6 +25,13 @@ var batchPool = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return 
 // per packet (on loopback the write system call was the largest single
 // cost of an echo). Outside a batch it writes through.
 //
+// When no extension was negotiated, the session's writer frames its
+// messages itself (writeMessage): a server's frame is a header and the
+// payload, unmasked, and coder/websocket's writer, with its channel-based
+// locks taken twice per message, cost a broadcast as much CPU as the write
+// system calls did. coder/websocket still writes the control frames
+// (pongs, the close handshake), through Write, ordered with the rest by mu.
+//
 // Its mutex orders every write to the connection, also the control frames
 // coder/websocket writes from other goroutines (pongs, close frames), the
 // way coder/websocket's own frame lock does; it is never held by anything
@@ -29,6 +39,7 @@ var batchPool = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return 
 type wsConn struct {
 	net.Conn
 	br       *bufio.Reader // what coder/websocket reads from
+	plain    bool          // no extension negotiated: writeMessage may frame messages
 	readMu   sync.Mutex    // held by who reads br outside the session's read loop: Close's handshake
 	mu       sync.Mutex
 	batching bool
@@ -53,6 +64,65 @@ func (c *wsConn) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return c.Conn.Write(p)
+}
+
+// writeMessage adds p to the batch as one WebSocket frame: text for an
+// Engine.IO packet, binary for a binary message. The session's writer,
+// which alone writes data frames, calls it between batch and flush, and
+// only when plain. A frame too large to gather is written at once.
+func (c *wsConn) writeMessage(p eio.Packet) error {
+	bin := p.Binary && p.Type == eio.PacketMessage
+	opcode, n := byte(1), 0
+	if bin {
+		opcode, n = 2, len(p.Data)
+	} else {
+		n = eio.TextLen(p)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.buf != nil && len(*c.buf)+maxFrameHeader+n > maxBatchBytes {
+		if err := c.flushLocked(); err != nil {
+			return err
+		}
+	}
+	if maxFrameHeader+n > maxBatchBytes {
+		frame := appendFrameHeader(make([]byte, 0, maxFrameHeader), opcode, n)
+		payload := p.Data
+		if !bin {
+			payload = eio.AppendText(make([]byte, 0, n), p)
+		}
+		bufs := net.Buffers{frame, payload}
+		_, err := bufs.WriteTo(c.Conn)
+		return err
+	}
+	if c.buf == nil {
+		c.buf = batchPool.Get().(*[]byte)
+	}
+	b := appendFrameHeader(*c.buf, opcode, n)
+	if bin {
+		b = append(b, p.Data...)
+	} else {
+		b = eio.AppendText(b, p)
+	}
+	*c.buf = b
+	return nil
+}
+
+// maxFrameHeader is the largest header of an unmasked frame.
+const maxFrameHeader = 10
+
+// appendFrameHeader appends the header of a final, unmasked frame of
+// opcode with an n-byte payload (RFC 6455, section 5.2).
+func appendFrameHeader(b []byte, opcode byte, n int) []byte {
+	b = append(b, 0x80|opcode)
+	switch {
+	case n < 126:
+		return append(b, byte(n))
+	case n <= 0xffff:
+		return append(b, 126, byte(n>>8), byte(n))
+	default:
+		return binary.BigEndian.AppendUint64(append(b, 127), uint64(n))
+	}
 }
 
 // drained reports whether coder/websocket has read everything the

@@ -2,9 +2,12 @@ package engineio
 
 import (
 	"bytes"
+	"encoding/binary"
 	"net"
 	"sync"
 	"testing"
+
+	eio "github.com/sockwasm/sockwasm/protocol/engineio"
 )
 
 // countingConn records each write it gets.
@@ -79,5 +82,64 @@ func TestWSConnBatch(t *testing.T) {
 	mustWrite("after")
 	if last := cc.writes[len(cc.writes)-1]; string(last) != "after" {
 		t.Fatalf("after the batch: last write %q", last)
+	}
+}
+
+// writeMessage frames text and binary messages of each length class (7,
+// 16 and 64-bit lengths; the last too large to gather) as RFC 6455 says.
+func TestWSConnWriteMessage(t *testing.T) {
+	cc := &countingConn{}
+	c := &wsConn{Conn: cc, plain: true}
+	msgs := []eio.Packet{
+		{Type: eio.PacketMessage, Data: []byte("hi")},
+		{Type: eio.PacketMessage, Data: bytes.Repeat([]byte("a"), 300)},
+		{Type: eio.PacketMessage, Data: bytes.Repeat([]byte{7}, 200), Binary: true},
+		{Type: eio.PacketPing},
+		{Type: eio.PacketMessage, Data: bytes.Repeat([]byte("z"), maxBatchBytes+1)},
+		{Type: eio.PacketMessage, Data: []byte{1, 2, 3}, Binary: true},
+	}
+	c.batch()
+	for _, p := range msgs {
+		if err := c.writeMessage(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := c.flush(); err != nil {
+		t.Fatal(err)
+	}
+	var stream []byte
+	for _, w := range cc.writes {
+		stream = append(stream, w...)
+	}
+	// The gathered frames, the large one's header and payload (one writev
+	// on a TCP connection, two writes on this fake), the rest.
+	if len(cc.writes) != 4 {
+		t.Errorf("%d writes, want 4", len(cc.writes))
+	}
+	for i, p := range msgs {
+		opcode, want := byte(1), eio.AppendText(nil, p)
+		if p.Binary {
+			opcode, want = 2, p.Data
+		}
+		if len(stream) < 2 || stream[0] != 0x80|opcode {
+			t.Fatalf("frame %d: first byte %#x, want %#x", i, stream[0], 0x80|opcode)
+		}
+		n, h := int(stream[1]), 2
+		switch n {
+		case 126:
+			n, h = int(binary.BigEndian.Uint16(stream[2:])), 4
+		case 127:
+			n, h = int(binary.BigEndian.Uint64(stream[2:])), 10
+		}
+		if n != len(want) || !bytes.Equal(stream[h:h+n], want) {
+			t.Fatalf("frame %d: %d-byte payload, want %d bytes %.20q", i, n, len(want), want)
+		}
+		if n >= 126 && h == 2 || n < 126 && h != 2 || n <= 0xffff && h == 10 {
+			t.Fatalf("frame %d: a %d-byte header for %d bytes", i, h, n)
+		}
+		stream = stream[h+n:]
+	}
+	if len(stream) != 0 {
+		t.Fatalf("%d bytes after the last frame", len(stream))
 	}
 }
