@@ -43,8 +43,8 @@ func (o *Options) defaults() {
 }
 
 // Run samples the allocation rate every o.Interval and releases memory
-// once each time the process goes quiet after allocating at least
-// o.MinAllocated bytes. It returns when ctx is done.
+// once each time the process goes quiet after a busy spell in which it
+// allocated at least o.MinAllocated bytes. It returns when ctx is done.
 func Run(ctx context.Context, o Options) {
 	o.defaults()
 	t := time.NewTicker(o.Interval)
@@ -64,12 +64,18 @@ func Run(ctx context.Context, o Options) {
 }
 
 // reducer decides, from one sample of the allocation counter per interval,
-// when to release.
+// when to release: at the first quiet interval after a busy one (four
+// times the quiet rate or more), once MinAllocated bytes were allocated
+// since the last release. A process that allocates steadily, slowly or
+// fast, never counts as going quiet: the collector's own pacing serves it,
+// and a release, which stops allocation while it returns pages, would only
+// add latency.
 type reducer struct {
 	quiet    float64 // bytes per interval below which the process is quiet
 	min      uint64
 	prev     uint64 // the counter at the previous sample
 	lastFree uint64 // the counter after the last release
+	busy     bool   // an interval since the last release was busy
 }
 
 func newReducer(o Options, start uint64) *reducer {
@@ -79,13 +85,16 @@ func newReducer(o Options, start uint64) *reducer {
 // sample takes the counter's value at the end of an interval and reports
 // whether to release now.
 func (r *reducer) sample(now uint64) bool {
-	d := now - r.prev
+	d := float64(now - r.prev)
 	r.prev = now
-	return float64(d) < r.quiet && now-r.lastFree >= r.min
+	if d >= 4*r.quiet {
+		r.busy = true
+	}
+	return d < r.quiet && r.busy && now-r.lastFree >= r.min
 }
 
 // released records the counter's value after a release.
-func (r *reducer) released(now uint64) { r.prev, r.lastFree = now, now }
+func (r *reducer) released(now uint64) { r.prev, r.lastFree, r.busy = now, now, false }
 
 var allocsSample = []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
 

@@ -43,6 +43,19 @@ func TestReleaseOncePerBurst(t *testing.T) {
 	if !step(0) {
 		t.Fatal("no release after the second burst")
 	}
+	// Steady allocation just under the quiet rate, for long past
+	// MinAllocated: never a burst, never a release.
+	for i := range 100 {
+		if step(900) {
+			t.Fatalf("released during steady slow allocation (interval %d)", i)
+		}
+	}
+	// Steady allocation between the quiet and the busy rate: the same.
+	for i := range 100 {
+		if step(2000) {
+			t.Fatalf("released during steady allocation (interval %d)", i)
+		}
+	}
 }
 
 // Run calls Release when the counter it reads says so, and stops with its
