@@ -212,6 +212,7 @@ func (s *fakeSock) record(p sent) {
 	s.out = append(s.out, p)
 	s.mu.Unlock()
 }
+
 // checkArgs is the check of args every sending method of
 // *socketio.Socket makes (target's contract): nil, or one JSON array
 // within the default nesting limit, its strings valid UTF-8.
