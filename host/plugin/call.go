@@ -14,6 +14,12 @@ import (
 
 // target is what a socket call acts on. *socketio.Socket is adapted by
 // socketTarget; tests use a fake.
+//
+// Emit, EmitWithAck, Ack, Broadcast and BroadcastWithAck check args as
+// *socketio.Socket does, the one check of a guest's args (payload): a
+// JSON array of valid UTF-8 within the server's nesting limit, else
+// socketio.ErrInvalidArgs, nothing sent. Ack does not keep args past its
+// return (it is handed a view of guest memory).
 type target interface {
 	ID() string
 	Namespace() string

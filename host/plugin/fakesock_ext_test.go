@@ -30,6 +30,9 @@ func (s *fakeSock) SetData(b []byte) {
 }
 
 func (s *fakeSock) BroadcastWithAck(opts socketio.BroadcastOptions, name string, args []byte, atts [][]byte, timeout time.Duration, cb func([]socketio.AckReply, error)) (bool, error) {
+	if err := checkArgs(args); err != nil {
+		return false, err
+	}
 	s.ns.mu.Lock()
 	s.ns.out = append(s.ns.out, sent{kind: "broadcastack", name: name, args: string(args), atts: atts, rooms: opts.Rooms, except: opts.Except})
 	s.ns.bcastAck = cb

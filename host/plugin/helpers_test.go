@@ -212,11 +212,31 @@ func (s *fakeSock) record(p sent) {
 	s.out = append(s.out, p)
 	s.mu.Unlock()
 }
+
+// checkArgs is the check of args every sending method of
+// *socketio.Socket makes (target's contract): nil, or one JSON array
+// within the default nesting limit, its strings valid UTF-8.
+func checkArgs(args []byte) error {
+	if len(args) == 0 {
+		return nil
+	}
+	if !isJSONArray(args) {
+		return socketio.ErrInvalidArgs
+	}
+	return nil
+}
+
 func (s *fakeSock) Emit(name string, args []byte, atts [][]byte) error {
+	if err := checkArgs(args); err != nil {
+		return err
+	}
 	s.record(sent{kind: "emit", name: name, args: string(args), atts: atts})
 	return nil
 }
 func (s *fakeSock) EmitWithAck(name string, args []byte, atts [][]byte, timeout time.Duration, cb func(socketio.AckResponse)) error {
+	if err := checkArgs(args); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	s.ackCB = cb
 	s.mu.Unlock()
@@ -224,6 +244,9 @@ func (s *fakeSock) EmitWithAck(name string, args []byte, atts [][]byte, timeout 
 	return nil
 }
 func (s *fakeSock) Ack(id uint64, args []byte, atts [][]byte) error {
+	if err := checkArgs(args); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	if s.acked[id] {
 		s.mu.Unlock()
@@ -236,6 +259,9 @@ func (s *fakeSock) Ack(id uint64, args []byte, atts [][]byte) error {
 }
 func (s *fakeSock) Disconnect(closeSession bool) { s.disc <- closeSession }
 func (s *fakeSock) Broadcast(opts socketio.BroadcastOptions, name string, args []byte, atts [][]byte) error {
+	if err := checkArgs(args); err != nil {
+		return err
+	}
 	s.ns.mu.Lock()
 	s.ns.out = append(s.ns.out, sent{kind: "broadcast", name: name, args: string(args), atts: atts, rooms: opts.Rooms, except: opts.Except})
 	s.ns.mu.Unlock()

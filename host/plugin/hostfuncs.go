@@ -369,21 +369,31 @@ func decodeAttachments(c *call, b []byte) ([][]byte, int32) {
 	return out, 0
 }
 
-// payload reads JSON array args and an attachment list from guest memory,
-// copying them. Args are checked by the socketio layer when sent (a JSON
-// array, valid UTF-8).
-func payload(c *call, m api.Module, argsPtr, argsLen, attsPtr, attsLen uint64) ([]byte, [][]byte, int32) {
+// payload reads args and an attachment list from guest memory, copying
+// the attachments, and args too when keep is set; otherwise args is a view
+// of guest memory, valid until the guest runs again, for a target that
+// does not keep it past the host call (Ack).
+//
+// Args are checked once, by the socketio layer: every target method that
+// sends them (Emit, EmitWithAck, Ack, Broadcast, BroadcastWithAck, and
+// Namespace.Broadcast of ns_broadcast) refuses args that are not one JSON
+// array, its strings valid UTF-8 (JavaScript clients drop a connection
+// that delivers invalid UTF-8), within the server's nesting limit, with
+// socketio.ErrInvalidArgs (ERR_INVALID), before anything is queued. Here
+// only empty args, which those methods take for "no arguments", are
+// refused: the ABI wants an array.
+func payload(c *call, m api.Module, argsPtr, argsLen, attsPtr, attsLen uint64, keep bool) ([]byte, [][]byte, int32) {
 	// Bounded before anything is copied: a message over it would close
 	// the receiving client's session anyway (write_queue_bytes).
 	if uint64(uint32(argsLen))+uint64(uint32(attsLen)) > uint64(c.v.lim.MaxEmitBytes) {
 		return nil, nil, c.limited("args and attachments over max_emit_bytes")
 	}
-	args, ok := copyIn(m, argsPtr, argsLen)
+	if uint32(argsLen) == 0 {
+		return nil, nil, ErrInvalid
+	}
+	args, ok := view(m, argsPtr, argsLen)
 	if !ok {
 		return nil, nil, ErrMemory
-	}
-	if !isJSONArray(args) {
-		return nil, nil, ErrInvalid
 	}
 	ab, ok := view(m, attsPtr, attsLen)
 	if !ok {
@@ -392,6 +402,9 @@ func payload(c *call, m api.Module, argsPtr, argsLen, attsPtr, attsLen uint64) (
 	atts, code := decodeAttachments(c, ab)
 	if code != 0 {
 		return nil, nil, code
+	}
+	if keep {
+		args = append([]byte(nil), args...)
 	}
 	return args, atts, 0
 }
@@ -462,7 +475,8 @@ func errCode(c *call, err error) int32 {
 // bound it.
 func hostAck(ctx context.Context, m api.Module, stack []uint64) {
 	c := currentCall(ctx)
-	args, atts, code := payload(c, m, stack[1], stack[2], stack[3], stack[4])
+	// Ack encodes args before it returns: they need no copy.
+	args, atts, code := payload(c, m, stack[1], stack[2], stack[3], stack[4], false)
 	if code != 0 {
 		ret(stack, code)
 		return
@@ -485,7 +499,7 @@ func emitParams(ctx context.Context, m api.Module, stack []uint64) (c *call, nam
 		name, code = readName(m, stack[0], stack[1])
 	}
 	if code == 0 {
-		args, atts, code = payload(c, m, stack[2], stack[3], stack[4], stack[5])
+		args, atts, code = payload(c, m, stack[2], stack[3], stack[4], stack[5], true)
 	}
 	if code != 0 {
 		ret(stack, code)
@@ -531,7 +545,7 @@ func broadcastParams(c *call, m api.Module, p []uint64, sender string) (opts soc
 	if name, code = readName(m, p[5], p[6]); code != 0 {
 		return
 	}
-	args, atts, code = payload(c, m, p[7], p[8], p[9], p[10])
+	args, atts, code = payload(c, m, p[7], p[8], p[9], p[10], true)
 	return
 }
 

@@ -32,6 +32,7 @@ type Namespace struct {
 
 type prefixRoute struct {
 	prefix string
+	key    string // the configured pattern, prefix + "*": the route's counter key
 	p      *plugin.Plugin
 }
 
@@ -70,7 +71,7 @@ func New(n config.Namespace, lookup Lookup) (*Namespace, error) {
 		}
 		life[name] = p
 		if config.IsPattern(ev) {
-			r.patterns = append(r.patterns, prefixRoute{strings.TrimSuffix(ev, "*"), p})
+			r.patterns = append(r.patterns, prefixRoute{strings.TrimSuffix(ev, "*"), ev, p})
 		} else {
 			r.events[ev] = p
 		}
@@ -165,7 +166,7 @@ func (r *Namespace) route(name string) (*plugin.Plugin, string) {
 	}
 	for _, pr := range r.patterns {
 		if strings.HasPrefix(name, pr.prefix) {
-			return pr.p, pr.prefix + "*"
+			return pr.p, pr.key
 		}
 	}
 	if r.handler != nil {

@@ -311,7 +311,7 @@ func (s *Socket) Disconnect(closeSession bool) {
 func (s *Socket) Connected() bool { return s.connected.Load() }
 
 func (s *Socket) onevent(p *sp.Packet) {
-	name, args, err := sp.SplitEvent(p.Data)
+	name, args, err := p.SplitEvent()
 	if err != nil {
 		s.c.protocolError(err, p.Data, false)
 		return

@@ -1,5 +1,7 @@
 package socketio
 
+import "bytes"
+
 // Default limits, used where a Limits field is zero. DefaultMaxAttachments
 // is socket.io-parser's own bound (its decoder, in the server and in every
 // JavaScript client, refuses more).
@@ -28,21 +30,24 @@ func (l Limits) withDefaults() Limits {
 
 // Parse decodes and validates one text packet. A BINARY_* packet is
 // returned without its attachments; use a Decoder to collect them.
-// The packet's Data aliases data.
+// The packet's Data aliases data; its Namespace is a copy (a Decoder
+// reuses the copies of recent namespaces instead).
 func Parse(data []byte, lim Limits) (Packet, error) {
-	p, _, err := parse(data, lim)
+	p, _, _, err := parse(data, lim, nil)
 	return p, err
 }
 
-// parse is Parse that also returns the announced attachment count.
-func parse(data []byte, lim Limits) (Packet, int, error) {
+// parse is Parse that also returns the announced attachment count and, for
+// an EVENT or BINARY_EVENT, the event name as the quoted JSON string in
+// data. The namespace string comes from r when r is not nil.
+func parse(data []byte, lim Limits, r *recent) (Packet, int, []byte, error) {
 	lim = lim.withDefaults()
 	p := Packet{Namespace: DefaultNamespace}
 	if len(data) == 0 {
-		return p, 0, ErrEmptyPacket
+		return p, 0, nil, ErrEmptyPacket
 	}
 	if data[0] < '0' || data[0] > '6' {
-		return p, 0, ErrUnknownType
+		return p, 0, nil, ErrUnknownType
 	}
 	p.Type = Type(data[0] - '0')
 	i := 1
@@ -51,16 +56,16 @@ func parse(data []byte, lim Limits) (Packet, int, error) {
 		start := i
 		for i < len(data) && isDigit(data[i]) {
 			if atts > lim.MaxAttachments {
-				return p, 0, ErrTooManyAttachments
+				return p, 0, nil, ErrTooManyAttachments
 			}
 			atts = atts*10 + int(data[i]-'0')
 			i++
 		}
 		if i == start || i >= len(data) || data[i] != '-' {
-			return p, 0, ErrBadAttachments
+			return p, 0, nil, ErrBadAttachments
 		}
 		if atts > lim.MaxAttachments {
-			return p, 0, ErrTooManyAttachments
+			return p, 0, nil, ErrTooManyAttachments
 		}
 		i++
 	}
@@ -69,7 +74,7 @@ func parse(data []byte, lim Limits) (Packet, int, error) {
 		for i < len(data) && data[i] != ',' {
 			i++
 		}
-		p.Namespace = string(data[start:i])
+		p.Namespace = r.namespace(data[start:i])
 		if i < len(data) {
 			i++ // ,
 		}
@@ -79,7 +84,7 @@ func parse(data []byte, lim Limits) (Packet, int, error) {
 		for i < len(data) && isDigit(data[i]) {
 			d := uint64(data[i] - '0')
 			if id > (1<<64-1-d)/10 {
-				return p, 0, ErrBadAckID
+				return p, 0, nil, ErrBadAckID
 			}
 			id = id*10 + d
 			i++
@@ -89,76 +94,92 @@ func parse(data []byte, lim Limits) (Packet, int, error) {
 	if i < len(data) {
 		p.Data = data[i:]
 	}
-	if err := validate(&p, atts, lim); err != nil {
-		return p, 0, err
+	q, err := validate(&p, atts, lim)
+	if err != nil {
+		return p, 0, nil, err
 	}
-	return p, atts, nil
+	return p, atts, q, nil
 }
 
-// validate checks p.Data against what p.Type requires.
-func validate(p *Packet, atts int, lim Limits) error {
+// validate checks p.Data against what p.Type requires. For an EVENT or
+// BINARY_EVENT it returns the event name, the quoted JSON string in
+// p.Data.
+func validate(p *Packet, atts int, lim Limits) ([]byte, error) {
 	c, _ := firstByte(p.Data)
 	switch p.Type {
 	case Connect:
 		if p.Data == nil {
-			return nil
+			return nil, nil
 		}
 		if c != '{' {
-			return ErrConnectPayload
+			return nil, ErrConnectPayload
 		}
-		return Validate(p.Data, lim.MaxDepth)
+		return nil, Validate(p.Data, lim.MaxDepth)
 	case Disconnect:
 		if p.Data != nil {
-			return ErrUnexpectedPayload
+			return nil, ErrUnexpectedPayload
 		}
-		return nil
+		return nil, nil
 	case ConnectError:
 		if c != '{' && c != '"' {
-			return ErrUnexpectedPayload
+			return nil, ErrUnexpectedPayload
 		}
-		return Validate(p.Data, lim.MaxDepth)
+		return nil, Validate(p.Data, lim.MaxDepth)
 	}
 	// EVENT, ACK and their binary forms: an array.
 	if c != '[' {
 		if (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') {
-			return ErrBadAckID
+			return nil, ErrBadAckID
 		}
-		return ErrNotArray
+		return nil, ErrNotArray
 	}
 	if p.Type.IsBinary() {
 		if _, err := CountPlaceholders(p.Data, lim.MaxDepth, atts); err != nil {
-			return err
+			return nil, err
 		}
 	} else if err := Validate(p.Data, lim.MaxDepth); err != nil {
-		return err
+		return nil, err
 	}
 	if p.Type == Event || p.Type == BinaryEvent {
 		q, err := eventNameRaw(p.Data)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if reservedRaw(q) {
-			return ErrReservedEvent
+			return nil, ErrReservedEvent
 		}
+		return q, nil
 	}
-	return nil
+	return nil, nil
 }
 
 // Decoder turns a stream of messages (a text packet, then the binary
 // attachments it announces) into complete packets. The zero value uses the
 // default limits. A Decoder is not safe for concurrent use.
+//
+// A Decoder is meant to live as long as the connection it decodes: it
+// keeps the strings of the namespaces and event names it decoded last
+// (short ones only, see recent), so that a client's usual packets decode
+// without allocating.
 type Decoder struct {
 	// Limits bounds what the decoder accepts.
 	Limits Limits
 
 	pending Packet
 	want    int
+	recent  *recent // allocated by the first Decode
 }
 
 // Decode adds one message. It returns the packet and true once the packet
 // is complete: at once for a text packet without attachments, with the last
-// attachment otherwise. The packet aliases the messages; the decoder keeps
-// no reference to them afterwards. After an error the decoder is reset.
+// attachment otherwise. The packet's Data and Attachments alias the
+// messages; its Namespace, and the event name Packet.SplitEvent returns,
+// are strings of their own (they never alias data), so whoever keeps them
+// does not keep the messages. The decoder keeps no reference to the
+// messages afterwards. After an error the decoder is reset.
+//
+// An EVENT or BINARY_EVENT packet records where its event name ends, so
+// that Packet.SplitEvent does not parse it again.
 func (d *Decoder) Decode(data []byte, binary bool) (Packet, bool, error) {
 	if binary {
 		if d.want == 0 {
@@ -176,9 +197,17 @@ func (d *Decoder) Decode(data []byte, binary bool) (Packet, bool, error) {
 		d.Reset()
 		return Packet{}, false, ErrUnexpectedText
 	}
-	p, atts, err := parse(data, d.Limits)
+	if d.recent == nil {
+		d.recent = new(recent)
+	}
+	p, atts, q, err := parse(data, d.Limits, d.recent)
 	if err != nil {
 		return Packet{}, false, err
+	}
+	if q != nil {
+		if err := p.recordEvent(q, d.recent); err != nil {
+			return Packet{}, false, err
+		}
 	}
 	if atts > 0 {
 		p.Attachments = make([][]byte, 0, atts)
@@ -200,4 +229,68 @@ func (d *Decoder) Pending() int {
 func (d *Decoder) Reset() {
 	d.pending = Packet{}
 	d.want = 0
+}
+
+// Bounds of the strings a Decoder keeps for reuse: the last recentNames
+// event names and recentNamespaces namespaces of at most recentMaxLen
+// bytes. A client's packets usually cycle through a few short names; a
+// longer or rarer one costs one allocation per packet, as it would without
+// the cache, and a client cannot make the decoder keep more than
+// (recentNames+recentNamespaces)×recentMaxLen bytes.
+const (
+	recentNames      = 4
+	recentNamespaces = 2
+	recentMaxLen     = 64
+)
+
+// recent holds the strings a Decoder reuses: Go strings never alias the
+// messages, so a namespace or event name that a handler keeps (as a map
+// key, in a log line) does not keep a message buffer alive, and a client
+// that repeats them costs no allocation. Replacement is round-robin.
+type recent struct {
+	names    [recentNames]string
+	nsps     [recentNamespaces]string
+	nextName uint8
+	nextNsp  uint8
+}
+
+// namespace returns b, a namespace name, as a string: a kept one when
+// equal, else a new one (kept when short). A nil r always makes a new one.
+func (r *recent) namespace(b []byte) string {
+	if string(b) == DefaultNamespace {
+		return DefaultNamespace
+	}
+	if r == nil {
+		return string(b)
+	}
+	for _, s := range r.nsps {
+		if s == string(b) && s != "" {
+			return s
+		}
+	}
+	s := string(b)
+	if len(b) <= recentMaxLen {
+		r.nsps[r.nextNsp] = s
+		r.nextNsp = (r.nextNsp + 1) % recentNamespaces
+	}
+	return s
+}
+
+// eventName returns the decoded string of q, a JSON string literal the
+// scanner has validated: a kept string when equal, else a new one (kept
+// when short and without escapes).
+func (r *recent) eventName(q []byte) (string, bool) {
+	raw := q[1 : len(q)-1]
+	if len(raw) > recentMaxLen || bytes.IndexByte(raw, '\\') >= 0 {
+		return unquote(q)
+	}
+	for _, s := range r.names {
+		if s == string(raw) {
+			return s, true
+		}
+	}
+	s := string(raw)
+	r.names[r.nextName] = s
+	r.nextName = (r.nextName + 1) % recentNames
+	return s, true
 }

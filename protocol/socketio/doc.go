@@ -15,7 +15,15 @@
 // depth, the shape each packet type requires, placeholders) with a small
 // allocation-free scanner, and never decodes it into Go values. SplitEvent
 // separates an event's name from its arguments, and AppendEventData joins
-// them back, without touching the arguments' bytes. Deconstruct and
+// them back, without touching the arguments' bytes; Packet.SplitEvent does
+// it with what the Decoder found while validating, without parsing the
+// name twice.
+//
+// A packet's Data and Attachments alias the messages it was decoded from;
+// its Namespace and event name are strings of their own. A Decoder reuses
+// the strings of the namespaces and event names its client sent last, so
+// that decoding an EVENT or ACK allocates nothing in the usual case (a
+// BINARY_* packet allocates its attachment list, which the packet keeps). Deconstruct and
 // Reconstruct convert between Go values holding []byte and placeholders
 // plus attachments, for code that does work with decoded values.
 //

@@ -46,6 +46,51 @@ func SplitEvent(data []byte) (name string, args []byte, err error) {
 	return "", nil, s.syntax("expected , or ]")
 }
 
+// SplitEvent is SplitEvent(p.Data), with what the Decoder recorded when it
+// decoded p: the name is not parsed a second time and, when the decoder
+// had seen it recently, not allocated again. The same contract holds: args
+// aliases p.Data, one byte of which is rewritten, so SplitEvent splits a
+// packet once. A packet that does not come from a Decoder (another
+// format's decoder, a packet built by hand), or whose Data was replaced
+// after decoding, is split by SplitEvent(p.Data).
+func (p *Packet) SplitEvent() (name string, args []byte, err error) {
+	e := &p.event
+	data := p.Data
+	if e.at == 0 || len(data) != e.n || &data[0] != e.data {
+		return SplitEvent(data)
+	}
+	switch data[e.at] {
+	case ',':
+		data[e.at] = '['
+		return e.name, data[e.at:], nil
+	case ']':
+		data[e.at-1] = '['
+		return e.name, data[e.at-1 : e.at+1], nil
+	}
+	return SplitEvent(data)
+}
+
+// recordEvent records the event name of p, q being the name in p.Data as a
+// quoted JSON string that the decoder has validated, for
+// Packet.SplitEvent. r provides the name's string.
+func (p *Packet) recordEvent(q []byte, r *recent) error {
+	off := cap(p.Data) - cap(q)
+	name, ok := r.eventName(q)
+	if !ok {
+		return &SyntaxError{Offset: off, Msg: "invalid string"}
+	}
+	s := scanner{data: p.Data, pos: off + len(q)}
+	s.ws()
+	if s.pos >= len(p.Data) {
+		return s.syntax("unexpected end of input in array")
+	}
+	if c := p.Data[s.pos]; c != ',' && c != ']' {
+		return s.syntax("expected , or ]")
+	}
+	p.event = eventSplit{name: name, at: s.pos, data: &p.Data[0], n: len(p.Data)}
+	return nil
+}
+
 // EventName returns the event name of EVENT data without modifying it.
 func EventName(data []byte) (string, error) {
 	name, _, err := eventName(data)

@@ -67,6 +67,11 @@ func FuzzDecoder(f *testing.F) {
 			if err := Validate(args, DefaultMaxDepth+1); err != nil {
 				t.Fatalf("args %q: %v", args, err)
 			}
+			// The decoder's recorded split agrees with a fresh one.
+			name2, args2, err := p.SplitEvent()
+			if err != nil || name2 != name || !bytes.Equal(args2, args) {
+				t.Fatalf("Packet.SplitEvent = %q, %q, %v; SplitEvent = %q, %q", name2, args2, err, name, args)
+			}
 			back, err := AppendEventData(nil, name, args)
 			if err != nil {
 				t.Fatal(err)

@@ -96,6 +96,20 @@ type Packet struct {
 	// Attachments are the binary attachments of a BINARY_* packet, in
 	// placeholder order.
 	Attachments [][]byte
+
+	// event is what a Decoder found of an EVENT's name (SplitEvent).
+	event eventSplit
+}
+
+// eventSplit records where the event name of a decoded EVENT packet ends,
+// for Packet.SplitEvent. It holds for the Data it was recorded on: data
+// and n identify that slice, so that a Packet whose Data was replaced
+// since is split anew.
+type eventSplit struct {
+	name string
+	at   int   // offset in Data of the ',' or ']' after the name; 0: none
+	data *byte // &Data[0]
+	n    int   // len(Data)
 }
 
 // Header is the part of a text packet before its JSON data.

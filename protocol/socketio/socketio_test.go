@@ -275,3 +275,73 @@ func TestValidateNoAlloc(t *testing.T) {
 		t.Fatalf("Validate allocates %v", n)
 	}
 }
+
+// Packet.SplitEvent gives what SplitEvent gives, from what the Decoder
+// recorded, and falls back to SplitEvent when it has nothing recorded.
+func TestPacketSplitEvent(t *testing.T) {
+	long := strings.Repeat("n", recentMaxLen+1)
+	var d Decoder
+	for _, in := range []string{
+		`2["a"]`, `2["a",1]`, `2[ "a" , 1 , {"b":[2]} ]`, `2[ "a" ]`, `2/x,3["a",1]`,
+		`2["\u00e9\n",1]`, `2["` + long + `",[]]`, `2[""]`, `2["a",1]`, `2/x,["b"]`,
+		`51-["up",{"_placeholder":true,"num":0}]`,
+	} {
+		p, ok, err := d.Decode([]byte(in), false)
+		if err == nil && !ok {
+			p, ok, err = d.Decode([]byte{1}, true)
+		}
+		if err != nil || !ok {
+			t.Fatalf("%s: %v %v", in, ok, err)
+		}
+		wantName, wantArgs, err := SplitEvent(bytes.Clone(p.Data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		name, args, err := p.SplitEvent()
+		if err != nil || name != wantName || string(args) != string(wantArgs) {
+			t.Errorf("%s: Packet.SplitEvent = %q, %s, %v; want %q, %s", in, name, args, err, wantName, wantArgs)
+		}
+	}
+	// Not from a Decoder, or Data replaced: split anew.
+	p, _ := Parse([]byte(`2["a",1]`), Limits{})
+	if name, args, err := p.SplitEvent(); name != "a" || string(args) != "[1]" || err != nil {
+		t.Errorf("parsed: %q %s %v", name, args, err)
+	}
+	p, _, _ = d.Decode([]byte(`2["a",1]`), false)
+	p.Data = []byte(`["bb",2,3]`)
+	if name, args, err := p.SplitEvent(); name != "bb" || string(args) != "[2,3]" || err != nil {
+		t.Errorf("replaced: %q %s %v", name, args, err)
+	}
+}
+
+// A Decoder decodes the events and acks a client repeats without
+// allocating, in the main namespace and in a named one; a new namespace
+// or name costs its string once, and the strings never alias the message.
+func TestDecodeNoAlloc(t *testing.T) {
+	var d Decoder
+	for _, msg := range []string{`2["ping",1]`, `2/chat,5["say","hi"]`, `3/chat,5[true]`, `3[1]`} {
+		buf := []byte(msg)
+		allocs := testing.AllocsPerRun(100, func() {
+			copy(buf, msg)
+			p, ok, err := d.Decode(buf, false)
+			if err != nil || !ok {
+				t.Fatal(err)
+			}
+			if p.Type == Event {
+				if _, _, err := p.SplitEvent(); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+		if allocs != 0 {
+			t.Errorf("%s: %v allocations", msg, allocs)
+		}
+	}
+	buf := []byte(`2/chat,["say"]`)
+	p, _, _ := d.Decode(buf, false)
+	name, _, _ := p.SplitEvent()
+	copy(buf, `2/xxxx,["xxx"]`)
+	if p.Namespace != "/chat" || name != "say" {
+		t.Fatalf("strings alias the message: %q %q", p.Namespace, name)
+	}
+}
