@@ -26,6 +26,12 @@ func AppendJSNumber(dst []byte, f float64) []byte {
 	if f == math.Trunc(f) && math.Abs(f) < 1<<53 {
 		return strconv.AppendInt(dst, int64(f), 10)
 	}
+	if a := math.Abs(f); a >= 1e-6 && a < 1e21 {
+		// Positional notation, of the same shortest digits: a value
+		// from 1e-6 has shortest digits from 1e-6, one below 1e21
+		// shortest digits below 1e21.
+		return strconv.AppendFloat(dst, f, 'f', -1, 64)
+	}
 	// strconv's shortest representation is ECMAScript's: the fewest
 	// digits k such that the value reads back as f, the closest to f.
 	var buf [32]byte
