@@ -99,12 +99,9 @@ func (r *Reader) AppendJSONValue(dst []byte, t Token, atts *[][]byte, depth int)
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			e, err := r.Next()
-			if err != nil {
-				return dst, false, err
-			}
 			var defined bool
-			dst, defined, err = r.AppendJSONValue(dst, e, atts, depth+1)
+			var err error
+			dst, defined, err = r.appendValue(dst, atts, depth+1)
 			if err != nil {
 				return dst, false, err
 			}
@@ -119,13 +116,16 @@ func (r *Reader) AppendJSONValue(dst []byte, t Token, atts *[][]byte, depth int)
 		}
 		dst = append(dst, '{')
 		first := true
+		var err error
 		for range t.Len {
 			mark := len(dst)
 			if !first {
 				dst = append(dst, ',')
 			}
-			k, err := r.Next()
-			if err != nil {
+			var k Token
+			if key, ok := r.fixstr(); ok {
+				k = Token{Kind: KindStr, Bytes: key}
+			} else if k, err = r.Next(); err != nil {
 				return dst, false, err
 			}
 			if k.Kind == KindStr && string(k.Bytes) == "__proto__" {
@@ -143,16 +143,13 @@ func (r *Reader) AppendJSONValue(dst []byte, t Token, atts *[][]byte, depth int)
 				return dst, false, err
 			}
 			dst = append(dst, ':')
-			v, err := r.Next()
-			if err != nil {
-				return dst, false, err
-			}
-			if v.Kind == KindBool && v.Bool && k.Kind == KindStr && string(k.Bytes) == "_placeholder" {
+			if k.Kind == KindStr && string(k.Bytes) == "_placeholder" && r.pos < len(r.buf) && r.buf[r.pos] == codeTrue {
 				// It would read as a placeholder.
+				r.pos++
 				return dst, false, ErrBadPlaceholder
 			}
 			var defined bool
-			dst, defined, err = r.AppendJSONValue(dst, v, atts, depth+1)
+			dst, defined, err = r.appendValue(dst, atts, depth+1)
 			if err != nil {
 				return dst, false, err
 			}
@@ -165,6 +162,47 @@ func (r *Reader) AppendJSONValue(dst []byte, t Token, atts *[][]byte, depth int)
 		return append(dst, '}'), true, nil
 	}
 	return dst, false, r.syntax("unexpected value") // not reached
+}
+
+// appendValue appends the JSON of the next value as AppendJSONValue
+// does. The commonest values (positive fixint, fixstr, float 64) are
+// decoded here from their type byte, without a Token.
+func (r *Reader) appendValue(dst []byte, atts *[][]byte, depth int) ([]byte, bool, error) {
+	if r.pos < len(r.buf) {
+		switch c := r.buf[r.pos]; {
+		case c < 0x80:
+			r.pos++
+			return strconv.AppendUint(dst, uint64(c), 10), true, nil
+		case c == codeFloat64 && len(r.buf)-r.pos > 8:
+			f := math.Float64frombits(binary.BigEndian.Uint64(r.buf[r.pos+1:]))
+			r.pos += 9
+			return AppendJSONNumber(dst, f), true, nil
+		}
+		if s, ok := r.fixstr(); ok {
+			return appendJSONString(dst, s), true, nil
+		}
+	}
+	t, err := r.Next()
+	if err != nil {
+		return dst, false, err
+	}
+	return r.AppendJSONValue(dst, t, atts, depth)
+}
+
+// fixstr reads the next value if it is a whole fixstr, and returns its
+// bytes.
+func (r *Reader) fixstr() ([]byte, bool) {
+	if r.pos >= len(r.buf) {
+		return nil, false
+	}
+	c := r.buf[r.pos]
+	n := int(c & 0x1f)
+	if c&0xe0 != 0xa0 || n >= len(r.buf)-r.pos {
+		return nil, false
+	}
+	s := r.buf[r.pos+1 : r.pos+1+n : r.pos+1+n]
+	r.pos += 1 + n
+	return s, true
 }
 
 // AppendMapKey appends the map key k as a JSON string: JavaScript turns a
