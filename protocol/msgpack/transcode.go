@@ -480,11 +480,15 @@ func (e *jsonEncoder) number(dst []byte) ([]byte, error) {
 	e.pos = i
 	e.last = scalar{start: len(dst)}
 	if integer {
-		mag := src[start:intEnd]
-		if neg {
-			mag = mag[1:]
+		u, ok := mant, exact // up to 19 digits
+		if !exact {
+			mag := src[start:intEnd]
+			if neg {
+				mag = mag[1:]
+			}
+			u, ok = parseUint(mag)
 		}
-		if u, ok := parseUint(mag); ok {
+		if ok {
 			switch {
 			case !neg || u == 0: // -0 is 0, as in notepack.io
 				dst = appendUint(dst, u)
