@@ -8,8 +8,8 @@ import (
 
 // The msgpack primitives (value headers, integers, floats, lengths) are
 // read and written here on byte slices, in the encodings of the msgpack
-// specification that notepack.io uses; the package's tests check them
-// against github.com/vmihailenco/msgpack/v5. What is notepack.io's own is
+// specification that notepack.io uses (the package's tests decode what
+// is written with github.com/vmihailenco/msgpack/v5). What is notepack.io's own is
 // here too: undefined, the ArrayBuffer and Date extensions, JavaScript
 // truthiness, the checks of counts and lengths against the bytes that
 // remain, nesting limits.
