@@ -7,8 +7,9 @@
 // # Values
 //
 // The primitives (value headers, integers, floats, lengths) are read and
-// written with github.com/vmihailenco/msgpack/v5; Reader and Writer adapt
-// it to notepack.io's conventions. Encoding writes integers in their
+// written directly on byte slices by Reader and Writer (the tests decode
+// what is written with github.com/vmihailenco/msgpack/v5, an independent
+// decoder). Encoding writes integers in their
 // smallest encoding, every other number as float64, strings as str,
 // binary as bin and maps with string keys; AppendMsgpack transcodes JSON
 // text to it, placeholders {"_placeholder":true,"num":N} becoming the

@@ -26,6 +26,15 @@ func AppendJSNumber(dst []byte, f float64) []byte {
 	if f == math.Trunc(f) && math.Abs(f) < 1<<53 {
 		return strconv.AppendInt(dst, int64(f), 10)
 	}
+	if out, ok := appendFewDecimals(dst, f); ok {
+		return out
+	}
+	if a := math.Abs(f); a >= 1e-6 && a < 1e21 {
+		// Positional notation, of the same shortest digits: a value
+		// from 1e-6 has shortest digits from 1e-6, one below 1e21
+		// shortest digits below 1e21.
+		return strconv.AppendFloat(dst, f, 'f', -1, 64)
+	}
 	// strconv's shortest representation is ECMAScript's: the fewest
 	// digits k such that the value reads back as f, the closest to f.
 	var buf [32]byte
@@ -83,6 +92,39 @@ func AppendJSNumber(dst []byte, f float64) []byte {
 		dst = strconv.AppendInt(dst, int64(n-1), 10)
 	}
 	return dst
+}
+
+// appendFewDecimals appends f, which is not an integer, in positional
+// notation if at most four decimals write it, as the shortest form
+// would; ok is false otherwise. Below 1e11, a float64's spacing times
+// 10^4 is under 1/8, so at most one number of k decimals (k <= 4) reads
+// back as f: the nearest to f×10^k, which m/10^k == f confirms (an
+// integer below 2^53 divided by an exact power of ten rounds once). The
+// smallest such k gives the fewest digits.
+func appendFewDecimals(dst []byte, f float64) ([]byte, bool) {
+	a := math.Abs(f)
+	if a >= 1e11 || a < 1e-4 {
+		return dst, false
+	}
+	for k := 1; k <= 4; k++ {
+		p := pow10[k]
+		m := math.Round(a * p)
+		if m/p != a {
+			continue
+		}
+		if f < 0 {
+			dst = append(dst, '-')
+		}
+		u, q := uint64(m), uint64(p)
+		dst = strconv.AppendUint(dst, u/q, 10)
+		dst = append(dst, '.')
+		frac := u % q
+		for q /= 10; q > frac && q > 1; q /= 10 {
+			dst = append(dst, '0')
+		}
+		return strconv.AppendUint(dst, frac, 10), true
+	}
+	return dst, false
 }
 
 // AppendJSONNumber appends f as JSON.stringify does: null for NaN and the

@@ -74,7 +74,7 @@ func DecodePacket(msg []byte, lim Limits) (socketio.Packet, error) {
 	badType, badNsp, badID := false, false, false
 	var data Token // valid when hasData
 	hasData := false
-	var dataBuf []byte
+	var dataJSON []byte // in r.json, until the packet is read
 	var atts [][]byte
 	for range t.Len {
 		k, err := r.Next()
@@ -102,7 +102,7 @@ func DecodePacket(msg []byte, lim Limits) (socketio.Packet, error) {
 			case "nsp":
 				hasNsp, badNsp = false, false
 			case "data":
-				hasData, p.Data, atts = false, nil, atts[:0]
+				hasData, dataJSON, atts = false, nil, atts[:0]
 			case "id":
 				p.HasID, badID = false, false
 			}
@@ -128,18 +128,15 @@ func DecodePacket(msg []byte, lim Limits) (socketio.Packet, error) {
 		case "data":
 			data, hasData = v, true
 			atts = atts[:0]
-			if dataBuf == nil {
-				dataBuf = make([]byte, 0, r.JSONSize(v))
-			}
 			var defined bool
-			p.Data, defined, err = r.AppendJSONValue(dataBuf[:0], v, &atts, 0)
+			r.json, defined, err = r.AppendJSONValue(r.json[:0], v, &atts, 0)
 			if err != nil {
 				return p, err
 			}
-			if !defined {
-				p.Data = nil
+			dataJSON = nil
+			if defined {
+				dataJSON = r.json
 			}
-			dataBuf = p.Data
 			continue
 		}
 		if err := r.Skip(v, 1); err != nil {
@@ -156,8 +153,10 @@ func DecodePacket(msg []byte, lim Limits) (socketio.Packet, error) {
 	if !hasNsp || badNsp {
 		return p, errNamespace
 	}
-	if !hasData {
-		p.Data = nil
+	if hasData && dataJSON != nil {
+		// The JSON was written in the reader's buffer, in one pass: it
+		// is copied out at its size.
+		p.Data = append(make([]byte, 0, len(dataJSON)), dataJSON...)
 	}
 	switch p.Type {
 	case socketio.Connect:
@@ -231,7 +230,7 @@ func namespace(b []byte) string {
 // connection state recovery is on; p.Data has none.
 func AppendPacket(dst []byte, p *socketio.Packet, lim Limits) ([]byte, error) {
 	lim = lim.WithDefaults()
-	w := NewWriter(dst)
+	w := Writer{buf: dst}
 	typ := p.Type
 	switch typ {
 	case socketio.BinaryEvent:
@@ -261,7 +260,6 @@ func AppendPacket(dst []byte, p *socketio.Packet, lim Limits) ([]byte, error) {
 	if hasData {
 		w.Str("data")
 		if err := w.JSONValue(p.Data, p.Attachments, lim); err != nil {
-			w.Done()
 			return dst, err
 		}
 	}
@@ -271,5 +269,5 @@ func AppendPacket(dst []byte, p *socketio.Packet, lim Limits) ([]byte, error) {
 	}
 	w.Str("nsp")
 	w.Str(nsp)
-	return w.Done(), nil
+	return w.buf, nil
 }

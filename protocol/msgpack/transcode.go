@@ -1,6 +1,8 @@
 package msgpack
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -97,12 +99,9 @@ func (r *Reader) AppendJSONValue(dst []byte, t Token, atts *[][]byte, depth int)
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			e, err := r.Next()
-			if err != nil {
-				return dst, false, err
-			}
 			var defined bool
-			dst, defined, err = r.AppendJSONValue(dst, e, atts, depth+1)
+			var err error
+			dst, defined, err = r.appendValue(dst, atts, depth+1)
 			if err != nil {
 				return dst, false, err
 			}
@@ -117,13 +116,16 @@ func (r *Reader) AppendJSONValue(dst []byte, t Token, atts *[][]byte, depth int)
 		}
 		dst = append(dst, '{')
 		first := true
+		var err error
 		for range t.Len {
 			mark := len(dst)
 			if !first {
 				dst = append(dst, ',')
 			}
-			k, err := r.Next()
-			if err != nil {
+			var k Token
+			if key, ok := r.fixstr(); ok {
+				k = Token{Kind: KindStr, Bytes: key}
+			} else if k, err = r.Next(); err != nil {
 				return dst, false, err
 			}
 			if k.Kind == KindStr && string(k.Bytes) == "__proto__" {
@@ -141,16 +143,13 @@ func (r *Reader) AppendJSONValue(dst []byte, t Token, atts *[][]byte, depth int)
 				return dst, false, err
 			}
 			dst = append(dst, ':')
-			v, err := r.Next()
-			if err != nil {
-				return dst, false, err
-			}
-			if v.Kind == KindBool && v.Bool && k.Kind == KindStr && string(k.Bytes) == "_placeholder" {
+			if k.Kind == KindStr && string(k.Bytes) == "_placeholder" && r.pos < len(r.buf) && r.buf[r.pos] == codeTrue {
 				// It would read as a placeholder.
+				r.pos++
 				return dst, false, ErrBadPlaceholder
 			}
 			var defined bool
-			dst, defined, err = r.AppendJSONValue(dst, v, atts, depth+1)
+			dst, defined, err = r.appendValue(dst, atts, depth+1)
 			if err != nil {
 				return dst, false, err
 			}
@@ -163,6 +162,47 @@ func (r *Reader) AppendJSONValue(dst []byte, t Token, atts *[][]byte, depth int)
 		return append(dst, '}'), true, nil
 	}
 	return dst, false, r.syntax("unexpected value") // not reached
+}
+
+// appendValue appends the JSON of the next value as AppendJSONValue
+// does. The commonest values (positive fixint, fixstr, float 64) are
+// decoded here from their type byte, without a Token.
+func (r *Reader) appendValue(dst []byte, atts *[][]byte, depth int) ([]byte, bool, error) {
+	if r.pos < len(r.buf) {
+		switch c := r.buf[r.pos]; {
+		case c < 0x80:
+			r.pos++
+			return strconv.AppendUint(dst, uint64(c), 10), true, nil
+		case c == codeFloat64 && len(r.buf)-r.pos > 8:
+			f := math.Float64frombits(binary.BigEndian.Uint64(r.buf[r.pos+1:]))
+			r.pos += 9
+			return AppendJSONNumber(dst, f), true, nil
+		}
+		if s, ok := r.fixstr(); ok {
+			return appendJSONString(dst, s), true, nil
+		}
+	}
+	t, err := r.Next()
+	if err != nil {
+		return dst, false, err
+	}
+	return r.AppendJSONValue(dst, t, atts, depth)
+}
+
+// fixstr reads the next value if it is a whole fixstr, and returns its
+// bytes.
+func (r *Reader) fixstr() ([]byte, bool) {
+	if r.pos >= len(r.buf) {
+		return nil, false
+	}
+	c := r.buf[r.pos]
+	n := int(c & 0x1f)
+	if c&0xe0 != 0xa0 || n >= len(r.buf)-r.pos {
+		return nil, false
+	}
+	s := r.buf[r.pos+1 : r.pos+1+n : r.pos+1+n]
+	r.pos += 1 + n
+	return s, true
 }
 
 // AppendMapKey appends the map key k as a JSON string: JavaScript turns a
@@ -227,12 +267,11 @@ func appendJSONString(dst, b []byte) []byte {
 // must name an attachment (ErrBadPlaceholder). Nesting beyond
 // lim.MaxDepth is refused. On error dst is returned unchanged.
 func AppendMsgpack(dst, data []byte, atts [][]byte, lim Limits) ([]byte, error) {
-	w := NewWriter(dst)
+	w := Writer{buf: dst}
 	if err := w.JSONValue(data, atts, lim); err != nil {
-		w.Done()
 		return dst, err
 	}
-	return w.Done(), nil
+	return w.buf, nil
 }
 
 // AppendMsgpackText appends the msgpack encoding of data, one JSON value,
@@ -241,27 +280,36 @@ func AppendMsgpack(dst, data []byte, atts [][]byte, lim Limits) ([]byte, error) 
 // occur. Nesting beyond maxDepth is refused. On error dst is returned
 // unchanged.
 func AppendMsgpackText(dst, data []byte, maxDepth int) ([]byte, error) {
-	w := NewWriter(dst)
-	e := jsonEncoder{w: w, src: data, maxDepth: maxDepth}
-	if err := e.whole(); err != nil {
-		w.Done()
+	e := jsonEncoder{src: data, maxDepth: maxDepth}
+	out, err := e.whole(dst)
+	if err != nil {
 		return dst, err
 	}
-	return w.Done(), nil
+	return out, nil
 }
 
 // JSONValue writes the msgpack of data as AppendMsgpack does.
 func (w *Writer) JSONValue(data []byte, atts [][]byte, lim Limits) error {
-	lim = lim.WithDefaults()
-	e := jsonEncoder{w: w, src: data, atts: atts, placeholders: true, maxDepth: lim.MaxDepth}
-	return e.whole()
+	out, err := appendJSONMsgpack(w.buf, data, atts, lim)
+	if err == nil {
+		w.buf = out
+	}
+	return err
 }
 
-// jsonEncoder transcodes JSON text to msgpack in one pass, writing the
-// values with w. Container headers are reserved as one byte and widened
-// when a container has 16 elements or more.
+// appendJSONMsgpack is AppendMsgpack, except that dst may have been
+// written to on error.
+func appendJSONMsgpack(dst, data []byte, atts [][]byte, lim Limits) ([]byte, error) {
+	lim = lim.WithDefaults()
+	e := jsonEncoder{src: data, atts: atts, placeholders: true, maxDepth: lim.MaxDepth}
+	return e.whole(dst)
+}
+
+// jsonEncoder transcodes JSON text to msgpack in one pass. Its methods
+// take the output and return it extended, so that it stays in registers
+// rather than in a struct. Container headers are reserved as one byte
+// and widened when a container has 16 elements or more.
 type jsonEncoder struct {
-	w   *Writer
 	src []byte
 	pos int
 	// atts are the attachments placeholders refer to.
@@ -274,7 +322,7 @@ type jsonEncoder struct {
 	last scalar
 }
 
-// scalar describes a scalar value written at w.buf[start:end]: whether it
+// scalar describes a scalar value written at dst[start:end]: whether it
 // is true, or a non-negative integer and which.
 type scalar struct {
 	start, end int
@@ -299,130 +347,185 @@ func (e *jsonEncoder) ws() {
 }
 
 // whole transcodes src as exactly one JSON value.
-func (e *jsonEncoder) whole() error {
-	if err := e.value(0); err != nil {
-		return err
+func (e *jsonEncoder) whole(dst []byte) ([]byte, error) {
+	dst, err := e.value(dst, 0)
+	if err != nil {
+		return dst, err
 	}
 	e.ws()
 	if e.pos != len(e.src) {
-		return e.syntax("data after the JSON value")
+		return dst, e.syntax("data after the JSON value")
 	}
-	return nil
+	return dst, nil
 }
 
 // value transcodes the value at e.pos; depth is the nesting level of the
 // enclosing container.
-func (e *jsonEncoder) value(depth int) error {
+func (e *jsonEncoder) value(dst []byte, depth int) ([]byte, error) {
 	e.ws()
 	if e.pos >= len(e.src) {
-		return e.syntax("unexpected end of input")
+		return dst, e.syntax("unexpected end of input")
 	}
 	switch c := e.src[e.pos]; {
-	case c == '{':
-		return e.object(depth + 1)
-	case c == '[':
-		return e.array(depth + 1)
 	case c == '"':
-		_, err := e.string()
-		return err
-	case c == 't':
-		return e.literal("true")
-	case c == 'f':
-		return e.literal("false")
-	case c == 'n':
-		return e.literal("null")
+		dst, _, err := e.string(dst)
+		return dst, err
 	case c == '-' || isDigit(c):
-		return e.number()
+		return e.number(dst)
+	case c == '{':
+		return e.object(dst, depth+1)
+	case c == '[':
+		return e.array(dst, depth+1)
+	case c == 't':
+		return e.literal(dst, "true", codeTrue)
+	case c == 'f':
+		return e.literal(dst, "false", codeFalse)
+	case c == 'n':
+		return e.literal(dst, "null", codeNil)
 	}
-	return e.syntax("invalid character")
+	return dst, e.syntax("invalid character")
 }
 
-func (e *jsonEncoder) literal(word string) error {
+func (e *jsonEncoder) literal(dst []byte, word string, code byte) ([]byte, error) {
 	if len(e.src)-e.pos < len(word) || string(e.src[e.pos:e.pos+len(word)]) != word {
-		return e.syntax("invalid literal")
+		return dst, e.syntax("invalid literal")
 	}
 	e.pos += len(word)
-	start := len(e.w.buf)
-	switch word {
-	case "null":
-		e.w.Nil()
-	default:
-		e.w.Bool(word == "true")
-	}
-	e.last = scalar{start: start, end: len(e.w.buf), isTrue: word == "true"}
-	return nil
+	e.last = scalar{start: len(dst), end: len(dst) + 1, isTrue: code == codeTrue}
+	return append(dst, code), nil
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
-func (e *jsonEncoder) digits() int {
-	start := e.pos
-	for e.pos < len(e.src) && isDigit(e.src[e.pos]) {
-		e.pos++
-	}
-	return e.pos - start
-}
+// pow10 are the powers of ten that a float64 holds exactly.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+	1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
 
-func (e *jsonEncoder) number() error {
+func (e *jsonEncoder) number(dst []byte) ([]byte, error) {
+	src := e.src
 	start := e.pos
-	neg := e.src[e.pos] == '-'
+	i := start
+	neg := src[i] == '-'
 	if neg {
-		e.pos++
+		i++
 	}
-	if e.pos >= len(e.src) || !isDigit(e.src[e.pos]) {
-		return e.syntax("invalid number")
+	if i >= len(src) || !isDigit(src[i]) {
+		e.pos = i
+		return dst, e.syntax("invalid number")
 	}
-	if e.src[e.pos] == '0' {
-		e.pos++
+	// The significant digits as an integer while they fit, for the
+	// exact fast paths.
+	var mant uint64
+	nd := 0 // digits in mant, leading zeros not counted
+	exact := true
+	digit := func(c byte) {
+		if mant == 0 && c == '0' {
+			return
+		}
+		if nd < 19 {
+			mant = mant*10 + uint64(c-'0')
+			nd++
+		} else {
+			exact = false
+		}
+	}
+	if src[i] == '0' {
+		i++
 	} else {
-		e.digits()
+		for ; i < len(src) && isDigit(src[i]); i++ {
+			digit(src[i])
+		}
 	}
+	intEnd := i
+	frac := 0
 	integer := true
-	if e.pos < len(e.src) && e.src[e.pos] == '.' {
+	if i < len(src) && src[i] == '.' {
 		integer = false
-		e.pos++
-		if e.digits() == 0 {
-			return e.syntax("invalid number")
+		i++
+		fs := i
+		for ; i < len(src) && isDigit(src[i]); i++ {
+			digit(src[i])
+		}
+		frac = i - fs
+		if frac == 0 {
+			e.pos = i
+			return dst, e.syntax("invalid number")
 		}
 	}
-	if e.pos < len(e.src) && (e.src[e.pos] == 'e' || e.src[e.pos] == 'E') {
+	exp := 0
+	if i < len(src) && (src[i] == 'e' || src[i] == 'E') {
 		integer = false
-		e.pos++
-		if e.pos < len(e.src) && (e.src[e.pos] == '+' || e.src[e.pos] == '-') {
-			e.pos++
+		i++
+		expNeg := false
+		if i < len(src) && (src[i] == '+' || src[i] == '-') {
+			expNeg = src[i] == '-'
+			i++
 		}
-		if e.digits() == 0 {
-			return e.syntax("invalid number")
+		es := i
+		for ; i < len(src) && isDigit(src[i]); i++ {
+			if exp < 10000 {
+				exp = exp*10 + int(src[i]-'0')
+			} else {
+				exact = false // and exp stops growing
+			}
+		}
+		if i == es {
+			e.pos = i
+			return dst, e.syntax("invalid number")
+		}
+		if expNeg {
+			exp = -exp
 		}
 	}
-	tok := e.src[start:e.pos]
-	e.last = scalar{start: len(e.w.buf)}
+	e.pos = i
+	e.last = scalar{start: len(dst)}
 	if integer {
-		mag := tok
-		if neg {
-			mag = tok[1:]
+		u, ok := mant, exact // up to 19 digits
+		if !exact {
+			mag := src[start:intEnd]
+			if neg {
+				mag = mag[1:]
+			}
+			u, ok = parseUint(mag)
 		}
-		if u, ok := parseUint(mag); ok {
+		if ok {
 			switch {
 			case !neg || u == 0: // -0 is 0, as in notepack.io
-				e.w.Uint(u)
+				dst = appendUint(dst, u)
 				e.last.isUint, e.last.u = true, u
 			case u <= 1<<63:
-				e.w.Int(int64(-u))
+				dst = appendInt(dst, int64(-u))
 			}
 			if !neg || u <= 1<<63 {
-				e.last.end = len(e.w.buf)
-				return nil
+				e.last.end = len(dst)
+				return dst, nil
 			}
 		}
 	}
-	f, _ := strconv.ParseFloat(string(tok), 64) // syntax checked; overflow gives ±Inf as in JavaScript
-	e.w.Number(f)
+	var f float64
+	// Clinger's fast path: an integer below 2^53 times or divided by an
+	// exact power of ten is one correctly rounded operation, as
+	// strconv.ParseFloat would round.
+	if e10 := exp - frac; exact && mant < 1<<53 && e10 >= -22 && e10 <= 22 {
+		f = float64(mant)
+		if e10 >= 0 {
+			f *= pow10[e10]
+		} else {
+			f /= pow10[-e10]
+		}
+		if neg {
+			f = -f
+		}
+	} else {
+		tok := src[start:i]
+		f, _ = strconv.ParseFloat(unsafe.String(unsafe.SliceData(tok), len(tok)), 64) // syntax checked; overflow gives ±Inf as in JavaScript
+	}
+	dst = appendNumber(dst, f)
 	if f >= 0 && f < 1<<64 && math.Floor(f) == f { // written as an integer
 		e.last.isUint, e.last.u = true, uint64(f)
 	}
-	e.last.end = len(e.w.buf)
-	return nil
+	e.last.end = len(dst)
+	return dst, nil
 }
 
 // parseUint parses decimal digits that fit in a uint64.
@@ -441,45 +544,47 @@ func parseUint(b []byte) (uint64, bool) {
 	return u, true
 }
 
-func (e *jsonEncoder) object(level int) error {
+func (e *jsonEncoder) object(dst []byte, level int) ([]byte, error) {
 	if level > e.maxDepth {
-		return ErrTooDeep
+		return dst, ErrTooDeep
 	}
-	start := e.w.reserveHeader(true)
-	e.pos++ // {
+	start := len(dst)
+	dst = append(dst, 0x80) // fixmap, patched
+	e.pos++                 // {
 	e.ws()
 	if e.pos < len(e.src) && e.src[e.pos] == '}' {
 		e.pos++
-		return nil
+		return dst, nil
 	}
 	n := 0
 	var isPlaceholder, numOK bool
 	num := 0
+	var err error
 	for {
 		e.ws()
 		if e.pos >= len(e.src) || e.src[e.pos] != '"' {
-			return e.syntax("expected object key")
+			return dst, e.syntax("expected object key")
 		}
-		key, err := e.string()
-		if err != nil {
-			return err
+		var key []byte
+		if dst, key, err = e.string(dst); err != nil {
+			return dst, err
 		}
-		// key is only valid until the next string: look at it now.
+		// key is only valid until the next value: look at it now.
 		placeholderKey := e.placeholders && string(key) == "_placeholder"
 		numKey := e.placeholders && string(key) == "num"
 		e.ws()
 		if e.pos >= len(e.src) || e.src[e.pos] != ':' {
-			return e.syntax("expected :")
+			return dst, e.syntax("expected :")
 		}
 		e.pos++
-		valStart := len(e.w.buf)
+		valStart := len(dst)
 		e.last = scalar{start: -1}
-		if err = e.value(level); err != nil {
-			return err
+		if dst, err = e.value(dst, level); err != nil {
+			return dst, err
 		}
 		// Whether the value is a scalar: a scalar nested in it starts
 		// after its header.
-		isScalar := e.last.start == valStart && e.last.end == len(e.w.buf)
+		isScalar := e.last.start == valStart && e.last.end == len(dst)
 		switch {
 		case placeholderKey:
 			isPlaceholder = isScalar && e.last.isTrue
@@ -490,7 +595,7 @@ func (e *jsonEncoder) object(level int) error {
 		n++
 		e.ws()
 		if e.pos >= len(e.src) {
-			return e.syntax("unexpected end of input in object")
+			return dst, e.syntax("unexpected end of input in object")
 		}
 		switch e.src[e.pos] {
 		case ',':
@@ -499,42 +604,42 @@ func (e *jsonEncoder) object(level int) error {
 		case '}':
 			e.pos++
 		default:
-			return e.syntax("expected , or }")
+			return dst, e.syntax("expected , or }")
 		}
 		break
 	}
 	if isPlaceholder {
 		if !numOK || num >= len(e.atts) {
-			return ErrBadPlaceholder
+			return dst, ErrBadPlaceholder
 		}
-		e.w.buf = e.w.buf[:start]
-		e.w.Bin(e.atts[num])
-		return nil
+		dst = appendBinHeader(dst[:start], len(e.atts[num]))
+		return append(dst, e.atts[num]...), nil
 	}
-	e.w.patchHeader(start, n, true)
-	return nil
+	return patchHeader(dst, start, n, true), nil
 }
 
-func (e *jsonEncoder) array(level int) error {
+func (e *jsonEncoder) array(dst []byte, level int) ([]byte, error) {
 	if level > e.maxDepth {
-		return ErrTooDeep
+		return dst, ErrTooDeep
 	}
-	start := e.w.reserveHeader(false)
-	e.pos++ // [
+	start := len(dst)
+	dst = append(dst, 0x90) // fixarray, patched
+	e.pos++                 // [
 	e.ws()
 	if e.pos < len(e.src) && e.src[e.pos] == ']' {
 		e.pos++
-		return nil
+		return dst, nil
 	}
 	n := 0
+	var err error
 	for {
-		if err := e.value(level); err != nil {
-			return err
+		if dst, err = e.value(dst, level); err != nil {
+			return dst, err
 		}
 		n++
 		e.ws()
 		if e.pos >= len(e.src) {
-			return e.syntax("unexpected end of input in array")
+			return dst, e.syntax("unexpected end of input in array")
 		}
 		switch e.src[e.pos] {
 		case ',':
@@ -543,12 +648,43 @@ func (e *jsonEncoder) array(level int) error {
 		case ']':
 			e.pos++
 		default:
-			return e.syntax("expected , or ]")
+			return dst, e.syntax("expected , or ]")
 		}
 		break
 	}
-	e.w.patchHeader(start, n, false)
-	return nil
+	return patchHeader(dst, start, n, false), nil
+}
+
+// plainJSON marks the bytes that stand for themselves in a JSON string,
+// in JSON text or in JSON.stringify's output: ASCII from 0x20, except "
+// and \.
+var plainJSON = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// plainPrefix returns the length of the longest prefix of b whose bytes
+// are all plainJSON, eight bytes at a time while it can.
+func plainPrefix(b []byte) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; len(b)-i >= 8; i += 8 {
+		x := binary.LittleEndian.Uint64(b[i:])
+		q := x ^ (ones * '"')
+		bs := x ^ (ones * '\\')
+		// A byte's high bit is set here when it is non-ASCII, below
+		// 0x20, " or \. The subtractions borrow across bytes only from
+		// a byte that is one of these, so the test is exact.
+		if (x|((x-ones*0x20)&^x)|((q-ones)&^q)|((bs-ones)&^bs))&highs != 0 {
+			break
+		}
+	}
+	for i < len(b) && plainJSON[b[i]] {
+		i++
+	}
+	return i
 }
 
 func isHex(c byte) bool {
@@ -556,14 +692,15 @@ func isHex(c byte) bool {
 }
 
 // string transcodes the JSON string at e.pos to a msgpack str, and
-// returns its contents, valid until the next call.
-func (e *jsonEncoder) string() ([]byte, error) {
+// returns its contents, valid until the next value is written.
+func (e *jsonEncoder) string(dst []byte) (out, contents []byte, err error) {
 	i := e.pos + 1
 	escapes := false
 	for {
+		i += plainPrefix(e.src[i:])
 		if i >= len(e.src) {
 			e.pos = i
-			return nil, e.syntax("unexpected end of input in string")
+			return dst, nil, e.syntax("unexpected end of input in string")
 		}
 		c := e.src[i]
 		if c == '"' {
@@ -574,7 +711,7 @@ func (e *jsonEncoder) string() ([]byte, error) {
 			escapes = true
 			if i+1 >= len(e.src) {
 				e.pos = i
-				return nil, e.syntax("unexpected end of input in string")
+				return dst, nil, e.syntax("unexpected end of input in string")
 			}
 			switch e.src[i+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
@@ -582,45 +719,60 @@ func (e *jsonEncoder) string() ([]byte, error) {
 			case 'u':
 				if len(e.src)-i < 6 || !isHex(e.src[i+2]) || !isHex(e.src[i+3]) || !isHex(e.src[i+4]) || !isHex(e.src[i+5]) {
 					e.pos = i
-					return nil, e.syntax("invalid unicode escape")
+					return dst, nil, e.syntax("invalid unicode escape")
 				}
 				i += 6
 			default:
 				e.pos = i
-				return nil, e.syntax("invalid escape")
+				return dst, nil, e.syntax("invalid escape")
 			}
 		case c < 0x20:
 			e.pos = i
-			return nil, e.syntax("control character in string")
-		case c < utf8.RuneSelf:
-			i++
-		default:
+			return dst, nil, e.syntax("control character in string")
+		default: // c >= utf8.RuneSelf
 			r, size := utf8.DecodeRune(e.src[i:])
 			if r == utf8.RuneError && size == 1 {
 				e.pos = i
-				return nil, e.syntax("invalid UTF-8 in string")
+				return dst, nil, e.syntax("invalid UTF-8 in string")
 			}
 			i += size
 		}
 	}
 	s := e.src[e.pos+1 : i]
 	e.pos = i + 1
-	if escapes {
-		e.w.scratch = unescape(e.w.scratch[:0], s)
-		s = e.w.scratch
+	if !escapes {
+		dst = appendStrHeader(dst, len(s))
+		return append(dst, s...), s, nil
 	}
-	e.w.StrBytes(s)
-	return s, nil
+	// Unescaping only shrinks a string: write it after a header sized
+	// for len(s), then narrow the header if the string shrank below a
+	// size class.
+	buf := dst
+	at := len(buf)
+	h := strHeaderSize(len(s))
+	buf = append(buf, make([]byte, h)...)
+	buf = unescape(buf, s)
+	n := len(buf) - at - h
+	if hn := strHeaderSize(n); hn != h {
+		copy(buf[at+hn:], buf[at+h:])
+		buf = buf[:at+hn+n]
+		h = hn
+	}
+	putStrHeader(buf[at:], n)
+	return buf, buf[at+h:], nil
 }
 
 // unescape appends the contents of a validated JSON string, without its
 // quotes, decoded to UTF-8; a lone surrogate becomes U+FFFD.
 func unescape(dst, raw []byte) []byte {
 	for i := 0; i < len(raw); {
-		c := raw[i]
-		if c != '\\' {
-			dst = append(dst, c)
-			i++
+		if raw[i] != '\\' {
+			j := bytes.IndexByte(raw[i:], '\\')
+			if j < 0 {
+				return append(dst, raw[i:]...)
+			}
+			dst = append(dst, raw[i:i+j]...)
+			i += j
 			continue
 		}
 		switch raw[i+1] {

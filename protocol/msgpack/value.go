@@ -1,59 +1,29 @@
 package msgpack
 
 import (
-	"bytes"
 	"encoding/binary"
-	"errors"
-	"io"
 	"math"
 	"sync"
-	"unsafe"
-
-	"github.com/vmihailenco/msgpack/v5"
-	"github.com/vmihailenco/msgpack/v5/msgpcode"
 )
 
 // The msgpack primitives (value headers, integers, floats, lengths) are
-// read and written by github.com/vmihailenco/msgpack/v5. This file adapts
-// it to notepack.io's conventions and to the package's bounds: what is
-// left here is what the library does not do (notepack.io's undefined,
-// ArrayBuffer and Date extensions, JavaScript truthiness, the checks of
-// counts and lengths against the bytes that remain, nesting limits).
+// read and written here on byte slices, in the encodings of the msgpack
+// specification that notepack.io uses (the package's tests decode what
+// is written with github.com/vmihailenco/msgpack/v5). What is notepack.io's own is
+// here too: undefined, the ArrayBuffer and Date extensions, JavaScript
+// truthiness, the checks of counts and lengths against the bytes that
+// remain, nesting limits.
 
-// Writer appends msgpack to a byte slice through a msgpack.Encoder.
-// Writers are pooled, each with its encoder bound to it, so that encoding
-// allocates nothing but the output.
-//
-// The encoder writes in notepack.io's encodings: integers in their
-// smallest form (EncodeUint and EncodeInt, as UseCompactInts does),
-// float64 for every other number (EncodeFloat64 without compact floats),
+// Writer appends msgpack to a byte slice in notepack.io's encodings:
+// integers in their smallest form, float64 for every other number,
 // strings as str (fixstr, str 8, 16, 32), binary as bin (8, 16, 32), and
-// the smallest array and map headers.
+// the smallest array and map headers. Writers are pooled (NewWriter,
+// Done), so that encoding allocates nothing but the output.
 type Writer struct {
 	buf []byte
-	enc *msgpack.Encoder
-	// scratch holds an unescaped JSON string while it is encoded.
-	scratch []byte
 }
 
-// Write implements io.Writer for the encoder; it never fails.
-func (w *Writer) Write(p []byte) (int, error) {
-	w.buf = append(w.buf, p...)
-	return len(p), nil
-}
-
-// WriteByte implements io.ByteWriter for the encoder; it never fails.
-func (w *Writer) WriteByte(c byte) error {
-	w.buf = append(w.buf, c)
-	return nil
-}
-
-var writerPool = sync.Pool{New: func() any {
-	w := new(Writer)
-	w.enc = msgpack.NewEncoder(w)
-	w.enc.UseCompactInts(true)
-	return w
-}}
+var writerPool = sync.Pool{New: func() any { return new(Writer) }}
 
 // NewWriter returns a pooled Writer appending to dst; Done returns the
 // result and puts the Writer back.
@@ -68,119 +38,242 @@ func NewWriter(dst []byte) *Writer {
 func (w *Writer) Done() []byte {
 	out := w.buf
 	w.buf = nil
-	if cap(w.scratch) > 64<<10 {
-		w.scratch = nil // do not keep a big string's buffer
-	}
 	writerPool.Put(w)
 	return out
 }
 
-// The Encoder's methods return only the errors of the writer, and a
-// writer never fails: their errors are ignored below.
-
 // Bool writes b as true or false.
-func (w *Writer) Bool(b bool) { _ = w.enc.EncodeBool(b) }
-
-// Nil writes nil (null).
-func (w *Writer) Nil() { _ = w.enc.EncodeNil() }
-
-// Uint writes v in the smallest unsigned or fixint encoding.
-func (w *Writer) Uint(v uint64) { _ = w.enc.EncodeUint(v) }
-
-// Int writes v in its smallest integer encoding.
-func (w *Writer) Int(v int64) { _ = w.enc.EncodeInt(v) }
-
-// Float writes f as a float 64.
-func (w *Writer) Float(f float64) { _ = w.enc.EncodeFloat64(f) }
-
-// Str writes s as a str (fixstr, str 8, 16 or 32).
-func (w *Writer) Str(s string) { _ = w.enc.EncodeString(s) }
-
-// StrBytes writes the bytes of b as a str. The encoder reads the string
-// only while it copies it to w (it does not intern strings: no dict, no
-// UseInternedStrings), so a view of b's bytes saves copying them to a
-// string first.
-func (w *Writer) StrBytes(b []byte) {
-	_ = w.enc.EncodeString(unsafe.String(unsafe.SliceData(b), len(b)))
+func (w *Writer) Bool(b bool) {
+	if b {
+		w.buf = append(w.buf, codeTrue)
+	} else {
+		w.buf = append(w.buf, codeFalse)
+	}
 }
 
-// Bin writes b as a bin, even when nil (EncodeBytes writes nil as nil):
-// notepack.io writes an empty Buffer as bin 8 of length 0.
+// Nil writes nil (null).
+func (w *Writer) Nil() { w.buf = append(w.buf, codeNil) }
+
+// Uint writes v in the smallest unsigned or fixint encoding.
+func (w *Writer) Uint(v uint64) { w.buf = appendUint(w.buf, v) }
+
+// Int writes v in its smallest integer encoding.
+func (w *Writer) Int(v int64) { w.buf = appendInt(w.buf, v) }
+
+// Float writes f as a float 64.
+func (w *Writer) Float(f float64) { w.buf = appendFloat(w.buf, f) }
+
+// Str writes s as a str (fixstr, str 8, 16 or 32).
+func (w *Writer) Str(s string) {
+	w.buf = appendStrHeader(w.buf, len(s))
+	w.buf = append(w.buf, s...)
+}
+
+// StrBytes writes the bytes of b as a str.
+func (w *Writer) StrBytes(b []byte) {
+	w.buf = appendStrHeader(w.buf, len(b))
+	w.buf = append(w.buf, b...)
+}
+
+// Bin writes b as a bin, even when nil: notepack.io writes an empty
+// Buffer as bin 8 of length 0.
 func (w *Writer) Bin(b []byte) {
-	_ = w.enc.EncodeBytesLen(len(b))
+	w.buf = appendBinHeader(w.buf, len(b))
 	w.buf = append(w.buf, b...)
 }
 
 // ArrayLen writes the header of an array of n elements, which follow.
-func (w *Writer) ArrayLen(n int) { _ = w.enc.EncodeArrayLen(n) }
+func (w *Writer) ArrayLen(n int) { w.buf = appendContainerHeader(w.buf, n, false) }
 
 // MapLen writes the header of a map of n key/value pairs, which follow.
-func (w *Writer) MapLen(n int) { _ = w.enc.EncodeMapLen(n) }
+func (w *Writer) MapLen(n int) { w.buf = appendContainerHeader(w.buf, n, true) }
 
 // Number writes f as notepack.io encodes a JavaScript number: an integer
 // encoding when f is integral, float64 otherwise. notepack.io writes
 // garbage for integral values outside [-2^63, 2^64); they are written as
-// float64 here, which decodes to the same number. (The encoder's compact
-// floats would write integral floats as integers too, but only within
-// the int64 range: notepack.io writes [2^63, 2^64) as uint 64.)
-func (w *Writer) Number(f float64) {
+// float64 here, which decodes to the same number.
+func (w *Writer) Number(f float64) { w.buf = appendNumber(w.buf, f) }
+
+// The type bytes of the msgpack specification.
+const (
+	codeNil     = 0xc0
+	codeFalse   = 0xc2
+	codeTrue    = 0xc3
+	codeBin8    = 0xc4
+	codeBin16   = 0xc5
+	codeBin32   = 0xc6
+	codeExt8    = 0xc7
+	codeExt16   = 0xc8
+	codeExt32   = 0xc9
+	codeFloat32 = 0xca
+	codeFloat64 = 0xcb
+	codeUint8   = 0xcc
+	codeUint16  = 0xcd
+	codeUint32  = 0xce
+	codeUint64  = 0xcf
+	codeInt8    = 0xd0
+	codeInt16   = 0xd1
+	codeInt32   = 0xd2
+	codeInt64   = 0xd3
+	codeFixExt1 = 0xd4
+	codeFixExt2 = 0xd5
+	codeFixExt4 = 0xd6
+	codeFixExt8 = 0xd7
+	codeFix16   = 0xd8
+	codeStr8    = 0xd9
+	codeStr16   = 0xda
+	codeStr32   = 0xdb
+	codeArr16   = 0xdc
+	codeArr32   = 0xdd
+	codeMap16   = 0xde
+	codeMap32   = 0xdf
+)
+
+// appendUint appends v in the smallest unsigned or positive fixint
+// encoding.
+func appendUint(dst []byte, v uint64) []byte {
+	switch {
+	case v <= math.MaxInt8:
+		return append(dst, byte(v))
+	case v <= math.MaxUint8:
+		return append(dst, codeUint8, byte(v))
+	case v <= math.MaxUint16:
+		return append(dst, codeUint16, byte(v>>8), byte(v))
+	case v <= math.MaxUint32:
+		return append(dst, codeUint32, byte(v>>24), byte(v>>16), byte(v>>8), byte(v))
+	}
+	return binary.BigEndian.AppendUint64(append(dst, codeUint64), v)
+}
+
+// appendInt appends v in its smallest encoding: unsigned when v >= 0.
+func appendInt(dst []byte, v int64) []byte {
+	switch {
+	case v >= 0:
+		return appendUint(dst, uint64(v))
+	case v >= -32:
+		return append(dst, byte(v))
+	case v >= math.MinInt8:
+		return append(dst, codeInt8, byte(v))
+	case v >= math.MinInt16:
+		return append(dst, codeInt16, byte(v>>8), byte(v))
+	case v >= math.MinInt32:
+		return append(dst, codeInt32, byte(v>>24), byte(v>>16), byte(v>>8), byte(v))
+	}
+	return binary.BigEndian.AppendUint64(append(dst, codeInt64), uint64(v))
+}
+
+// appendFloat appends f as a float 64.
+func appendFloat(dst []byte, f float64) []byte {
+	return binary.BigEndian.AppendUint64(append(dst, codeFloat64), math.Float64bits(f))
+}
+
+// appendNumber appends f as Writer.Number writes it.
+func appendNumber(dst []byte, f float64) []byte {
 	if math.Floor(f) != f || math.IsInf(f, 0) {
-		w.Float(f)
-		return
+		return appendFloat(dst, f)
 	}
 	if f >= 0 { // includes -0, which notepack.io writes as 0
 		if f < 1<<64 {
-			w.Uint(uint64(f))
-			return
+			return appendUint(dst, uint64(f))
 		}
-		w.Float(f)
-		return
+		return appendFloat(dst, f)
 	}
 	if f >= -(1 << 63) {
-		w.Int(int64(f))
-		return
+		return appendInt(dst, int64(f))
 	}
-	w.Float(f)
+	return appendFloat(dst, f)
 }
 
-// reserveHeader writes a one-byte array or map header, to be fixed by
-// patchHeader once the container's size is known, and returns its
-// offset.
-func (w *Writer) reserveHeader(isMap bool) int {
-	at := len(w.buf)
+// strHeaderSize is the size of the header of a str of n bytes.
+func strHeaderSize(n int) int {
+	switch {
+	case n < 32:
+		return 1
+	case n <= math.MaxUint8:
+		return 2
+	case n <= math.MaxUint16:
+		return 3
+	}
+	return 5
+}
+
+// putStrHeader writes the header of a str of n bytes at b, which has
+// room for strHeaderSize(n) bytes.
+func putStrHeader(b []byte, n int) {
+	switch {
+	case n < 32:
+		b[0] = 0xa0 | byte(n)
+	case n <= math.MaxUint8:
+		b[0], b[1] = codeStr8, byte(n)
+	case n <= math.MaxUint16:
+		b[0] = codeStr16
+		binary.BigEndian.PutUint16(b[1:], uint16(n))
+	default:
+		b[0] = codeStr32
+		binary.BigEndian.PutUint32(b[1:], uint32(n))
+	}
+}
+
+// appendStrHeader appends the header of a str of n bytes.
+func appendStrHeader(dst []byte, n int) []byte {
+	switch {
+	case n < 32:
+		return append(dst, 0xa0|byte(n))
+	case n <= math.MaxUint8:
+		return append(dst, codeStr8, byte(n))
+	case n <= math.MaxUint16:
+		return append(dst, codeStr16, byte(n>>8), byte(n))
+	}
+	return binary.BigEndian.AppendUint32(append(dst, codeStr32), uint32(n))
+}
+
+// appendBinHeader appends the header of a bin of n bytes.
+func appendBinHeader(dst []byte, n int) []byte {
+	switch {
+	case n <= math.MaxUint8:
+		return append(dst, codeBin8, byte(n))
+	case n <= math.MaxUint16:
+		return append(dst, codeBin16, byte(n>>8), byte(n))
+	}
+	return binary.BigEndian.AppendUint32(append(dst, codeBin32), uint32(n))
+}
+
+// appendContainerHeader appends the header of a map of n pairs or an
+// array of n elements.
+func appendContainerHeader(dst []byte, n int, isMap bool) []byte {
+	fix, c16, c32 := byte(0x90), byte(codeArr16), byte(codeArr32)
 	if isMap {
-		w.MapLen(0)
-	} else {
-		w.ArrayLen(0)
+		fix, c16, c32 = 0x80, codeMap16, codeMap32
 	}
-	return at
+	switch {
+	case n < 16:
+		return append(dst, fix|byte(n))
+	case n <= math.MaxUint16:
+		return append(dst, c16, byte(n>>8), byte(n))
+	}
+	return binary.BigEndian.AppendUint32(append(dst, c32), uint32(n))
 }
 
-// patchHeader replaces the one-byte header reserved at at by the header
-// of a container of n elements, which the encoder writes; a wider header
+// patchHeader replaces the one-byte header of an empty container at
+// dst[at] by the header of a container of n elements; a wider header
 // moves the elements.
-func (w *Writer) patchHeader(at, n int, isMap bool) {
-	end := len(w.buf)
-	if isMap {
-		w.MapLen(n)
-	} else {
-		w.ArrayLen(n)
+func patchHeader(dst []byte, at, n int, isMap bool) []byte {
+	if n < 16 {
+		dst[at] |= byte(n)
+		return dst
 	}
 	var h [5]byte
-	size := copy(h[:], w.buf[end:])
-	w.buf = w.buf[:end]
-	if size > 1 {
-		w.buf = append(w.buf, h[:size-1]...) // room for the wider header
-		copy(w.buf[at+size:], w.buf[at+1:end])
-	}
-	copy(w.buf[at:], h[:size])
+	size := len(appendContainerHeader(h[:0], n, isMap))
+	end := len(dst)
+	dst = append(dst, h[:size-1]...) // room for the wider header
+	copy(dst[at+size:], dst[at+1:end])
+	copy(dst[at:], h[:size])
+	return dst
 }
 
 // AppendArrayHeader appends the header of an array of n elements.
 func AppendArrayHeader(dst []byte, n int) []byte {
-	w := NewWriter(dst)
-	w.ArrayLen(n)
-	return w.Done()
+	return appendContainerHeader(dst, n, false)
 }
 
 // Kind is the kind of a msgpack value as notepack.io decodes it.
@@ -252,130 +345,152 @@ func (t Token) Truthy() bool {
 	return true
 }
 
-// Reader decodes msgpack as notepack.io does, bounded by Limits, with a
-// msgpack.Decoder reading from buf. Strings and binary values are not
-// copied: the decoder reads their headers, and their bytes are sliced
-// from buf. Readers are pooled; release puts one back.
+// Reader decodes msgpack as notepack.io does, bounded by Limits, reading
+// buf directly: strings and binary values are not copied, their bytes
+// are sliced from buf. Readers are pooled; Release puts one back.
 type Reader struct {
 	buf  []byte
+	pos  int
 	lim  Limits
 	atts int // binary values read so far
-	br   bytes.Reader
-	dec  *msgpack.Decoder
+	// json is a buffer that DecodePacket transcodes into.
+	json []byte
 }
 
-var readerPool = sync.Pool{New: func() any {
-	r := new(Reader)
-	r.dec = msgpack.NewDecoder(&r.br) // a bytes.Reader is read directly, without buffering
-	return r
-}}
+var readerPool = sync.Pool{New: func() any { return new(Reader) }}
 
 // NewReader returns a pooled Reader of buf, bounded by lim (zero fields
 // the defaults); Release puts it back.
 func NewReader(buf []byte, lim Limits) *Reader {
 	r := readerPool.Get().(*Reader)
-	r.buf, r.lim, r.atts = buf, lim.WithDefaults(), 0
-	r.br.Reset(buf)
+	r.buf, r.pos, r.lim, r.atts = buf, 0, lim.WithDefaults(), 0
 	return r
 }
 
 // Release puts r back in the pool; r must not be used afterwards.
 func (r *Reader) Release() {
 	r.buf = nil
-	r.br.Reset(nil)
+	if cap(r.json) > 64<<10 {
+		r.json = nil // do not keep a big message's buffer
+	}
 	readerPool.Put(r)
 }
 
 // Offset returns the offset of the next byte to read.
-func (r *Reader) Offset() int { return len(r.buf) - r.br.Len() }
+func (r *Reader) Offset() int { return r.pos }
 
 // Seek moves the reader to offset pos, an offset it has been at.
-func (r *Reader) Seek(pos int) { _, _ = r.br.Seek(int64(pos), io.SeekStart) }
+func (r *Reader) Seek(pos int) { r.pos = pos }
 
 // Remaining returns the number of bytes left to read.
-func (r *Reader) Remaining() int { return r.br.Len() }
+func (r *Reader) Remaining() int { return len(r.buf) - r.pos }
 
 func (r *Reader) syntax(msg string) error {
-	return &SyntaxError{Offset: r.Offset(), Msg: msg}
+	return &SyntaxError{Offset: r.pos, Msg: msg}
 }
 
-// fail turns an error of the decoder into a *SyntaxError: input that
-// ends in the middle of a value is the only error left once the type
-// byte has been checked.
-func (r *Reader) fail(err error) error {
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return r.syntax("unexpected end of input")
+// eof reports input that ends in the middle of a value.
+func (r *Reader) eof() error {
+	r.pos = len(r.buf)
+	return r.syntax("unexpected end of input")
+}
+
+// uint reads the size-byte big-endian unsigned integer that follows the
+// type byte at r.pos, and moves past both.
+func (r *Reader) uint(size int) (uint64, error) {
+	p := r.pos + 1
+	if len(r.buf)-p < size {
+		return 0, r.eof()
 	}
-	return r.syntax(err.Error())
+	b := r.buf[p : p+size]
+	r.pos = p + size
+	switch size {
+	case 1:
+		return uint64(b[0]), nil
+	case 2:
+		return uint64(binary.BigEndian.Uint16(b)), nil
+	case 4:
+		return uint64(binary.BigEndian.Uint32(b)), nil
+	}
+	return binary.BigEndian.Uint64(b), nil
 }
 
 // take returns the next n bytes of the input, a length read from it.
 func (r *Reader) take(n int) ([]byte, error) {
-	if n < 0 || n > r.Remaining() {
+	if n < 0 || n > len(r.buf)-r.pos {
 		return nil, r.syntax("length exceeds the input")
 	}
-	pos := r.Offset()
-	r.Seek(pos + n)
+	pos := r.pos
+	r.pos += n
 	return r.buf[pos : pos+n : pos+n], nil
 }
 
 // count checks that n elements (each at least per bytes long), a count
-// the decoder read, fit in the rest of the input, so no count can make
-// the decoder allocate or loop beyond the size of the message.
-func (r *Reader) count(n, per int, err error) (int, error) {
-	if err != nil {
-		return 0, r.fail(err)
-	}
-	if n < 0 || n > r.Remaining()/per {
+// read from the input, fit in the rest of it, so no count can make a
+// decoder allocate or loop beyond the size of the message.
+func (r *Reader) count(n uint64, per int) (int, error) {
+	if n > uint64(r.Remaining()/per) {
 		return 0, r.syntax("element count exceeds the input")
 	}
-	return n, nil
+	return int(n), nil
 }
 
-// bytes reads the value of a str or bin: its header through the decoder,
-// its bytes from the input.
-func (r *Reader) bytes() ([]byte, error) {
-	n, err := r.dec.DecodeBytesLen()
+// sized reads the value of a str or bin whose length takes size bytes.
+func (r *Reader) sized(size int) ([]byte, error) {
+	n, err := r.uint(size)
 	if err != nil {
-		return nil, r.fail(err)
+		return nil, err
 	}
-	return r.take(n)
+	return r.take(int(n))
 }
 
 // ext decodes an ext value, whose header starts with c, as notepack.io
 // does: type 0 is an ArrayBuffer for ext 8/16/32, undefined for fixext 1
 // and a millisecond Date for fixext 8; type -1 is a timestamp (fixext 4,
-// fixext 8, ext 8 of 12 bytes); anything else is [type, Buffer]. The
-// library's DecodeTime does not fit: notepack.io's Dates are JavaScript
-// time values (TimeClip'ed milliseconds, NaN when out of range), which
-// time.Time does not hold, and type 0 is notepack.io's own.
+// fixext 8, ext 8 of 12 bytes); anything else is [type, Buffer].
+// notepack.io's Dates are JavaScript time values (TimeClip'ed
+// milliseconds, NaN when out of range), which time.Time does not hold.
 func (r *Reader) ext(c byte) (Token, error) {
-	typ, n, err := r.dec.DecodeExtHeader()
-	if err != nil {
-		return Token{}, r.fail(err)
+	var n int
+	switch c {
+	case codeExt8, codeExt16, codeExt32:
+		size := 1 << (c - codeExt8) // 1, 2, 4
+		l, err := r.uint(size)
+		if err != nil {
+			return Token{}, err
+		}
+		n = int(l)
+	default: // fixext 1, 2, 4, 8, 16
+		n = 1 << (c - codeFixExt1)
+		r.pos++
 	}
+	if r.pos >= len(r.buf) {
+		return Token{}, r.eof()
+	}
+	typ := int8(r.buf[r.pos])
+	r.pos++
 	data, err := r.take(n)
 	if err != nil {
 		return Token{}, err
 	}
 	switch {
-	case typ == 0 && (c == msgpcode.Ext8 || c == msgpcode.Ext16 || c == msgpcode.Ext32):
+	case typ == 0 && (c == codeExt8 || c == codeExt16 || c == codeExt32):
 		return Token{Kind: KindBin, Bytes: data}, nil
-	case typ == 0 && c == msgpcode.FixExt1:
+	case typ == 0 && c == codeFixExt1:
 		return Token{Kind: KindUndefined}, nil
-	case typ == 0 && c == msgpcode.FixExt8:
+	case typ == 0 && c == codeFixExt8:
 		hi := float64(int32(binary.BigEndian.Uint32(data))) * (1 << 32)
 		lo := float64(binary.BigEndian.Uint32(data[4:]))
 		return Token{Kind: KindDate, Float: timeClip(hi + lo)}, nil
-	case typ == -1 && c == msgpcode.FixExt4:
+	case typ == -1 && c == codeFixExt4:
 		s := float64(binary.BigEndian.Uint32(data))
 		return Token{Kind: KindDate, Float: timeClip(s * 1e3)}, nil
-	case typ == -1 && c == msgpcode.FixExt8:
+	case typ == -1 && c == codeFixExt8:
 		hi := binary.BigEndian.Uint32(data)
 		lo := binary.BigEndian.Uint32(data[4:])
 		s := float64(uint64(hi&3)<<32 | uint64(lo))
 		return Token{Kind: KindDate, Float: timeClip(float64(s*1e3) + float64(hi>>2)/1e6)}, nil
-	case typ == -1 && c == msgpcode.Ext8:
+	case typ == -1 && c == codeExt8:
 		if n != 12 {
 			// notepack.io reads 12 bytes whatever the length says and
 			// loses its place; refuse instead.
@@ -396,112 +511,101 @@ func timeClip(ms float64) float64 {
 	return math.Trunc(ms) + 0 // +0 turns -0 into 0
 }
 
-// codeClass is how next decodes a value by its first byte.
-type codeClass uint8
-
-const (
-	codeInvalid codeClass = iota // 0xc1, never used
-	codeInt                      // fixint, int 8-64, uint 8-32
-	codeUint64
-	codeFloat // float 32, float 64
-	codeNil
-	codeBool
-	codeStr
-	codeBin
-	codeArray
-	codeMap
-	codeExt
-)
-
-// codeClasses classifies the first bytes of values, from the library's
-// msgpcode (whose codes are variables: a table beats a switch on them).
-var codeClasses = func() (t [256]codeClass) {
-	for i := range t {
-		c := byte(i)
-		switch {
-		case msgpcode.IsFixedNum(c):
-			t[i] = codeInt
-		case msgpcode.IsString(c):
-			t[i] = codeStr
-		case msgpcode.IsBin(c):
-			t[i] = codeBin
-		case msgpcode.IsFixedArray(c), c == msgpcode.Array16, c == msgpcode.Array32:
-			t[i] = codeArray
-		case msgpcode.IsFixedMap(c), c == msgpcode.Map16, c == msgpcode.Map32:
-			t[i] = codeMap
-		case msgpcode.IsExt(c):
-			t[i] = codeExt
-		case c == msgpcode.Nil:
-			t[i] = codeNil
-		case c == msgpcode.False, c == msgpcode.True:
-			t[i] = codeBool
-		case c == msgpcode.Float, c == msgpcode.Double:
-			t[i] = codeFloat
-		case c == msgpcode.Uint64:
-			t[i] = codeUint64
-		case c == msgpcode.Uint8, c == msgpcode.Uint16, c == msgpcode.Uint32,
-			c == msgpcode.Int8, c == msgpcode.Int16, c == msgpcode.Int32, c == msgpcode.Int64:
-			t[i] = codeInt
-		}
-	}
-	return t
-}()
-
 // Next decodes the next value; for an array or a map, only its header.
 func (r *Reader) Next() (Token, error) {
-	c, err := r.dec.PeekCode()
-	if err != nil {
-		return Token{}, r.fail(err)
+	if r.pos >= len(r.buf) {
+		return Token{}, r.eof()
+	}
+	c := r.buf[r.pos]
+	switch {
+	case c < 0x80: // positive fixint
+		r.pos++
+		return Token{Kind: KindInt, Int: int64(c)}, nil
+	case c >= 0xe0: // negative fixint
+		r.pos++
+		return Token{Kind: KindInt, Int: int64(int8(c))}, nil
+	case c >= 0xa0 && c < 0xc0: // fixstr
+		r.pos++
+		b, err := r.take(int(c & 0x1f))
+		return Token{Kind: KindStr, Bytes: b}, err
+	case c < 0x90: // fixmap
+		r.pos++
+		n, err := r.count(uint64(c&0xf), 2)
+		return Token{Kind: KindMap, Len: n}, err
+	case c < 0xa0: // fixarray
+		r.pos++
+		n, err := r.count(uint64(c&0xf), 1)
+		return Token{Kind: KindArray, Len: n}, err
 	}
 	var t Token
-	switch codeClasses[c] {
-	case codeInt:
-		t.Kind = KindInt
-		t.Int, err = r.dec.DecodeInt64()
-	case codeStr:
-		t.Kind = KindStr
-		if t.Bytes, err = r.bytes(); err != nil {
-			return Token{}, err
-		}
-	case codeMap:
-		t.Kind = KindMap
-		n, err := r.dec.DecodeMapLen()
-		if t.Len, err = r.count(n, 2, err); err != nil {
-			return Token{}, err
-		}
-	case codeArray:
-		t.Kind = KindArray
-		n, err := r.dec.DecodeArrayLen()
-		if t.Len, err = r.count(n, 1, err); err != nil {
-			return Token{}, err
-		}
-	case codeBin:
-		t.Kind = KindBin
-		if t.Bytes, err = r.bytes(); err != nil {
-			return Token{}, err
-		}
-	case codeExt:
-		return r.ext(c)
+	var err error
+	var u uint64
+	switch c {
 	case codeNil:
-		t.Kind, err = KindNil, r.dec.DecodeNil()
-	case codeBool:
-		t.Kind = KindBool
-		t.Bool, err = r.dec.DecodeBool()
-	case codeFloat:
-		t.Kind = KindFloat
-		t.Float, err = r.dec.DecodeFloat64()
+		r.pos++
+		return Token{Kind: KindNil}, nil
+	case codeFalse, codeTrue:
+		r.pos++
+		return Token{Kind: KindBool, Bool: c == codeTrue}, nil
+	case codeStr8, codeStr16, codeStr32:
+		t.Kind = KindStr
+		t.Bytes, err = r.sized(1 << (c - codeStr8))
+	case codeBin8, codeBin16, codeBin32:
+		t.Kind = KindBin
+		t.Bytes, err = r.sized(1 << (c - codeBin8))
+	case codeArr16, codeArr32:
+		t.Kind = KindArray
+		if u, err = r.uint(2 << (c - codeArr16)); err == nil {
+			t.Len, err = r.count(u, 1)
+		}
+	case codeMap16, codeMap32:
+		t.Kind = KindMap
+		if u, err = r.uint(2 << (c - codeMap16)); err == nil {
+			t.Len, err = r.count(u, 2)
+		}
+	case codeUint8, codeUint16, codeUint32:
+		t.Kind = KindInt
+		u, err = r.uint(1 << (c - codeUint8))
+		t.Int = int64(u)
 	case codeUint64:
 		t.Kind = KindInt
-		if t.Uint, err = r.dec.DecodeUint64(); t.Uint > math.MaxInt64 {
-			t.Kind = KindUint
+		u, err = r.uint(8)
+		if u > math.MaxInt64 {
+			t.Kind, t.Uint = KindUint, u
 		} else {
-			t.Int, t.Uint = int64(t.Uint), 0
+			t.Int = int64(u)
 		}
-	default:
+	case codeInt8:
+		t.Kind = KindInt
+		u, err = r.uint(1)
+		t.Int = int64(int8(u))
+	case codeInt16:
+		t.Kind = KindInt
+		u, err = r.uint(2)
+		t.Int = int64(int16(u))
+	case codeInt32:
+		t.Kind = KindInt
+		u, err = r.uint(4)
+		t.Int = int64(int32(u))
+	case codeInt64:
+		t.Kind = KindInt
+		u, err = r.uint(8)
+		t.Int = int64(u)
+	case codeFloat32:
+		t.Kind = KindFloat
+		u, err = r.uint(4)
+		t.Float = float64(math.Float32frombits(uint32(u)))
+	case codeFloat64:
+		t.Kind = KindFloat
+		u, err = r.uint(8)
+		t.Float = math.Float64frombits(u)
+	case codeExt8, codeExt16, codeExt32, codeFixExt1, codeFixExt2, codeFixExt4, codeFixExt8, codeFix16:
+		return r.ext(c)
+	default: // 0xc1, never used
 		return Token{}, r.syntax("invalid type byte")
 	}
 	if err != nil {
-		return Token{}, r.fail(err)
+		return Token{}, err
 	}
 	return t, nil
 }

@@ -13,6 +13,10 @@ func AppendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		i += plainRun(s[i:])
+		if i >= len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if c >= 0x20 && c != '"' && c != '\\' {
@@ -52,6 +56,33 @@ func AppendString(dst []byte, s string) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// plainRun returns the length of the run of bytes at the start of s
+// that AppendString copies as they are (ASCII from 0x20 but " and \),
+// testing eight bytes at a time while it can.
+func plainRun(s string) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; len(s)-i >= 8; i += 8 {
+		t := s[i : i+8]
+		x := uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
+			uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
+		q := x ^ (ones * '"')
+		bs := x ^ (ones * '\\')
+		// A byte's high bit is set here when it is non-ASCII, below
+		// 0x20, " or \. The subtractions borrow across bytes only from
+		// a byte that is one of these, so the test is exact.
+		if (x|((x-ones*0x20)&^x)|((q-ones)&^q)|((bs-ones)&^bs))&highs != 0 {
+			break
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' {
+			break
+		}
+	}
+	return i
 }
 
 // NodeString returns the string Node.js decodes from b with
