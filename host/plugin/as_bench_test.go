@@ -134,6 +134,7 @@ func loadASGuest(t testing.TB, name string, opts Options) *Plugin {
 // TestASGuestChat runs the chat behaviour of TestChat* against the
 // AssemblyScript port.
 func TestASGuestChat(t *testing.T) {
+	t.Parallel()
 	p := loadASGuest(t, "chat-as", Options{})
 	ns := newNS("/")
 	a, b := ns.sock("A", `{"name":"a"}`), ns.sock("B", "")
@@ -201,6 +202,7 @@ func TestASGuestPingMe(t *testing.T) {
 // discards each call's allocations when it returns. 200 echoes of 1 MiB
 // (each allocates over 2 MiB in the guest) must fit in a 16 MiB instance.
 func TestASGuestHeapReset(t *testing.T) {
+	t.Parallel()
 	p := loadASGuest(t, "chat-as", Options{Limits: Limits{MemoryPages: 256, MaxConcurrency: 1, PoolSize: 1}})
 	s := newNS("/").sock("A", "")
 	args := `["` + strings.Repeat("x", 1<<20) + `"]`

@@ -20,6 +20,7 @@ func missingTool(t *testing.T) func(string, ...any) {
 
 // examples/echo-c, built with clang against sdk/c/sockwasm.h.
 func TestCExample(t *testing.T) {
+	t.Parallel()
 	missing := missingTool(t)
 	clang, err := exec.LookPath("clang")
 	if err != nil {
@@ -61,6 +62,7 @@ func rustcWasm() (string, error) {
 // examples/echo-rust, built with rustc against sdk/rust/sockwasm.rs: the
 // same behaviour as echo-c.
 func TestRustExample(t *testing.T) {
+	t.Parallel()
 	rustc, err := rustcWasm()
 	if err != nil {
 		missingTool(t)("no rustc with the wasm32-wasi standard library (apt-get install rustc libstd-rust-dev-wasm32)")

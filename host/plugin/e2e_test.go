@@ -103,6 +103,7 @@ func (c *wsClient) connect(nsp, auth string) string {
 }
 
 func TestEndToEndChat(t *testing.T) {
+	t.Parallel()
 	chat := loadGuest(t, "chat", Options{})
 	faults := loadGuest(t, "faults", Options{Limits: Limits{CallTimeout: 300 * time.Millisecond}})
 	srv := socketio.New(socketio.Options{Logger: testLogger(t)})

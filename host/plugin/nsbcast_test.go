@@ -16,6 +16,7 @@ import (
 // TestNsBroadcastFromTimer: a TIMER call, which has no socket, emits to a
 // room of another namespace through the real Socket.IO stack.
 func TestNsBroadcastFromTimer(t *testing.T) {
+	t.Parallel()
 	srv := socketio.New(socketio.Options{Logger: testLogger(t)})
 	p := loadGuest(t, "nsbcast", Options{
 		// It serves / and /chat; /nope does not exist but is granted.

@@ -222,6 +222,7 @@ func TestGuestOutputLogged(t *testing.T) {
 }
 
 func TestRefusedModules(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, tc := range []struct{ guest, want string }{
 		{"nomarker", "missing export sockwasm_abi_v1"},
@@ -249,6 +250,7 @@ func TestRefusedModules(t *testing.T) {
 }
 
 func TestManager(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	copyFile(t, guestPath(t, "chat"), filepath.Join(dir, "chat.wasm"))
 	copyFile(t, guestPath(t, "engine-echo"), filepath.Join(dir, "engine-echo.wasm"))

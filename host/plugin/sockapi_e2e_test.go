@@ -26,6 +26,7 @@ func (h mwHandler) OnEvent(s *socketio.Socket, ev *socketio.Event) {
 }
 
 func TestEndToEndSocketAPI(t *testing.T) {
+	t.Parallel()
 	p := loadGuest(t, "sockapi", Options{})
 	srv := socketio.New(socketio.Options{Logger: testLogger(t)})
 	srv.Handle("/", mwHandler{nsHandler{p}})
