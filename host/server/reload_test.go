@@ -231,6 +231,14 @@ func (s *sioConn) next(t *testing.T) string {
 	case m := <-s.msgs:
 		return m
 	case <-s.closed:
+		// The reader queues each message before it sees the close: when
+		// both are ready, select picks either, and the messages come
+		// first.
+		select {
+		case m := <-s.msgs:
+			return m
+		default:
+		}
 		t.Fatalf("connection closed: %v", s.err)
 	case <-time.After(5 * time.Second):
 		t.Fatal("timeout waiting for a message")
